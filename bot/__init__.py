@@ -1,0 +1,1 @@
+"""The Telegram layer: aiogram routers, keyboards, middlewares and the notifier."""

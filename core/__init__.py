@@ -1,0 +1,1 @@
+"""The domain of the account assistant: accounts, bindings, codes, passwords and their flows."""

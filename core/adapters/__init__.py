@@ -1,0 +1,1 @@
+"""Implementations of the ports in core/ports.py."""

@@ -1,0 +1,1 @@
+"""Pure, synchronous domain: values, policies and rules, no I/O."""

@@ -1,0 +1,190 @@
+"""Every setting of SPEC §2 and every limit of SPEC §1.9, read from the environment and `.env`."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from pathlib import Path
+from typing import Annotated, Any
+
+from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+PROVIDERS = ("google", "vk", "yandex", "github")
+
+
+class SmtpTls(StrEnum):
+    NONE = "none"
+    STARTTLS = "starttls"
+    TLS = "tls"
+
+
+class SmsBackend(StrEnum):
+    DISABLED = "disabled"  # phone binding is not offered
+    HTTP = "http"  # an HTTP SMS gateway (SMS_HTTP_*)
+    OUTBOX = "outbox"  # development: messages are kept for the sandbox's outbox page
+
+
+class TelegramMode(StrEnum):
+    POLLING = "polling"
+    WEBHOOK = "webhook"
+
+
+class Settings(BaseSettings):
+    """The whole configuration; a missing or malformed value stops start-up (see `describe_error`)."""
+
+    model_config = SettingsConfigDict(
+        env_file=".env", env_file_encoding="utf-8", extra="ignore", frozen=True
+    )
+
+    # Telegram
+    bot_token: SecretStr = Field(description="the bot's token from @BotFather")
+    telegram_api_url: str = Field(
+        "https://api.telegram.org", description="Bot API base URL (a local Bot API server, too)"
+    )
+    telegram_mode: TelegramMode = TelegramMode.POLLING
+    webhook_secret: SecretStr | None = None
+
+    # Storage
+    database_url: str = "sqlite+aiosqlite:///var/accountbot.sqlite3"
+    redis_url: str | None = None
+
+    # Web server
+    public_url: str = Field(description="where the web server is reachable, e.g. https://id.example.com")
+    web_host: str = "127.0.0.1"
+    web_port: int = Field(8080, ge=1, le=65535)
+
+    # Email
+    smtp_host: str = "localhost"
+    smtp_port: int = Field(25, ge=1, le=65535)
+    smtp_user: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_from: str = "Account assistant <no-reply@localhost>"
+    smtp_tls: SmtpTls = SmtpTls.STARTTLS
+    smtp_timeout: float = Field(15.0, gt=0)
+
+    # SMS
+    sms_backend: SmsBackend = SmsBackend.DISABLED
+    sms_http_url: str | None = None
+    sms_http_auth: SecretStr | None = Field(
+        None, description="'Bearer <token>' or 'Basic <user>:<password>' or a raw header value"
+    )
+    sms_http_body: str = '{"to": "{phone}", "text": "{text}"}'
+    sms_http_content_type: str = "application/json"
+
+    # Social sign-in: OAUTH_<PROVIDER>_CLIENT_ID / _CLIENT_SECRET, and one generic OIDC issuer
+    oauth_google_client_id: str | None = None
+    oauth_google_client_secret: SecretStr | None = None
+    oauth_google_trust_email: bool = True
+    oauth_vk_client_id: str | None = None
+    oauth_vk_client_secret: SecretStr | None = None
+    oauth_vk_trust_email: bool = False
+    oauth_yandex_client_id: str | None = None
+    oauth_yandex_client_secret: SecretStr | None = None
+    oauth_yandex_trust_email: bool = True
+    oauth_github_client_id: str | None = None
+    oauth_github_client_secret: SecretStr | None = None
+    oauth_github_trust_email: bool = True
+    oidc_issuer: str | None = None
+    oidc_client_id: str | None = None
+    oidc_client_secret: SecretStr | None = None
+    oidc_name: str = "OpenID Connect"
+    oidc_trust_email: bool = True
+    dev_idp_enabled: bool = False
+
+    # Support
+    support_chat_id: int | None = None
+    support_contact_text: str = ""
+    support_show_agent_names: bool = False
+
+    # People and product
+    default_locale: Annotated[str, Field(pattern=r"^(ru|en)$")] = "en"
+    secret_key: SecretStr = Field(min_length=32, description="at least 32 random characters")
+    terms_url: str | None = None
+    skip_sms_for_own_contact: bool = False
+    fsm_ttl: int = Field(86_400, gt=0)
+
+    # Limits (SPEC §1.9)
+    oauth_state_ttl: int = Field(600, gt=0)
+    email_code_ttl: int = Field(3_600, gt=0)
+    sms_code_ttl: int = Field(600, gt=0)
+    code_max_attempts: int = Field(5, ge=1)
+    resend_cooldown: int = Field(60, ge=0)
+    sms_limit_per_number: int = Field(5, ge=1)
+    sms_limit_per_account: int = Field(10, ge=1)
+    sms_limit_per_telegram_user: int = Field(10, ge=1)
+    sms_limit_window: int = Field(86_400, gt=0)
+    login_failures_per_login: int = Field(5, ge=1)
+    login_failures_per_address: int = Field(50, ge=1)
+    login_failures_window: int = Field(900, gt=0)
+    password_min_length: int = Field(8, ge=8, le=256)
+    password_max_length: int = Field(256, ge=64, le=4096)
+    argon2_memory_kib: int = Field(19_456, ge=19_456)
+    argon2_time_cost: int = Field(2, ge=1)
+    argon2_parallelism: int = Field(1, ge=1)
+
+    # Operations
+    log_level: str = "INFO"
+    data_dir: Path = Path("var")
+    trusted_proxies: Annotated[tuple[str, ...], NoDecode] = ()
+
+    @field_validator("public_url", "telegram_api_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("must start with http:// or https://")
+        return value.rstrip("/")
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError("must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url(cls, value: str | None) -> str | None:
+        if value in (None, ""):
+            return None
+        if not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must start with redis://, rediss:// or unix://")
+        return value
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _split(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(",") if part.strip())
+        return value
+
+    def provider_credentials(self, name: str) -> tuple[str, str] | None:
+        """(client id, client secret) of a configured provider, or None when it is off."""
+        client_id = getattr(self, f"oauth_{name}_client_id", None)
+        if not client_id:
+            return None
+        secret: SecretStr | None = getattr(self, f"oauth_{name}_client_secret", None)
+        return client_id, secret.get_secret_value() if secret else ""
+
+    @property
+    def public_is_https(self) -> bool:
+        return self.public_url.startswith("https://")
+
+
+def describe_error(error: ValidationError) -> str:
+    """One line per bad variable, naming it and what is expected."""
+    lines = []
+    for item in error.errors():
+        field = str(item["loc"][0]) if item["loc"] else "?"
+        name = field.upper()
+        info = Settings.model_fields.get(field)
+        hint = f" ({info.description})" if info is not None and info.description else ""
+        if item["type"] == "missing":
+            lines.append(f"Configuration error: {name} is required{hint}.")
+        else:
+            lines.append(f"Configuration error: {name} {item['msg'].lower()}{hint}.")
+    return "\n".join(lines)
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read settings from the environment, `.env` and keyword overrides."""
+    return Settings(**overrides)
