@@ -1,0 +1,226 @@
+"""The one composition root: settings in, wired services out (cosmicpython's bootstrap)."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from core.domain.secrets import Keyed
+from core.flows.account import AccountFlow
+from core.flows.auth import AuthFlow
+from core.flows.bind_email import BindEmailFlow
+from core.flows.bind_phone import BindPhoneFlow
+from core.flows.kit import Kit, Limits, Options
+from core.flows.password import PasswordFlow
+from core.flows.recovery import RecoveryFlow
+from core.flows.release import ReleaseFlow
+from core.flows.sign_in import SignInFlow
+from core.notices import Notice
+from core.ports import Notifier
+from core.settings import PROVIDERS, Settings, SmsBackend
+
+
+class SystemClock:
+    """Real time, UTC."""
+
+    def now(self) -> datetime:
+        return datetime.now(UTC)
+
+
+class DeferredNotifier:
+    """Forwards notices to the notifier the Telegram layer attaches once it is up."""
+
+    def __init__(self) -> None:
+        self.target: Notifier | None = None
+
+    async def notify(self, notice: Notice) -> None:
+        if self.target is not None:
+            await self.target.notify(notice)
+
+
+@dataclass
+class Services:
+    """Everything the bot, the web server and the sandbox call, built from one Settings."""
+
+    settings: Settings
+    kit: Kit
+    sign_in: SignInFlow
+    account: AccountFlow
+    bind_email: BindEmailFlow
+    bind_phone: BindPhoneFlow
+    release: ReleaseFlow
+    password: PasswordFlow
+    auth: AuthFlow
+    recovery: RecoveryFlow
+    notifier: DeferredNotifier
+    checks: dict[str, Callable[[], Awaitable[None]]] = field(default_factory=dict)
+    closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
+    resources: dict[str, Any] = field(default_factory=dict)
+
+    async def health(self) -> dict[str, bool]:
+        """Each dependency and whether it answers (for /healthz)."""
+        result = {}
+        for name, check in self.checks.items():
+            try:
+                await check()
+            except Exception:  # noqa: BLE001 - any failure means "down"
+                result[name] = False
+            else:
+                result[name] = True
+        return result
+
+    async def close(self) -> None:
+        for close in reversed(self.closers):
+            await close()
+
+
+def limits_from(settings: Settings) -> Limits:
+    s = settings
+    return Limits(
+        oauth_state_ttl=timedelta(seconds=s.oauth_state_ttl),
+        email_code_ttl=timedelta(seconds=s.email_code_ttl),
+        sms_code_ttl=timedelta(seconds=s.sms_code_ttl),
+        code_max_attempts=s.code_max_attempts,
+        resend_cooldown=timedelta(seconds=s.resend_cooldown),
+        sms_per_number=s.sms_limit_per_number,
+        sms_per_account=s.sms_limit_per_account,
+        sms_per_telegram_user=s.sms_limit_per_telegram_user,
+        sms_window=timedelta(seconds=s.sms_limit_window),
+        login_failures_per_login=s.login_failures_per_login,
+        login_failures_per_address=s.login_failures_per_address,
+        login_failures_window=timedelta(seconds=s.login_failures_window),
+        password_min_length=s.password_min_length,
+        password_max_length=s.password_max_length,
+    )
+
+
+def options_from(settings: Settings) -> Options:
+    trusted = {p for p in PROVIDERS if getattr(settings, f"oauth_{p}_trust_email")}
+    if settings.oidc_trust_email:
+        trusted.add("oidc")
+    if settings.dev_idp_enabled:
+        trusted.add("dev")
+    return Options(
+        public_url=settings.public_url,
+        terms_url=settings.terms_url,
+        trusted_email_providers=frozenset(trusted),
+        skip_sms_for_own_contact=settings.skip_sms_for_own_contact,
+        default_locale=settings.default_locale,
+    )
+
+
+def build_services(settings: Settings, **overrides: Any) -> Services:
+    """Wire adapters to flows from settings; keyword overrides replace any Kit field (tests)."""
+    from core.adapters import argon2, smtp
+    from core.adapters.capture import SmsOutbox
+    from core.adapters.db.uow import Database
+
+    clock = overrides.pop("clock", None) or SystemClock()
+    checks: dict[str, Callable[[], Awaitable[None]]] = {}
+    closers: list[Callable[[], Awaitable[None]]] = []
+    resources: dict[str, Any] = {}
+
+    database = overrides.pop("database", None) or Database(settings.database_url)
+    resources["database"] = database
+    checks["database"] = database.ping
+    closers.append(database.dispose)
+
+    stores = _stores(settings, clock, checks, closers, resources)
+
+    sms: Any = None
+    if settings.sms_backend is SmsBackend.OUTBOX:
+        sms = resources.setdefault("sms_outbox", SmsOutbox())
+    elif settings.sms_backend is SmsBackend.HTTP:
+        from core.adapters.sms_http import HttpSmsSender
+
+        if not settings.sms_http_url:
+            raise ValueError("SMS_HTTP_URL is required when SMS_BACKEND=http")
+        auth = settings.sms_http_auth.get_secret_value() if settings.sms_http_auth else None
+        sender = HttpSmsSender(
+            settings.sms_http_url, settings.sms_http_body, settings.sms_http_content_type, auth
+        )
+        closers.append(sender.close)
+        sms = sender
+
+    notifier = DeferredNotifier()
+    fields: dict[str, Any] = {
+        "uow": database.uow,
+        **stores,
+        "hasher": argon2.Argon2Hasher(
+            settings.argon2_memory_kib, settings.argon2_time_cost, settings.argon2_parallelism
+        ),
+        "mailer": smtp.SmtpMailer(
+            settings.smtp_host,
+            settings.smtp_port,
+            settings.smtp_from,
+            settings.smtp_tls,
+            username=settings.smtp_user,
+            password=(
+                settings.smtp_password.get_secret_value() if settings.smtp_password else None
+            ),
+            timeout=settings.smtp_timeout,
+        ),
+        "sms": sms,
+        "notifier": notifier,
+        "clock": clock,
+        "keyed": Keyed(settings.secret_key.get_secret_value().encode()),
+        "limits": limits_from(settings),
+        "options": options_from(settings),
+    }
+    fields.update(overrides)
+    kit = Kit(**fields)
+    return Services(
+        settings=settings,
+        kit=kit,
+        sign_in=SignInFlow(kit),
+        account=AccountFlow(kit),
+        bind_email=BindEmailFlow(kit),
+        bind_phone=BindPhoneFlow(kit),
+        release=ReleaseFlow(kit),
+        password=PasswordFlow(kit),
+        auth=AuthFlow(kit),
+        recovery=RecoveryFlow(kit),
+        notifier=notifier,
+        checks=checks,
+        closers=closers,
+        resources=resources,
+    )
+
+
+def _stores(
+    settings: Settings,
+    clock: Any,
+    checks: dict[str, Callable[[], Awaitable[None]]],
+    closers: list[Callable[[], Awaitable[None]]],
+    resources: dict[str, Any],
+) -> dict[str, Any]:
+    """Redis when REDIS_URL is set, otherwise in-process memory (SPEC §2)."""
+    if settings.redis_url:
+        from redis.asyncio import Redis
+
+        from core.adapters import redis_stores as r
+
+        client = Redis.from_url(settings.redis_url)
+        resources["redis"] = client
+
+        async def ping() -> None:
+            await client.ping()
+
+        checks["redis"] = ping
+        closers.append(client.aclose)
+        return {
+            "codes": r.RedisCodeStore(client, clock),
+            "tokens": r.RedisTokenStore(client, clock),
+            "limiter": r.RedisLimiter(client, clock),
+            "cooldowns": r.RedisCooldowns(client, clock),
+        }
+    from core.adapters import memory_stores as m
+
+    return {
+        "codes": m.MemoryCodeStore(clock),
+        "tokens": m.MemoryTokenStore(clock),
+        "limiter": m.MemoryLimiter(clock),
+        "cooldowns": m.MemoryCooldowns(clock),
+    }

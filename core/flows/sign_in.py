@@ -1,0 +1,142 @@
+"""Social sign-in (SPEC §1.1): a link made for one Telegram user, then an account found or made.
+
+The OAuth protocol itself (state, PKCE, nonce, token checks) lives in the web layer; this flow
+owns the link's life and what a sign-in does to the accounts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from core.domain.models import SocialIdentity, SocialProfile
+from core.errors import CodeExpired
+from core.flows.kit import Kit
+from core.notices import SignedIn
+
+
+@dataclass(frozen=True)
+class TelegramUser:
+    """Who asked for the link, as Telegram described them; shown on the consent page."""
+
+    id: int
+    first_name: str
+    username: str | None = None
+    language_code: str | None = None
+
+    @property
+    def display(self) -> str:
+        return f"{self.first_name} (@{self.username})" if self.username else self.first_name
+
+
+@dataclass(frozen=True)
+class SignInLink:
+    token: str
+    telegram: TelegramUser
+    provider: str
+
+
+@dataclass(frozen=True)
+class SignInResult:
+    account_id: int
+    created: bool
+    needs_terms: bool
+
+
+@dataclass(frozen=True)
+class SignInFlow:
+    """Makes sign-in links and turns a confirmed social profile into a signed-in chat."""
+
+    kit: Kit
+
+    def _key(self, token: str) -> str:
+        return "signin:" + self.kit.keyed.digest("signin", token)
+
+    async def create_link(self, telegram: TelegramUser, provider: str) -> str:
+        """The URL of the project's start page for this person and provider, valid 10 min."""
+        token = self.kit.new_token()
+        data = {
+            "telegram_user_id": str(telegram.id),
+            "first_name": telegram.first_name,
+            "username": telegram.username or "",
+            "language_code": telegram.language_code or "",
+            "provider": provider,
+        }
+        await self.kit.tokens.put(self._key(token), data, self.kit.limits.oauth_state_ttl)
+        return self.kit.url(f"/auth/start/{token}")
+
+    async def open_link(self, token: str) -> SignInLink | None:
+        """The link's request while it is unused and fresh; None otherwise."""
+        data = await self.kit.tokens.peek(self._key(token))
+        return _link(token, data) if data else None
+
+    async def complete(
+        self, token: str, profile: SocialProfile, *, terms_accepted: bool = False
+    ) -> SignInResult:
+        """Use the link once: find the account by (provider, subject) or make it; sign the chat in."""
+        data = await self.kit.tokens.pop(self._key(token))
+        if not data:
+            raise CodeExpired()
+        link = _link(token, data)
+        now = self.kit.clock.now()
+        actor = f"telegram:{link.telegram.id}"
+        async with self.kit.unit() as uow:
+            identity = await uow.identities.find(profile.provider, profile.subject)
+            created = identity is None
+            if identity is None:
+                name = profile.name or link.telegram.first_name
+                account = await uow.accounts.add(name, link.telegram.language_code or None, now)
+                account_id = account.id
+                await uow.identities.add(
+                    SocialIdentity(
+                        account_id,
+                        profile.provider,
+                        profile.subject,
+                        profile.email,
+                        profile.email_verified,
+                        now,
+                    )
+                )
+                await uow.audit.record(
+                    self.kit.event("account.created", account_id, actor, provider=profile.provider)
+                )
+            else:
+                account_id = identity.account_id
+                await uow.identities.update_email(
+                    profile.provider, profile.subject, profile.email, profile.email_verified
+                )
+            await uow.telegram.link(link.telegram.id, account_id, now)
+            terms = self.kit.options.terms_url
+            account = await uow.accounts.get(account_id)
+            needs_terms = bool(terms) and account is not None and not account.terms_accepted_at
+            if needs_terms and terms_accepted and terms:
+                await uow.accounts.accept_terms(account_id, terms, now)
+                await uow.audit.record(self.kit.event("terms.accepted", account_id, actor))
+                needs_terms = False
+            await uow.audit.record(
+                self.kit.event("signed_in", account_id, actor, provider=profile.provider)
+            )
+            await uow.commit()
+        await self.kit.notifier.notify(
+            SignedIn(link.telegram.id, account_id, profile.provider, created)
+        )
+        return SignInResult(account_id, created, needs_terms)
+
+    async def accept_terms(self, account_id: int, actor: str) -> None:
+        """Record that the person accepted the operator's user agreement."""
+        terms = self.kit.options.terms_url
+        if not terms:
+            return
+        async with self.kit.unit() as uow:
+            await uow.accounts.accept_terms(account_id, terms, self.kit.clock.now())
+            await uow.audit.record(self.kit.event("terms.accepted", account_id, actor))
+            await uow.commit()
+
+
+def _link(token: str, data: dict[str, str]) -> SignInLink:
+    telegram = TelegramUser(
+        id=int(data["telegram_user_id"]),
+        first_name=data.get("first_name", ""),
+        username=data.get("username") or None,
+        language_code=data.get("language_code") or None,
+    )
+    return SignInLink(token, telegram, data["provider"])
