@@ -1,0 +1,196 @@
+"""In-process codes, tokens, limits and cooldowns (SPEC §1.9): the embedded default, one process.
+
+Every method runs without awaiting anything, so on one event loop each call is atomic.
+"""
+
+from __future__ import annotations
+
+import bisect
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from typing import Generic, TypeVar
+
+from core.ports import Clock, Rule, StoredCode
+
+V = TypeVar("V")
+
+# Forgotten entries are swept after this many writes, so abandoned keys cannot pile up forever.
+_SWEEP_EVERY = 1024
+# Bounds the doubling so a runaway resend count cannot overflow datetime arithmetic.
+_MAX_DOUBLINGS = 20
+
+
+class _TimedDict(Generic[V]):
+    """A dict whose entries vanish once the clock reaches their `until`."""
+
+    def __init__(self) -> None:
+        self._items: dict[str, tuple[datetime, V]] = {}
+        self._writes = 0
+
+    def get(self, key: str, now: datetime) -> V | None:
+        item = self._items.get(key)
+        if item is None:
+            return None
+        if item[0] <= now:
+            del self._items[key]
+            return None
+        return item[1]
+
+    def set(self, key: str, value: V, until: datetime, now: datetime) -> None:
+        self._items[key] = (until, value)
+        self._writes += 1
+        if self._writes % _SWEEP_EVERY == 0:
+            self._items = {k: item for k, item in self._items.items() if item[0] > now}
+
+    def pop(self, key: str, now: datetime) -> V | None:
+        value = self.get(key, now)
+        self._items.pop(key, None)
+        return value
+
+
+class MemoryCodeStore:
+    """One-time codes kept in a dict; see `core.ports.CodeStore`."""
+
+    def __init__(self, clock: Clock) -> None:
+        self._clock = clock
+        self._codes: _TimedDict[StoredCode] = _TimedDict()
+
+    async def put(self, key: str, code: StoredCode) -> None:
+        """Store a newly issued code, replacing any earlier one under the key."""
+        code = replace(code, data=dict(code.data))
+        self._codes.set(key, code, code.expires_at, self._clock.now())
+
+    async def get(self, key: str) -> StoredCode | None:
+        """The code if present, unexpired and with attempts left, else None."""
+        code = self._codes.get(key, self._clock.now())
+        return code if code is not None and code.attempts_left > 0 else None
+
+    async def take_attempt(self, key: str) -> StoredCode | None:
+        """Spend one attempt; the code with the attempts left after it, or None if void."""
+        code = await self.get(key)
+        if code is None:
+            self._codes.pop(key, self._clock.now())
+            return None
+        code = replace(code, attempts_left=code.attempts_left - 1)
+        self._codes.set(key, code, code.expires_at, self._clock.now())
+        return code
+
+    async def consume(self, key: str, issue_id: str) -> bool:
+        """Delete the code if it is still this issue; True for exactly one caller."""
+        code = self._codes.get(key, self._clock.now())
+        if code is None or code.issue_id != issue_id:
+            return False
+        self._codes.pop(key, self._clock.now())
+        return True
+
+    async def discard(self, key: str) -> None:
+        """Forget the code under the key."""
+        self._codes.pop(key, self._clock.now())
+
+
+class MemoryTokenStore:
+    """Single-use records kept in a dict; see `core.ports.TokenStore`."""
+
+    def __init__(self, clock: Clock) -> None:
+        self._clock = clock
+        self._tokens: _TimedDict[dict[str, str]] = _TimedDict()
+
+    async def put(self, key: str, data: Mapping[str, str], ttl: timedelta) -> None:
+        """Store the record for `ttl`, replacing any earlier one."""
+        now = self._clock.now()
+        self._tokens.set(key, dict(data), now + ttl, now)
+
+    async def peek(self, key: str) -> dict[str, str] | None:
+        """The record if present and unexpired, without using it up."""
+        data = self._tokens.get(key, self._clock.now())
+        return None if data is None else dict(data)
+
+    async def pop(self, key: str) -> dict[str, str] | None:
+        """The record, removed: exactly one caller gets it."""
+        return self._tokens.pop(key, self._clock.now())
+
+    async def delete(self, key: str) -> None:
+        """Forget the record."""
+        self._tokens.pop(key, self._clock.now())
+
+
+class MemoryLimiter:
+    """Sliding-window logs kept in a dict; see `core.ports.Limiter`."""
+
+    def __init__(self, clock: Clock) -> None:
+        self._clock = clock
+        self._events: _TimedDict[list[datetime]] = _TimedDict()
+
+    async def acquire(self, rules: Sequence[Rule]) -> datetime | None:
+        """Count one event under every rule if all allow it, else when they all will."""
+        now = self._clock.now()
+        retry_at = self._retry_at(rules, now)
+        if retry_at is not None:
+            return retry_at
+        for key in {rule.key for rule in rules}:
+            longest = max(rule.window for rule in rules if rule.key == key)
+            events = self._events.get(key, now) or []
+            # Older events can no longer count against the longest window in use for this key.
+            events = events[bisect.bisect_right(events, now - longest) :]
+            bisect.insort(events, now)
+            self._events.set(key, events, events[-1] + longest, now)
+        return None
+
+    async def check(self, rules: Sequence[Rule]) -> datetime | None:
+        """What `acquire` would answer, without counting anything."""
+        return self._retry_at(rules, self._clock.now())
+
+    async def reset(self, key: str) -> None:
+        """Forget every event under the key."""
+        self._events.pop(key, self._clock.now())
+
+    def _retry_at(self, rules: Sequence[Rule], now: datetime) -> datetime | None:
+        retry_at: datetime | None = None
+        for rule in rules:
+            events = self._events.get(rule.key, now) or []
+            recent = events[bisect.bisect_right(events, now - rule.window) :]
+            if len(recent) >= rule.limit:
+                # The rule allows again once enough events slide out to leave room for one more.
+                # A rule that allows nothing at all answers a window from now, as Redis does.
+                oldest = recent[len(recent) - rule.limit] if rule.limit > 0 else now
+                free_at = oldest + rule.window
+                retry_at = free_at if retry_at is None else max(retry_at, free_at)
+        return retry_at
+
+
+@dataclass(frozen=True)
+class _Cooling:
+    sends: int
+    last_send: datetime
+    next_allowed: datetime
+
+
+class MemoryCooldowns:
+    """Doubling resend cooldowns kept in a dict; see `core.ports.Cooldowns`."""
+
+    def __init__(self, clock: Clock) -> None:
+        self._clock = clock
+        self._states: _TimedDict[_Cooling] = _TimedDict()
+
+    async def start(self, key: str, base: timedelta, horizon: timedelta) -> timedelta | None:
+        """Time left if still cooling down; else record a send and double the next wait."""
+        now = self._clock.now()
+        state = self._states.get(key, now)
+        if state is not None and now < state.next_allowed:
+            return state.next_allowed - now
+        sends = 0 if state is None or now - state.last_send >= horizon else state.sends
+        wait = base * 2 ** min(sends, _MAX_DOUBLINGS)
+        state = _Cooling(sends=sends + 1, last_send=now, next_allowed=now + wait)
+        self._states.set(key, state, max(now + wait, now + horizon), now)
+        return None
+
+    async def remaining(self, key: str) -> timedelta | None:
+        """Time left before the next send is allowed, or None if it is allowed now."""
+        now = self._clock.now()
+        state = self._states.get(key, now)
+        return state.next_allowed - now if state is not None and now < state.next_allowed else None
+
+    async def clear(self, key: str) -> None:
+        """Forget the key's sends and cooldown."""
+        self._states.pop(key, self._clock.now())

@@ -1,0 +1,99 @@
+"""One-time codes as Redis hashes; attempts and consumption are Lua scripts, so atomic."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+
+from redis.asyncio import Redis
+from redis.typing import EncodableT, FieldT
+
+from core.adapters.redis._base import GRACE_MS, RedisStore, from_ms, text, to_ms
+from core.ports import Clock, StoredCode
+
+# KEYS[1] code; ARGV now. Void codes are deleted; otherwise one attempt is spent.
+_TAKE_ATTEMPT = """
+local f = redis.call('HMGET', KEYS[1], 'expires', 'attempts')
+if not f[1] then return false end
+if tonumber(f[1]) <= tonumber(ARGV[1]) or tonumber(f[2]) <= 0 then
+  redis.call('DEL', KEYS[1])
+  return false
+end
+redis.call('HINCRBY', KEYS[1], 'attempts', -1)
+return redis.call('HGETALL', KEYS[1])
+"""
+
+# KEYS[1] code; ARGV now, issue id. Attempts are not checked: the last attempt may be the right one.
+_CONSUME = """
+local f = redis.call('HMGET', KEYS[1], 'expires', 'issue')
+if f[1] and tonumber(f[1]) > tonumber(ARGV[1]) and f[2] == ARGV[2] then
+  return redis.call('DEL', KEYS[1])
+end
+return 0
+"""
+
+
+class RedisCodeStore(RedisStore):
+    """One-time codes in Redis; see `core.ports.CodeStore`."""
+
+    kind = "code:"
+
+    def __init__(self, redis: Redis, clock: Clock, prefix: str = "accountbot:") -> None:
+        super().__init__(redis, clock, prefix)
+        self._take_attempt = redis.register_script(_TAKE_ATTEMPT)
+        self._consume = redis.register_script(_CONSUME)
+
+    async def put(self, key: str, code: StoredCode) -> None:
+        """Store a newly issued code, replacing any earlier one under the key."""
+        expires_ms = to_ms(code.expires_at)
+        fields: dict[FieldT, EncodableT] = {
+            "digest": code.digest,
+            "expires": expires_ms,
+            "attempts": code.attempts_left,
+            "issue": code.issue_id,
+            "data": json.dumps(dict(code.data)),
+        }
+        ttl_ms = max(expires_ms - self._now_ms(), 0) + GRACE_MS
+        async with self._redis.pipeline(transaction=True) as pipe:
+            pipe.delete(self._key(key))
+            pipe.hset(self._key(key), mapping=fields)
+            pipe.pexpire(self._key(key), ttl_ms)
+            await pipe.execute()
+
+    async def get(self, key: str) -> StoredCode | None:
+        """The code if present, unexpired and with attempts left, else None."""
+        raw = await self._redis.hgetall(self._key(key))
+        if not raw:
+            return None
+        code = _decode({text(k): text(v) for k, v in raw.items()})
+        if code.expires_at <= self._clock.now() or code.attempts_left <= 0:
+            return None
+        return code
+
+    async def take_attempt(self, key: str) -> StoredCode | None:
+        """Spend one attempt; the code with the attempts left after it, or None if void."""
+        flat = await self._take_attempt(keys=[self._key(key)], args=[self._now_ms()])
+        return None if flat is None else _decode(_pairs(flat))
+
+    async def consume(self, key: str, issue_id: str) -> bool:
+        """Delete the code if it is still this issue; True for exactly one caller."""
+        deleted = await self._consume(keys=[self._key(key)], args=[self._now_ms(), issue_id])
+        return bool(deleted)
+
+    async def discard(self, key: str) -> None:
+        """Forget the code under the key."""
+        await self._redis.delete(self._key(key))
+
+
+def _pairs(flat: Sequence[bytes | str]) -> dict[str, str]:
+    return {text(flat[i]): text(flat[i + 1]) for i in range(0, len(flat), 2)}
+
+
+def _decode(fields: Mapping[str, str]) -> StoredCode:
+    return StoredCode(
+        digest=fields["digest"],
+        expires_at=from_ms(int(fields["expires"])),
+        attempts_left=int(fields["attempts"]),
+        issue_id=fields["issue"],
+        data=json.loads(fields["data"]),
+    )
