@@ -1,0 +1,110 @@
+"""Emails and phones of accounts; a confirmed address belongs to one account only."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from core.adapters.db.tables import bindings
+from core.domain.models import AddressKind, Binding, BindingStatus
+from core.errors import AddressTaken
+
+cols = bindings.c
+
+
+class SqlBindings:
+    """Bindings; the partial unique index on confirmed (kind, address) is the race guard."""
+
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def owner(self, kind: AddressKind, address: str) -> int | None:
+        query = sa.select(cols.account_id).where(
+            cols.kind == kind.value,
+            cols.address == address,
+            cols.status == BindingStatus.CONFIRMED.value,
+        )
+        value = (await self._conn.execute(query)).scalar_one_or_none()
+        return int(value) if value is not None else None
+
+    async def for_account(self, account_id: int) -> list[Binding]:
+        query = (
+            sa.select(
+                cols.account_id,
+                cols.kind,
+                cols.address,
+                cols.status,
+                cols.created_at,
+                cols.confirmed_at,
+                cols.expires_at,
+            )
+            .where(cols.account_id == account_id)
+            .order_by(cols.kind, cols.status)
+        )
+        rows = await self._conn.execute(query)
+        return [
+            Binding(
+                **{
+                    **row._mapping,
+                    "kind": AddressKind(row.kind),
+                    "status": BindingStatus(row.status),
+                }
+            )
+            for row in rows
+        ]
+
+    async def set_pending(
+        self, account_id: int, kind: AddressKind, address: str, expires_at: datetime, now: datetime
+    ) -> None:
+        await self._delete(account_id, kind, BindingStatus.PENDING)
+        await self._conn.execute(
+            bindings.insert().values(
+                account_id=account_id,
+                kind=kind.value,
+                address=address,
+                status=BindingStatus.PENDING.value,
+                created_at=now,
+                expires_at=expires_at,
+            )
+        )
+
+    async def confirm(
+        self, account_id: int, kind: AddressKind, address: str, now: datetime
+    ) -> None:
+        """Make `address` this account's confirmed one of its kind, or raise `AddressTaken`."""
+        if await self.owner(kind, address) == account_id:
+            return
+        try:
+            # A savepoint, so a lost race leaves the rest of the unit of work usable.
+            async with self._conn.begin_nested():
+                await self._delete(account_id, kind, BindingStatus.CONFIRMED)
+                await self._delete(account_id, kind, BindingStatus.PENDING)
+                await self._conn.execute(
+                    bindings.insert().values(
+                        account_id=account_id,
+                        kind=kind.value,
+                        address=address,
+                        status=BindingStatus.CONFIRMED.value,
+                        created_at=now,
+                        confirmed_at=now,
+                    )
+                )
+        except IntegrityError:
+            # On PostgreSQL the violation is raised once the winner commits, so it is visible.
+            if await self.owner(kind, address) not in (None, account_id):
+                raise AddressTaken(kind.value, address) from None
+            raise
+
+    async def remove(self, account_id: int, kind: AddressKind, *, pending: bool = False) -> None:
+        status = BindingStatus.PENDING if pending else BindingStatus.CONFIRMED
+        await self._delete(account_id, kind, status)
+
+    async def _delete(self, account_id: int, kind: AddressKind, status: BindingStatus) -> None:
+        await self._conn.execute(
+            bindings.delete().where(
+                cols.account_id == account_id, cols.kind == kind.value, cols.status == status.value
+            )
+        )

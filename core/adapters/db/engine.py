@@ -1,0 +1,85 @@
+"""The engine owner: builds the async engine with the right SQLite settings and checks health."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+from core.adapters.db.uow import CONNECTIVITY_ERRORS, SqlUnitOfWork
+from core.errors import Unavailable
+
+SQLITE_BUSY_TIMEOUT_MS = 5000
+PG_CONNECT_TIMEOUT_S = 10
+
+
+def make_engine(url: str, *, foreign_keys: bool = True) -> AsyncEngine:
+    """An async engine; on SQLite with WAL, a busy timeout and real BEGIN/SAVEPOINT semantics."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        connect_args: dict[str, Any] = {}
+        if parsed.get_driver_name() == "asyncpg":
+            connect_args["timeout"] = PG_CONNECT_TIMEOUT_S
+        # pre_ping drops connections that died with a database restart, so the bot recovers.
+        return create_async_engine(parsed, pool_pre_ping=True, connect_args=connect_args)
+    engine = create_async_engine(parsed)
+    _tune_sqlite(engine, parsed, foreign_keys=foreign_keys)
+    return engine
+
+
+def _tune_sqlite(engine: AsyncEngine, url: URL, *, foreign_keys: bool) -> None:
+    folder = _sqlite_folder(url)
+
+    @event.listens_for(engine.sync_engine, "do_connect")
+    def make_folder(*_: Any) -> None:
+        # Here rather than at construction: building a Database does no I/O.
+        if folder is not None:
+            folder.mkdir(parents=True, exist_ok=True)
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # The driver's own BEGIN handling skips SELECT and SAVEPOINT; we emit BEGIN ourselves.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA foreign_keys = {'ON' if foreign_keys else 'OFF'}")
+        cursor.execute("PRAGMA journal_mode = WAL")
+        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.close()
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def on_begin(conn: sa.Connection) -> None:
+        # IMMEDIATE takes the write lock up front: two writers queue on busy_timeout instead of
+        # one failing on a stale snapshot, so a racing bind sees AddressTaken (SPEC §3).
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def _sqlite_folder(url: URL) -> Path | None:
+    database = url.database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return None
+    return Path(database).parent
+
+
+class Database:
+    """Owns the engine; hands out units of work."""
+
+    def __init__(self, url: str) -> None:
+        self.engine = make_engine(url)
+
+    def uow(self) -> SqlUnitOfWork:
+        return SqlUnitOfWork(self.engine)
+
+    async def ping(self) -> None:
+        """Raise `Unavailable` unless the database answers a trivial query."""
+        try:
+            async with self.engine.connect() as conn:
+                await conn.execute(sa.text("SELECT 1"))
+        except CONNECTIVITY_ERRORS as exc:
+            raise Unavailable() from exc
+
+    async def dispose(self) -> None:
+        await self.engine.dispose()

@@ -1,0 +1,171 @@
+"""Accounts, social identities, passwords and Telegram links over one SQL connection."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from core.adapters.db.tables import (
+    accounts,
+    password_credentials,
+    social_identities,
+    telegram_links,
+)
+from core.domain.models import Account, SocialIdentity
+
+
+async def upsert(
+    conn: AsyncConnection, table: sa.Table, values: Mapping[str, Any], keys: Sequence[str]
+) -> None:
+    """Insert a row, or update it in place when `keys` already match one (no race window)."""
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    stmt = dialect.insert(table).values(**values)
+    changes = {name: stmt.excluded[name] for name in values if name not in keys}
+    await conn.execute(stmt.on_conflict_do_update(index_elements=list(keys), set_=changes))
+
+
+class SqlAccounts:
+    """Accounts and their terms acceptance."""
+
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def add(self, name: str, locale: str | None, now: datetime) -> Account:
+        result = await self._conn.execute(
+            accounts.insert().values(name=name, locale=locale, created_at=now)
+        )
+        (account_id,) = result.inserted_primary_key or (None,)
+        assert isinstance(account_id, int)
+        return Account(id=account_id, name=name, locale=locale, created_at=now)
+
+    async def get(self, account_id: int) -> Account | None:
+        query = sa.select(
+            accounts.c.id,
+            accounts.c.name,
+            accounts.c.locale,
+            accounts.c.created_at,
+            accounts.c.terms_accepted_at,
+        ).where(accounts.c.id == account_id)
+        row = (await self._conn.execute(query)).one_or_none()
+        return Account(**row._mapping) if row else None
+
+    async def lock(self, account_id: int) -> None:
+        # FOR UPDATE serializes two flows on one account on PostgreSQL; SQLite omits the clause
+        # and needs none, since every SQLite transaction there begins IMMEDIATE.
+        query = sa.select(accounts.c.id).where(accounts.c.id == account_id).with_for_update()
+        await self._conn.execute(query)
+
+    async def set_locale(self, account_id: int, locale: str) -> None:
+        await self._conn.execute(
+            accounts.update().where(accounts.c.id == account_id).values(locale=locale)
+        )
+
+    async def accept_terms(self, account_id: int, terms_url: str, now: datetime) -> None:
+        await self._conn.execute(
+            accounts.update()
+            .where(accounts.c.id == account_id)
+            .values(terms_url=terms_url, terms_accepted_at=now)
+        )
+
+
+class SqlIdentities:
+    """Social identities, unique by (provider, subject)."""
+
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    def _select(self) -> sa.Select[Any]:
+        c = social_identities.c
+        return sa.select(
+            c.account_id, c.provider, c.subject, c.email, c.email_verified, c.created_at
+        )
+
+    async def find(self, provider: str, subject: str) -> SocialIdentity | None:
+        c = social_identities.c
+        query = self._select().where(c.provider == provider, c.subject == subject)
+        row = (await self._conn.execute(query)).one_or_none()
+        return SocialIdentity(**row._mapping) if row else None
+
+    async def for_account(self, account_id: int) -> list[SocialIdentity]:
+        c = social_identities.c
+        query = self._select().where(c.account_id == account_id).order_by(c.id)
+        return [SocialIdentity(**row._mapping) for row in await self._conn.execute(query)]
+
+    async def add(self, identity: SocialIdentity) -> None:
+        await self._conn.execute(
+            social_identities.insert().values(
+                account_id=identity.account_id,
+                provider=identity.provider,
+                subject=identity.subject,
+                email=identity.email,
+                email_verified=identity.email_verified,
+                created_at=identity.created_at,
+            )
+        )
+
+    async def update_email(
+        self, provider: str, subject: str, email: str | None, verified: bool
+    ) -> None:
+        c = social_identities.c
+        await self._conn.execute(
+            social_identities.update()
+            .where(c.provider == provider, c.subject == subject)
+            .values(email=email, email_verified=verified)
+        )
+
+
+class SqlPasswords:
+    """Password credentials, as argon2id hashes only."""
+
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def get(self, account_id: int) -> str | None:
+        c = password_credentials.c
+        query = sa.select(c.password_hash).where(c.account_id == account_id)
+        value = (await self._conn.execute(query)).scalar_one_or_none()
+        return str(value) if value is not None else None
+
+    async def set(self, account_id: int, password_hash: str, now: datetime) -> None:
+        values = {"account_id": account_id, "password_hash": password_hash, "updated_at": now}
+        await upsert(self._conn, password_credentials, values, ["account_id"])
+
+    async def remove(self, account_id: int) -> None:
+        c = password_credentials.c
+        await self._conn.execute(password_credentials.delete().where(c.account_id == account_id))
+
+
+class SqlTelegramLinks:
+    """Which account a Telegram user is signed in to."""
+
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def account_for(self, telegram_user_id: int) -> int | None:
+        c = telegram_links.c
+        query = sa.select(c.account_id).where(c.telegram_user_id == telegram_user_id)
+        value = (await self._conn.execute(query)).scalar_one_or_none()
+        return int(value) if value is not None else None
+
+    async def link(self, telegram_user_id: int, account_id: int, now: datetime) -> None:
+        values = {"telegram_user_id": telegram_user_id, "account_id": account_id, "linked_at": now}
+        await upsert(self._conn, telegram_links, values, ["telegram_user_id"])
+
+    async def unlink(self, telegram_user_id: int) -> None:
+        c = telegram_links.c
+        await self._conn.execute(
+            telegram_links.delete().where(c.telegram_user_id == telegram_user_id)
+        )
+
+    async def users_of(self, account_id: int) -> list[int]:
+        c = telegram_links.c
+        query = sa.select(c.telegram_user_id).where(c.account_id == account_id)
+        return [
+            int(value)
+            for value in (await self._conn.execute(query.order_by(c.linked_at))).scalars()
+        ]

@@ -1,0 +1,168 @@
+"""The schema as SQLAlchemy Core tables; `migrations/versions/` must build exactly this."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Dialect
+
+# Stable constraint names, so migrations can refer to them on every database.
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+metadata = sa.MetaData(naming_convention=NAMING_CONVENTION)
+
+
+class UtcDateTime(sa.types.TypeDecorator[datetime]):
+    """A timezone-aware UTC datetime on every database (SQLite would drop the tzinfo)."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            # A naive time is ambiguous; refusing it keeps every stored instant in UTC.
+            raise ValueError("naive datetime given; use a timezone-aware UTC datetime")
+        value = value.astimezone(UTC)
+        return value if dialect.name == "postgresql" else value.replace(tzinfo=None)
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        assert isinstance(value, datetime)
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+def _account_fk() -> sa.ForeignKey:
+    return sa.ForeignKey("accounts.id", ondelete="CASCADE")
+
+
+CONFIRMED = sa.text("status = 'confirmed'")
+PENDING = sa.text("status = 'pending'")
+
+accounts = sa.Table(
+    "accounts",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("name", sa.String(256), nullable=False),
+    sa.Column("locale", sa.String(16), nullable=True),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("terms_accepted_at", UtcDateTime, nullable=True),
+    sa.Column("terms_url", sa.String(2048), nullable=True),
+)
+
+social_identities = sa.Table(
+    "social_identities",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("account_id", sa.Integer, _account_fk(), nullable=False, index=True),
+    sa.Column("provider", sa.String(64), nullable=False),
+    sa.Column("subject", sa.String(255), nullable=False),
+    sa.Column("email", sa.String(320), nullable=True),
+    sa.Column("email_verified", sa.Boolean, nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.UniqueConstraint("provider", "subject"),
+)
+
+bindings = sa.Table(
+    "bindings",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("account_id", sa.Integer, _account_fk(), nullable=False, index=True),
+    sa.Column("kind", sa.String(8), nullable=False),
+    sa.Column("address", sa.String(320), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("confirmed_at", UtcDateTime, nullable=True),
+    sa.Column("expires_at", UtcDateTime, nullable=True),
+    sa.CheckConstraint("kind IN ('email', 'phone')", name="kind"),
+    sa.CheckConstraint("status IN ('pending', 'confirmed')", name="status"),
+    # SPEC §3: two accounts binding one address at once, exactly one wins.
+    sa.Index(
+        "uq_bindings_confirmed_address",
+        "kind",
+        "address",
+        unique=True,
+        sqlite_where=CONFIRMED,
+        postgresql_where=CONFIRMED,
+    ),
+    sa.Index(
+        "uq_bindings_confirmed_kind",
+        "account_id",
+        "kind",
+        unique=True,
+        sqlite_where=CONFIRMED,
+        postgresql_where=CONFIRMED,
+    ),
+    sa.Index(
+        "uq_bindings_pending_kind",
+        "account_id",
+        "kind",
+        unique=True,
+        sqlite_where=PENDING,
+        postgresql_where=PENDING,
+    ),
+)
+
+password_credentials = sa.Table(
+    "password_credentials",
+    metadata,
+    sa.Column("account_id", sa.Integer, _account_fk(), primary_key=True, autoincrement=False),
+    sa.Column("password_hash", sa.String(512), nullable=False),
+    sa.Column("updated_at", UtcDateTime, nullable=False),
+)
+
+telegram_links = sa.Table(
+    "telegram_links",
+    metadata,
+    sa.Column("telegram_user_id", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("account_id", sa.Integer, _account_fk(), nullable=False, index=True),
+    sa.Column("linked_at", UtcDateTime, nullable=False),
+)
+
+workspaces = sa.Table(
+    "workspaces",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("slug", sa.String(64), nullable=False, unique=True),
+    sa.Column("title", sa.String(256), nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False, server_default=sa.func.now()),
+)
+
+memberships = sa.Table(
+    "memberships",
+    metadata,
+    sa.Column(
+        "workspace_id",
+        sa.Integer,
+        sa.ForeignKey("workspaces.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    sa.Column("account_id", sa.Integer, _account_fk(), primary_key=True, index=True),
+    sa.Column("contact_email", sa.String(320), nullable=True),
+    sa.Column("contact_phone", sa.String(32), nullable=True),
+)
+
+# No foreign key: the record of what happened outlives the account it was about.
+audit_events = sa.Table(
+    "audit_events",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("account_id", sa.Integer, nullable=True),
+    sa.Column("action", sa.String(64), nullable=False),
+    sa.Column("actor", sa.String(64), nullable=False),
+    sa.Column("details", sa.JSON, nullable=False),
+    sa.Column("at", UtcDateTime, nullable=False),
+    sa.Index("ix_audit_events_account_id_at", "account_id", "at"),
+)
