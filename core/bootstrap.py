@@ -65,7 +65,7 @@ class Services:
         for name, check in self.checks.items():
             try:
                 await check()
-            except Exception:  # noqa: BLE001 - any failure means "down"
+            except Exception:
                 result[name] = False
             else:
                 result[name] = True

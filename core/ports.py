@@ -64,7 +64,9 @@ class BindingRepository(Protocol):
     async def confirm(
         self, account_id: int, kind: AddressKind, address: str, now: datetime
     ) -> None: ...
-    async def remove(self, account_id: int, kind: AddressKind, *, pending: bool = False) -> None: ...
+    async def remove(
+        self, account_id: int, kind: AddressKind, *, pending: bool = False
+    ) -> None: ...
 
 
 class PasswordRepository(Protocol):

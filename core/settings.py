@@ -30,7 +30,7 @@ class TelegramMode(StrEnum):
 
 
 class Settings(BaseSettings):
-    """The whole configuration; a missing or malformed value stops start-up (see `describe_error`)."""
+    """The whole configuration; a missing or malformed value stops start-up (`describe_error`)."""
 
     model_config = SettingsConfigDict(
         env_file=".env", env_file_encoding="utf-8", extra="ignore", frozen=True
@@ -49,7 +49,9 @@ class Settings(BaseSettings):
     redis_url: str | None = None
 
     # Web server
-    public_url: str = Field(description="where the web server is reachable, e.g. https://id.example.com")
+    public_url: str = Field(
+        description="where the web server is reachable, e.g. https://id.example.com"
+    )
     web_host: str = "127.0.0.1"
     web_port: int = Field(8080, ge=1, le=65535)
 

@@ -37,12 +37,19 @@ class Codes:
         if left is not None:
             raise ResendTooSoon(left)
 
+    async def reset_cooldown(self, subject: str) -> None:
+        """Forget a cooldown started for a send that failed."""
+        await self.kit.cooldowns.clear(f"cooldown:{self.purpose}:{subject}")
+
     async def next_resend_in(self, subject: str) -> timedelta:
         left = await self.kit.cooldowns.remaining(f"cooldown:{self.purpose}:{subject}")
         return left or timedelta(0)
 
-    async def issue(self, subject: str, ttl: timedelta, data: Mapping[str, str]) -> str:
-        """A new code replacing any earlier one; returns it in clear, to send and forget."""
+    async def issue(
+        self, subject: str, ttl: timedelta, data: Mapping[str, str]
+    ) -> tuple[str, StoredCode]:
+        """A new code replacing any earlier one: the code in clear, to send and forget, and
+        the record kept (its `issue_id` ties a twin link to this very issue)."""
         code = self.kit.new_code()
         stored = StoredCode(
             digest=self.kit.keyed.digest(self.purpose, code),
@@ -52,7 +59,7 @@ class Codes:
             data=dict(data),
         )
         await self.kit.codes.put(self._key(subject), stored)
-        return code
+        return code, stored
 
     async def pending(self, subject: str) -> StoredCode | None:
         return await self.kit.codes.get(self._key(subject))

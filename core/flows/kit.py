@@ -79,9 +79,7 @@ class Kit:
     def unit(self) -> UnitOfWork:
         return self.uow()
 
-    def event(
-        self, action: str, account_id: int | None, actor: str, **details: str
-    ) -> AuditEvent:
+    def event(self, action: str, account_id: int | None, actor: str, **details: str) -> AuditEvent:
         return AuditEvent(action, account_id, self.clock.now(), actor, dict(details))
 
     def url(self, path: str) -> str:

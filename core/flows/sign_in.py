@@ -72,7 +72,7 @@ class SignInFlow:
     async def complete(
         self, token: str, profile: SocialProfile, *, terms_accepted: bool = False
     ) -> SignInResult:
-        """Use the link once: find the account by (provider, subject) or make it; sign the chat in."""
+        """Use the link once: find or make the account by (provider, subject); sign the chat in."""
         data = await self.kit.tokens.pop(self._key(token))
         if not data:
             raise CodeExpired()
@@ -106,8 +106,8 @@ class SignInFlow:
                 )
             await uow.telegram.link(link.telegram.id, account_id, now)
             terms = self.kit.options.terms_url
-            account = await uow.accounts.get(account_id)
-            needs_terms = bool(terms) and account is not None and not account.terms_accepted_at
+            stored = await uow.accounts.get(account_id)
+            needs_terms = bool(terms) and stored is not None and not stored.terms_accepted_at
             if needs_terms and terms_accepted and terms:
                 await uow.accounts.accept_terms(account_id, terms, now)
                 await uow.audit.record(self.kit.event("terms.accepted", account_id, actor))

@@ -1,0 +1,170 @@
+"""Bind an email (SPEC §1.3): check, password first, then the provider's word or a letter."""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass
+from datetime import timedelta
+
+from core import letters
+from core.domain.addresses import mask_email, normalize_email
+from core.domain.models import AddressKind
+from core.errors import CodeExpired, NothingPending, PasswordRequired
+from core.flows.binding import before_send, bind_now, clear_pending, ensure_free, mark_pending
+from core.flows.binding import verified_emails as _verified
+from core.flows.codes import Codes
+from core.flows.kit import Kit
+from core.notices import EmailConfirmed
+
+EMAIL = AddressKind.EMAIL
+
+
+@dataclass(frozen=True)
+class EmailBound:
+    address: str
+
+
+@dataclass(frozen=True)
+class EmailPending:
+    """A letter with a link and a code went out; the person may resend after `resend_in`."""
+
+    address: str
+    resend_in: timedelta
+
+
+@dataclass(frozen=True)
+class BindEmailFlow:
+    """Steps of binding an email to an account; the bot and the web page drive them."""
+
+    kit: Kit
+
+    @property
+    def codes(self) -> Codes:
+        return Codes(self.kit, "email")
+
+    def _link_key(self, token: str) -> str:
+        return "emaillink:" + self.kit.keyed.digest("emaillink", token)
+
+    async def check(self, account_id: int, raw: str) -> str:
+        """The normalized address if this account may bind it (InvalidEmail, AddressTaken...)."""
+        address = normalize_email(raw)
+        await ensure_free(self.kit, account_id, EMAIL, address)
+        return address
+
+    async def suggestion(self, account_id: int) -> str | None:
+        """An email the social provider verified, to offer as a one-tap button."""
+        async with self.kit.unit() as uow:
+            identities = await uow.identities.for_account(account_id)
+        emails = _verified(self.kit, identities)
+        return emails[0] if emails else None
+
+    async def start(
+        self,
+        account_id: int,
+        raw: str,
+        *,
+        locale: str,
+        update_workspaces: bool = False,
+        actor: str = "",
+    ) -> EmailBound | EmailPending:
+        """Bind at once when the provider vouches for the address, otherwise send the letter."""
+        address = await self.check(account_id, raw)
+        async with self.kit.unit() as uow:
+            if await uow.passwords.get(account_id) is None:
+                raise PasswordRequired()
+            identities = await uow.identities.for_account(account_id)
+        if address in _verified(self.kit, identities):
+            await self._bind(account_id, address, update_workspaces, actor, locale)
+            return EmailBound(address)
+        data = {
+            "address": address,
+            "workspaces": "1" if update_workspaces else "",
+            "locale": locale,
+        }
+        await self._send(account_id, data, actor)
+        return EmailPending(address, await self.codes.next_resend_in(str(account_id)))
+
+    async def resend(self, account_id: int, actor: str = "") -> EmailPending:
+        """A fresh letter for the pending address, after the cooldown (60 s, doubling)."""
+        record = await self.codes.pending(str(account_id))
+        if record is None:
+            raise NothingPending()
+        await self._send(account_id, dict(record.data), actor)
+        return EmailPending(
+            record.data["address"], await self.codes.next_resend_in(str(account_id))
+        )
+
+    async def pending_address(self, account_id: int) -> str | None:
+        record = await self.codes.pending(str(account_id))
+        return record.data["address"] if record else None
+
+    async def confirm_code(self, account_id: int, code: str, actor: str = "") -> str:
+        """The code typed into the chat: CodeInvalid(attempts_left), CodeExpired, AddressTaken."""
+        record = await self.codes.verify(str(account_id), code)
+        data = record.data
+        await self._bind(
+            account_id, data["address"], bool(data.get("workspaces")), actor, data["locale"]
+        )
+        return data["address"]
+
+    async def peek_link(self, token: str) -> str | None:
+        """The masked address a confirmation link is for, while it is valid (GET shows it)."""
+        data = await self.kit.tokens.peek(self._link_key(token))
+        return mask_email(data["address"]) if data else None
+
+    async def confirm_link(self, token: str) -> tuple[int, str]:
+        """Follow the link once (POST): binds and tells the chat. The twin code dies with it."""
+        data = await self.kit.tokens.pop(self._link_key(token))
+        if not data:
+            raise CodeExpired()
+        account_id = int(data["account_id"])
+        if not await self.codes.consume_issue(str(account_id), data["issue_id"]):
+            raise CodeExpired()  # the code was used, or a newer letter replaced this one
+        address = data["address"]
+        await self._bind(account_id, address, data.get("workspaces") == "1", "web", data["locale"])
+        async with self.kit.unit() as uow:
+            users = await uow.telegram.users_of(account_id)
+        for user in users:
+            await self.kit.notifier.notify(EmailConfirmed(user, account_id, address))
+        return account_id, address
+
+    async def cancel(self, account_id: int) -> None:
+        await self.codes.discard(str(account_id))
+        await clear_pending(self.kit, account_id, EMAIL)
+
+    async def _send(self, account_id: int, data: dict[str, str], actor: str) -> None:
+        subject = str(account_id)
+        await before_send(self.codes, subject, [])
+        ttl = self.kit.limits.email_code_ttl
+        code, stored = await self.codes.issue(subject, ttl, data)
+        token = self.kit.new_token()
+        link_data = {**data, "account_id": subject, "issue_id": stored.issue_id}
+        await self.kit.tokens.put(self._link_key(token), link_data, ttl)
+        letter = letters.confirmation_letter(
+            data["locale"],
+            data["address"],
+            code,
+            self.kit.url(f"/email/confirm/{token}"),
+            int(ttl.total_seconds() // 60),
+        )
+        try:
+            await self.kit.mailer.send(letter)
+        except Exception:
+            # Nothing half-done: no code, no link, no cooldown for a letter that never left.
+            await self.codes.discard(subject)
+            await self.kit.tokens.delete(self._link_key(token))
+            await self.codes.reset_cooldown(subject)
+            raise
+        await mark_pending(self.kit, account_id, EMAIL, data["address"], ttl, actor)
+
+    async def _bind(
+        self, account_id: int, address: str, workspaces: bool, actor: str, locale: str
+    ) -> None:
+        previous = await bind_now(
+            self.kit, account_id, EMAIL, address, update_workspaces=workspaces, actor=actor
+        )
+        if previous:
+            # SPEC §1.7: the old address hears about the change.
+            notice = letters.email_changed_notice(locale, previous, mask_email(address))
+            with contextlib.suppress(Exception):
+                await self.kit.mailer.send(notice)

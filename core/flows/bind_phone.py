@@ -1,0 +1,124 @@
+"""Bind a phone (SPEC §1.4): a mobile number, an SMS code within the caps, then bound."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from core import letters
+from core.domain.addresses import normalize_phone
+from core.domain.models import AddressKind
+from core.errors import FeatureDisabled, NothingPending
+from core.flows.binding import (
+    before_send,
+    bind_now,
+    clear_pending,
+    ensure_free,
+    mark_pending,
+    sms_rules,
+)
+from core.flows.codes import Codes
+from core.flows.kit import Kit
+
+PHONE = AddressKind.PHONE
+
+
+@dataclass(frozen=True)
+class PhoneBound:
+    phone: str
+
+
+@dataclass(frozen=True)
+class PhoneCodeSent:
+    phone: str
+    resend_in: timedelta
+
+
+@dataclass(frozen=True)
+class BindPhoneFlow:
+    """Steps of binding a phone number; the code goes by SMS unless Telegram vouched for it."""
+
+    kit: Kit
+
+    @property
+    def codes(self) -> Codes:
+        return Codes(self.kit, "phone")
+
+    @property
+    def available(self) -> bool:
+        return self.kit.sms is not None or self.kit.options.skip_sms_for_own_contact
+
+    async def check(self, account_id: int, raw: str, locale: str | None) -> str:
+        """E.164 of a mobile number this account may bind (InvalidPhone, AddressTaken, ...)."""
+        phone = normalize_phone(raw, locale)
+        await ensure_free(self.kit, account_id, PHONE, phone)
+        return phone
+
+    async def send_code(
+        self,
+        account_id: int,
+        raw: str,
+        *,
+        telegram_user_id: int,
+        locale: str,
+        update_workspaces: bool = False,
+        own_contact: bool = False,
+    ) -> PhoneBound | PhoneCodeSent:
+        """SPEC §1.4.6: a number shared as one's own Telegram contact may skip the SMS."""
+        phone = await self.check(account_id, raw, locale)
+        actor = f"telegram:{telegram_user_id}"
+        if own_contact and self.kit.options.skip_sms_for_own_contact:
+            await bind_now(
+                self.kit, account_id, PHONE, phone, update_workspaces=update_workspaces, actor=actor
+            )
+            return PhoneBound(phone)
+        data = {"phone": phone, "workspaces": "1" if update_workspaces else "", "locale": locale}
+        await self._send(account_id, telegram_user_id, data)
+        return PhoneCodeSent(phone, await self.codes.next_resend_in(str(account_id)))
+
+    async def resend(self, account_id: int, telegram_user_id: int) -> PhoneCodeSent:
+        record = await self.codes.pending(str(account_id))
+        if record is None:
+            raise NothingPending()
+        await self._send(account_id, telegram_user_id, dict(record.data))
+        return PhoneCodeSent(record.data["phone"], await self.codes.next_resend_in(str(account_id)))
+
+    async def resend_in(self, account_id: int) -> timedelta:
+        return await self.codes.next_resend_in(str(account_id))
+
+    async def confirm_code(self, account_id: int, code: str, actor: str = "") -> str:
+        """The SMS code typed into the chat: binds the number; CodeInvalid(attempts_left) etc."""
+        record = await self.codes.verify(str(account_id), code)
+        phone = record.data["phone"]
+        await bind_now(
+            self.kit,
+            account_id,
+            PHONE,
+            phone,
+            update_workspaces=bool(record.data.get("workspaces")),
+            actor=actor,
+        )
+        return phone
+
+    async def cancel(self, account_id: int) -> None:
+        await self.codes.discard(str(account_id))
+        await clear_pending(self.kit, account_id, PHONE)
+
+    async def _send(self, account_id: int, telegram_user_id: int, data: dict[str, str]) -> None:
+        if self.kit.sms is None:
+            raise FeatureDisabled()
+        subject = str(account_id)
+        phone = data["phone"]
+        await before_send(
+            self.codes, subject, sms_rules(self.kit, phone, account_id, telegram_user_id)
+        )
+        ttl = self.kit.limits.sms_code_ttl
+        code, _ = await self.codes.issue(subject, ttl, data)
+        text = letters.sms_code_text(data["locale"], code, int(ttl.total_seconds() // 60))
+        try:
+            await self.kit.sms.send(phone, text)
+        except Exception:
+            await self.codes.discard(subject)
+            await self.codes.reset_cooldown(subject)
+            raise
+        await mark_pending(self.kit, account_id, PHONE, phone, ttl, f"telegram:{telegram_user_id}")

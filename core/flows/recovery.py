@@ -1,0 +1,90 @@
+"""Password recovery through a bound email or phone (SPEC §1.7): a code, then a new password.
+
+The answer to `start` is the same whether or not the login exists, so it tells nobody who has an
+account; only the login's owner receives the code.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from core import letters
+from core.domain.models import AddressKind
+from core.errors import CodeExpired, ResendTooSoon
+from core.flows.auth import login_key
+from core.flows.binding import before_send, sms_rules
+from core.flows.codes import Codes
+from core.flows.kit import Kit
+from core.flows.password import PasswordFlow
+
+
+@dataclass(frozen=True)
+class RecoveryFlow:
+    """Resets a forgotten password for whoever controls the bound email or phone."""
+
+    kit: Kit
+
+    @property
+    def codes(self) -> Codes:
+        return Codes(self.kit, "recovery")
+
+    def _subject(self, login: str) -> str:
+        key = login_key(login, self.kit.options.default_locale)
+        return self.kit.keyed.digest("recovery", key[1] if key else login.strip().casefold())
+
+    async def start(self, login: str, locale: str) -> None:
+        """Send a code to the login when an account has it; silently nothing otherwise."""
+        key = login_key(login, self.kit.options.default_locale)
+        if key is None:
+            return
+        kind, address = key
+        async with self.kit.unit() as uow:
+            account_id = await uow.bindings.owner(kind, address)
+        subject = self._subject(login)
+        if account_id is None:
+            await self.codes.cooldown(subject)  # same pace as for a real login
+            return
+        rules = sms_rules(self.kit, address, account_id, None) if kind is AddressKind.PHONE else []
+        await before_send(self.codes, subject, rules)
+        ttl = (
+            self.kit.limits.email_code_ttl
+            if kind is AddressKind.EMAIL
+            else self.kit.limits.sms_code_ttl
+        )
+        code, _ = await self.codes.issue(subject, ttl, {"account_id": str(account_id)})
+        minutes = int(ttl.total_seconds() // 60)
+        if kind is AddressKind.EMAIL:
+            await self.kit.mailer.send(letters.recovery_letter(locale, address, code, minutes))
+        elif self.kit.sms is not None:
+            await self.kit.sms.send(address, letters.sms_recovery_text(locale, code, minutes))
+
+    async def confirm(self, login: str, code: str) -> str:
+        """A one-time token allowing to set a new password, for a right code."""
+        record = await self.codes.verify(self._subject(login), code)
+        token = self.kit.new_token()
+        await self.kit.tokens.put(
+            self._token_key(token),
+            {"account_id": record.data["account_id"]},
+            self.kit.limits.secure_page_ttl,
+        )
+        return token
+
+    async def reset(self, token: str, password: str) -> int:
+        """Set the new password with the token from `confirm`; the token works once."""
+        key = self._token_key(token)
+        data = await self.kit.tokens.peek(key)
+        if not data:
+            raise CodeExpired()
+        account_id = int(data["account_id"])
+        passwords = PasswordFlow(self.kit)
+        await passwords.check(account_id, password)
+        if await self.kit.tokens.pop(key) is None:
+            raise CodeExpired()
+        await passwords.set(account_id, password, "recovery")
+        return account_id
+
+    def _token_key(self, token: str) -> str:
+        return "reset:" + self.kit.keyed.digest("reset", token)
+
+
+__all__ = ["RecoveryFlow", "ResendTooSoon"]

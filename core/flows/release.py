@@ -1,0 +1,212 @@
+"""SPEC §1.5, "a user with this email already exists": prove it is yours, re-home, then take it.
+
+The holder account is never named. The person proves control of it (a code sent to the address,
+or that account's password), gives it a new address, confirms that, and only then, in one
+transaction, the holder gets the new address and this account the old one: the holder never
+loses its way in, and nothing is released before the new address is confirmed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from core import letters
+from core.domain.addresses import normalize_email, normalize_phone
+from core.domain.models import AddressKind
+from core.domain.passwords import normalize
+from core.errors import (
+    AddressAlreadyYours,
+    AddressTaken,
+    CodeExpired,
+    LimitReached,
+    NothingPending,
+    WrongPassword,
+)
+from core.flows.binding import before_send, sms_rules
+from core.flows.codes import Codes
+from core.flows.kit import Kit
+from core.ports import Rule
+
+
+@dataclass(frozen=True)
+class ReleaseState:
+    kind: AddressKind
+    address: str
+    proven: bool
+    new_address: str | None
+
+
+@dataclass(frozen=True)
+class ReleaseFlow:
+    """Frees an address held by another account of the same person."""
+
+    kit: Kit
+
+    def _key(self, account_id: int) -> str:
+        return f"release:{account_id}"
+
+    def _codes(self, step: str) -> Codes:
+        return Codes(self.kit, f"release-{step}")
+
+    async def state(self, account_id: int) -> ReleaseState | None:
+        data = await self.kit.tokens.peek(self._key(account_id))
+        if not data:
+            return None
+        return ReleaseState(
+            AddressKind(data["kind"]),
+            data["address"],
+            data["proven"] == "1",
+            data.get("new") or None,
+        )
+
+    async def start(
+        self,
+        account_id: int,
+        kind: AddressKind,
+        address: str,
+        *,
+        locale: str,
+        telegram_user_id: int,
+    ) -> timedelta:
+        """Send a code to the taken address; returns when a resend is allowed."""
+        async with self.kit.unit() as uow:
+            holder = await uow.bindings.owner(kind, address)
+        if holder == account_id:
+            raise AddressAlreadyYours(kind.value)
+        if holder is None:
+            raise NothingPending()  # free now: the person can simply bind it
+        data = {
+            "kind": kind.value,
+            "address": address,
+            "holder": str(holder),
+            "proven": "",
+            "locale": locale,
+        }
+        await self.kit.tokens.put(self._key(account_id), data, self._ttl(kind) * 2)
+        await self._send(account_id, "prove", kind, address, locale, telegram_user_id)
+        return await self._codes("prove").next_resend_in(str(account_id))
+
+    async def resend_proof(self, account_id: int, telegram_user_id: int) -> timedelta:
+        data = await self._data(account_id)
+        kind = AddressKind(data["kind"])
+        await self._send(
+            account_id, "prove", kind, data["address"], data["locale"], telegram_user_id
+        )
+        return await self._codes("prove").next_resend_in(str(account_id))
+
+    async def prove_code(self, account_id: int, code: str) -> None:
+        await self._data(account_id)
+        await self._codes("prove").verify(str(account_id), code)
+        await self._update(account_id, proven="1")
+
+    async def prove_password(self, account_id: int, password: str) -> None:
+        """The holder's password proves control too; failures are capped like sign-in's."""
+        data = await self._data(account_id)
+        limits = self.kit.limits
+        rule = Rule(
+            f"release-pw:{data['holder']}",
+            limits.login_failures_per_login,
+            limits.login_failures_window,
+        )
+        blocked = await self.kit.limiter.check([rule])
+        if blocked is not None:
+            raise LimitReached(blocked)
+        async with self.kit.unit() as uow:
+            stored = await uow.passwords.get(int(data["holder"]))
+        if stored is None or not await self.kit.hasher.verify(stored, normalize(password)):
+            await self.kit.limiter.acquire([rule])
+            raise WrongPassword()
+        await self._update(account_id, proven="1")
+
+    async def propose_new(self, account_id: int, raw: str, *, telegram_user_id: int) -> str:
+        """The other account's new address (same kind): checked free, then a code sent to it."""
+        data = await self._data(account_id)
+        if data["proven"] != "1":
+            raise NothingPending()
+        kind = AddressKind(data["kind"])
+        locale = data["locale"]
+        new = normalize_email(raw) if kind is AddressKind.EMAIL else normalize_phone(raw, locale)
+        async with self.kit.unit() as uow:
+            owner = await uow.bindings.owner(kind, new)
+        if new == data["address"] or owner is not None:
+            raise AddressTaken(kind.value, new)
+        await self._update(account_id, new=new)
+        await self._send(account_id, "new", kind, new, locale, telegram_user_id)
+        return new
+
+    async def confirm_new(self, account_id: int, code: str) -> str:
+        """Swap in one transaction: holder gets the new address, this account the old one."""
+        data = await self._data(account_id)
+        if data["proven"] != "1" or not data.get("new"):
+            raise NothingPending()
+        await self._codes("new").verify(str(account_id), code)
+        kind, holder, now = AddressKind(data["kind"]), int(data["holder"]), self.kit.clock.now()
+        async with self.kit.unit() as uow:
+            for locked in sorted((holder, account_id)):
+                await uow.accounts.lock(locked)
+            if await uow.bindings.owner(kind, data["address"]) != holder:
+                raise CodeExpired()  # the holder changed meanwhile; start over
+            await uow.bindings.confirm(holder, kind, data["new"], now)
+            await uow.bindings.confirm(account_id, kind, data["address"], now)
+            actor = f"account:{account_id}"
+            await uow.audit.record(self.kit.event(f"{kind.value}.released", holder, actor))
+            await uow.audit.record(
+                self.kit.event(f"{kind.value}.bound", account_id, actor, released="true")
+            )
+            await uow.commit()
+        await self.kit.tokens.delete(self._key(account_id))
+        return data["address"]
+
+    async def cancel(self, account_id: int) -> None:
+        await self.kit.tokens.delete(self._key(account_id))
+        for step in ("prove", "new"):
+            await self._codes(step).discard(str(account_id))
+
+    async def _data(self, account_id: int) -> dict[str, str]:
+        data = await self.kit.tokens.peek(self._key(account_id))
+        if not data:
+            raise NothingPending()
+        return data
+
+    async def _update(self, account_id: int, **changes: str) -> None:
+        data = {**await self._data(account_id), **changes}
+        kind = AddressKind(data["kind"])
+        await self.kit.tokens.put(self._key(account_id), data, self._ttl(kind) * 2)
+
+    def _ttl(self, kind: AddressKind) -> timedelta:
+        limits = self.kit.limits
+        return limits.email_code_ttl if kind is AddressKind.EMAIL else limits.sms_code_ttl
+
+    async def _send(
+        self,
+        account_id: int,
+        step: str,
+        kind: AddressKind,
+        address: str,
+        locale: str,
+        telegram_user_id: int,
+    ) -> None:
+        codes, subject, ttl = self._codes(step), str(account_id), self._ttl(kind)
+        minutes = int(ttl.total_seconds() // 60)
+        rules = (
+            sms_rules(self.kit, address, account_id, telegram_user_id)
+            if kind is AddressKind.PHONE
+            else []
+        )
+        await before_send(codes, subject, rules)
+        code, _ = await codes.issue(subject, ttl, {"address": address})
+        try:
+            if kind is AddressKind.EMAIL:
+                builder = (
+                    letters.release_letter if step == "prove" else letters.confirmation_code_letter
+                )
+                await self.kit.mailer.send(builder(locale, address, code, minutes))
+            else:
+                if self.kit.sms is None:
+                    raise NothingPending()
+                await self.kit.sms.send(address, letters.sms_code_text(locale, code, minutes))
+        except Exception:
+            await codes.discard(subject)
+            await codes.reset_cooldown(subject)
+            raise
