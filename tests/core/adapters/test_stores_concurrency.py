@@ -1,4 +1,4 @@
-"""Many bot instances racing on one Redis: attempts, single use and caps still hold exactly."""
+"""Redis only: racing bot instances still get exact attempts, single use and caps; keys expire."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from core.adapters.redis import RedisCodeStore, RedisLimiter, RedisTokenStore
+from core.adapters.redis import RedisCodeStore, RedisCooldowns, RedisLimiter, RedisTokenStore
 from core.ports import Rule, StoredCode
 from tests.conftest import FakeClock
 
@@ -68,3 +68,20 @@ async def test_fifty_racing_sends_pass_a_cap_of_five_exactly_five_times(
     # The refused forty-five left no trace on the user's count either: it holds exactly five.
     assert await limiter.check([Rule("sms:user:1", 6, timedelta(hours=24))]) is None
     assert await limiter.check([Rule("sms:user:1", 5, timedelta(hours=24))]) is not None
+
+
+async def test_every_key_left_in_redis_expires_by_itself(
+    redis_client: Any, clock: FakeClock
+) -> None:
+    prefix = redis_client.test_prefix
+    codes = RedisCodeStore(redis_client, clock, prefix)
+    await codes.put("bind:1", StoredCode("digest", clock.now(), attempts_left=5, issue_id="i"))
+    await RedisTokenStore(redis_client, clock, prefix).put("t", {}, timedelta(minutes=10))
+    await RedisLimiter(redis_client, clock, prefix).acquire([Rule("l", 5, timedelta(hours=1))])
+    cooldowns = RedisCooldowns(redis_client, clock, prefix)
+    await cooldowns.start("c", timedelta(minutes=1), timedelta(hours=1))
+
+    keys = [key async for key in redis_client.scan_iter(match=prefix + "*")]
+
+    assert len(keys) == 4
+    assert all([await redis_client.pttl(key) > 0 for key in keys])
