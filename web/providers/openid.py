@@ -1,0 +1,168 @@
+"""OpenID Connect by discovery: metadata, JWKS and ID-token checks (OIDC Core §3.1.3.7)."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Mapping
+from typing import Any
+
+import aiohttp
+from authlib.oidc.core import CodeIDToken
+from joserfc import jwt
+from joserfc.errors import ClaimError, ExpiredTokenError, InvalidKeyIdError, JoseError
+from joserfc.jwk import KeySet
+
+from core.domain.models import SocialProfile
+from web.providers.base import Pending, Provider, ProviderError, get_json, post_form, with_query
+
+ALGORITHMS = ["RS256", "ES256", "PS256"]
+# Clocks of two honest servers drift; a minute is the usual allowance for exp/iat.
+LEEWAY = 60
+
+
+class OpenIDProvider(Provider):
+    """Any OIDC issuer: the code flow with PKCE, nonce and an ID token checked against its JWKS."""
+
+    scope = "openid email profile"
+
+    def __init__(
+        self,
+        client_id: str,
+        client_secret: str,
+        *,
+        trust_email: bool,
+        issuer: str,
+        name: str = "oidc",
+        title: str = "OpenID Connect",
+        also_issuers: tuple[str, ...] = (),
+        now: Callable[[], float] = time.time,
+    ) -> None:
+        super().__init__(client_id, client_secret, trust_email=trust_email)
+        self.issuer = issuer.rstrip("/")
+        self.name = name
+        self.title = title
+        self.issuers = (self.issuer, *also_issuers)
+        self.now = now
+        self._metadata: dict[str, Any] | None = None
+        self._keys: KeySet | None = None
+
+    async def metadata(self, http: aiohttp.ClientSession) -> dict[str, Any]:
+        """The issuer's discovery document (OIDC Discovery §4), fetched once."""
+        if self._metadata is None:
+            url = self.issuer + "/.well-known/openid-configuration"
+            data = await get_json(http, url, reason="discovery")
+            # OIDC Discovery §4.3: the issuer in the document must be the one we asked.
+            if not isinstance(data, dict) or data.get("issuer") not in self.issuers:
+                raise ProviderError("discovery")
+            self._metadata = data
+        return self._metadata
+
+    async def keys(self, http: aiohttp.ClientSession, *, refresh: bool = False) -> KeySet:
+        if self._keys is None or refresh:
+            meta = await self.metadata(http)
+            data = await get_json(http, str(meta.get("jwks_uri", "")), reason="jwks")
+            try:
+                self._keys = KeySet.import_key_set(data)
+            except (JoseError, ValueError, TypeError, KeyError) as error:
+                raise ProviderError("jwks") from error
+        return self._keys
+
+    async def authorization_url(self, http: aiohttp.ClientSession, pending: Pending) -> str:
+        meta = await self.metadata(http)
+        params = self.authorization_params(pending) | {"nonce": pending.nonce}
+        return with_query(str(meta["authorization_endpoint"]), params)
+
+    async def profile(
+        self, http: aiohttp.ClientSession, params: Mapping[str, str], pending: Pending
+    ) -> SocialProfile:
+        meta = await self.metadata(http)
+        self.check_issuer(params, meta)
+        if not params.get("code"):
+            raise ProviderError("missing_code")
+        token = await post_form(
+            http,
+            str(meta["token_endpoint"]),
+            {
+                "grant_type": "authorization_code",
+                "code": params["code"],
+                "redirect_uri": pending.redirect_uri,
+                "client_id": self.client_id,
+                "client_secret": self.client_secret,
+                "code_verifier": pending.verifier,
+            },
+        )
+        id_token = token.get("id_token")
+        if not isinstance(id_token, str):
+            raise ProviderError("id_token")
+        claims = await self.validate(http, id_token, pending.nonce)
+        return self.to_profile(claims)
+
+    def check_issuer(self, params: Mapping[str, str], meta: Mapping[str, Any]) -> None:
+        """RFC 9207 §2.4: a sent `iss` must be the issuer; one that promises it must send it."""
+        sent = params.get("iss")
+        if sent is None:
+            if meta.get("authorization_response_iss_parameter_supported") is True:
+                raise ProviderError("wrong_issuer")
+            return
+        if sent not in self.issuers:
+            raise ProviderError("wrong_issuer")
+
+    async def validate(
+        self, http: aiohttp.ClientSession, id_token: str, nonce: str
+    ) -> dict[str, Any]:
+        """OIDC Core §3.1.3.7: signature by the issuer's JWKS, iss, aud, exp, iat and nonce."""
+        try:
+            decoded = jwt.decode(id_token, await self.keys(http), algorithms=ALGORITHMS)
+        except InvalidKeyIdError:
+            # A rotated key: fetch the JWKS again once before refusing (OIDC Core §10.1.1).
+            try:
+                keys = await self.keys(http, refresh=True)
+                decoded = jwt.decode(id_token, keys, algorithms=ALGORITHMS)
+            except (JoseError, ValueError) as error:
+                raise ProviderError("bad_signature") from error
+        except (JoseError, ValueError) as error:
+            raise ProviderError("bad_signature") from error
+        claims = CodeIDToken(
+            decoded.claims,
+            decoded.header,
+            options={
+                "iss": {"essential": True, "values": list(self.issuers)},
+                "aud": {"essential": True, "value": self.client_id},
+            },
+            params={"nonce": nonce, "client_id": self.client_id},
+        )
+        try:
+            claims.validate(now=int(self.now()), leeway=LEEWAY)
+        except JoseError as error:
+            raise ProviderError(_claim_reason(error)) from error
+        if claims.get("nonce") != nonce:
+            raise ProviderError("wrong_nonce")
+        return dict(claims)
+
+    def to_profile(self, claims: Mapping[str, Any]) -> SocialProfile:
+        email = claims.get("email")
+        return SocialProfile(
+            provider=self.name,
+            subject=str(claims["sub"]),
+            name=str(claims.get("name") or claims.get("given_name") or ""),
+            email=email if isinstance(email, str) and email else None,
+            email_verified=bool(email) and self.verified(claims.get("email_verified")),
+        )
+
+
+_REASONS = {
+    "nonce": "wrong_nonce",
+    "aud": "wrong_audience",
+    "azp": "wrong_audience",
+    "iss": "wrong_issuer",
+    "exp": "expired_token",
+    "iat": "expired_token",
+}
+
+
+def _claim_reason(error: JoseError) -> str:
+    if isinstance(error, ExpiredTokenError):
+        return "expired_token"
+    if isinstance(error, ClaimError):
+        return _REASONS.get(error.claim, "id_token")
+    return "id_token"
