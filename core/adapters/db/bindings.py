@@ -75,8 +75,11 @@ class SqlBindings:
         self, account_id: int, kind: AddressKind, address: str, now: datetime
     ) -> None:
         """Make `address` this account's confirmed one of its kind, or raise `AddressTaken`."""
-        if await self.owner(kind, address) == account_id:
+        holder = await self.owner(kind, address)
+        if holder == account_id:
             return
+        if holder is not None:
+            raise AddressTaken(kind.value, address)
         try:
             # A savepoint, so a lost race leaves the rest of the unit of work usable.
             async with self._conn.begin_nested():

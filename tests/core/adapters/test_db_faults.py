@@ -1,0 +1,143 @@
+"""Races and outages: one address for fifty accounts at once, and a database that is not there."""
+
+from __future__ import annotations
+
+import asyncio
+import socket
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from core.adapters.db import Database
+from core.adapters.db.migrate import upgrade
+from core.domain.models import AddressKind
+from core.errors import AddressTaken, Unavailable
+
+NOW = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        return f"sqlite+aiosqlite:///{tmp_path}/data/accounts.sqlite3"
+    return str(request.getfixturevalue("pg_url"))
+
+
+@pytest.fixture
+async def racing_db(db_url: str) -> AsyncIterator[Database]:
+    await upgrade(db_url)
+    database = Database(db_url)
+    try:
+        yield database
+    finally:
+        await database.dispose()
+
+
+def closed_port() -> int:
+    """A port nothing listens on: the OS hands out a free one and we close it again."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+async def test_of_fifty_accounts_binding_one_address_at_once_exactly_one_wins(
+    racing_db: Database,
+) -> None:
+    async with racing_db.uow() as uow:
+        ids = [(await uow.accounts.add(f"P{n}", None, NOW)).id for n in range(50)]
+        await uow.commit()
+
+    async def bind(account_id: int) -> str:
+        async with racing_db.uow() as uow:
+            await uow.accounts.lock(account_id)
+            try:
+                await uow.bindings.confirm(account_id, AddressKind.EMAIL, "one@example.org", NOW)
+            except AddressTaken:
+                return "taken"
+            await uow.commit()
+            return "won"
+
+    outcomes = await asyncio.gather(*(bind(account_id) for account_id in ids))
+
+    assert sorted(outcomes) == ["taken"] * 49 + ["won"]
+    async with racing_db.uow() as uow:
+        winner = await uow.bindings.owner(AddressKind.EMAIL, "one@example.org")
+    assert winner == ids[outcomes.index("won")]
+
+
+async def wait_until_a_lock_is_awaited(db: Database) -> None:
+    """Poll PostgreSQL until some transaction waits on a lock (the racing insert), at most 10 s."""
+    for _ in range(1000):
+        async with db.engine.connect() as conn:
+            waiting = await conn.scalar(sa.text("SELECT count(*) FROM pg_locks WHERE NOT granted"))
+        if waiting:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("the second confirmation never waited for the first")
+
+
+async def test_the_loser_of_a_race_in_flight_gets_address_taken_and_can_still_commit(
+    pg_url: str,
+) -> None:
+    await upgrade(pg_url)
+    db = Database(pg_url)
+    try:
+        async with db.uow() as uow:
+            first, second = [(await uow.accounts.add(n, None, NOW)).id for n in ("A", "B")]
+            await uow.commit()
+        async with db.uow() as winner, db.uow() as loser:
+            await winner.bindings.confirm(first, AddressKind.PHONE, "+15550001111", NOW)
+            # The loser checks before the winner commits, then waits on the unique index.
+            racing = asyncio.create_task(
+                loser.bindings.confirm(second, AddressKind.PHONE, "+15550001111", NOW)
+            )
+            await wait_until_a_lock_is_awaited(db)
+            await winner.commit()
+            with pytest.raises(AddressTaken):
+                await racing
+            await loser.accounts.set_locale(second, "en")
+            await loser.commit()
+        async with db.uow() as uow:
+            account = await uow.accounts.get(second)
+            owner = await uow.bindings.owner(AddressKind.PHONE, "+15550001111")
+        assert (owner, account and account.locale) == (first, "en")
+    finally:
+        await db.dispose()
+
+
+async def test_a_database_that_is_down_is_reported_unavailable() -> None:
+    db = Database(f"postgresql+asyncpg://postgres@127.0.0.1:{closed_port()}/accounts")
+    try:
+        with pytest.raises(Unavailable):
+            async with db.uow():
+                pass
+        with pytest.raises(Unavailable):
+            await db.ping()
+    finally:
+        await db.dispose()
+
+
+async def test_an_unreachable_sqlite_file_is_reported_unavailable(tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-folder"
+    blocker.write_text("a file where the database folder should be")
+    db = Database(f"sqlite+aiosqlite:///{blocker}/accounts.sqlite3")
+    try:
+        with pytest.raises(Unavailable):
+            async with db.uow():
+                pass
+    finally:
+        await db.dispose()
+
+
+async def test_the_sqlite_folder_is_made_on_first_use_not_before(tmp_path: Path) -> None:
+    folder = tmp_path / "var" / "data"
+    db = Database(f"sqlite+aiosqlite:///{folder}/accounts.sqlite3")
+    assert not folder.exists()
+    try:
+        await db.ping()
+    finally:
+        await db.dispose()
+    assert (folder / "accounts.sqlite3").exists()
