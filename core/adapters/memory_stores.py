@@ -67,7 +67,7 @@ class MemoryCodeStore:
         return code if code is not None and code.attempts_left > 0 else None
 
     async def take_attempt(self, key: str) -> StoredCode | None:
-        """Spend one attempt; the code with the attempts left after it, or None if void."""
+        """Spend one attempt: the code with the attempts left after it; None (deleted) if void."""
         code = await self.get(key)
         if code is None:
             self._codes.pop(key, self._clock.now())
@@ -77,7 +77,7 @@ class MemoryCodeStore:
         return code
 
     async def consume(self, key: str, issue_id: str) -> bool:
-        """Delete the code if it is still this issue; True for exactly one caller."""
+        """Delete the code if it is still this unexpired issue; True for exactly one caller."""
         code = self._codes.get(key, self._clock.now())
         if code is None or code.issue_id != issue_id:
             return False
@@ -107,7 +107,7 @@ class MemoryTokenStore:
         return None if data is None else dict(data)
 
     async def pop(self, key: str) -> dict[str, str] | None:
-        """The record, removed: exactly one caller gets it."""
+        """The unexpired record, removed: exactly one concurrent caller gets it."""
         return self._tokens.pop(key, self._clock.now())
 
     async def delete(self, key: str) -> None:
@@ -123,7 +123,7 @@ class MemoryLimiter:
         self._events: _TimedDict[list[datetime]] = _TimedDict()
 
     async def acquire(self, rules: Sequence[Rule]) -> datetime | None:
-        """Count one event under every rule if all allow it, else when they all will."""
+        """Count one event per rule if every rule allows it; else count none, say when all will."""
         now = self._clock.now()
         retry_at = self._retry_at(rules, now)
         if retry_at is not None:

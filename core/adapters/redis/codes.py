@@ -71,12 +71,12 @@ class RedisCodeStore(RedisStore):
         return code
 
     async def take_attempt(self, key: str) -> StoredCode | None:
-        """Spend one attempt; the code with the attempts left after it, or None if void."""
+        """Spend one attempt: the code with the attempts left after it; None (deleted) if void."""
         flat = await self._take_attempt(keys=[self._key(key)], args=[self._now_ms()])
         return None if flat is None else _decode(_pairs(flat))
 
     async def consume(self, key: str, issue_id: str) -> bool:
-        """Delete the code if it is still this issue; True for exactly one caller."""
+        """Delete the code if it is still this unexpired issue; True for exactly one caller."""
         deleted = await self._consume(keys=[self._key(key)], args=[self._now_ms(), issue_id])
         return bool(deleted)
 

@@ -72,7 +72,7 @@ class RedisLimiter(RedisStore):
         self._script = redis.register_script(_LIMIT)
 
     async def acquire(self, rules: Sequence[Rule]) -> datetime | None:
-        """Count one event under every rule if all allow it, else when they all will."""
+        """Count one event per rule if every rule allows it; else count none, say when all will."""
         return await self._run(rules, record=True)
 
     async def check(self, rules: Sequence[Rule]) -> datetime | None:

@@ -25,7 +25,7 @@ class RedisTokenStore(RedisStore):
         return self._unexpired(await self._redis.get(self._key(key)))
 
     async def pop(self, key: str) -> dict[str, str] | None:
-        """The record, removed: exactly one caller gets it."""
+        """The unexpired record, removed: exactly one concurrent caller gets it."""
         return self._unexpired(await self._redis.getdel(self._key(key)))
 
     async def delete(self, key: str) -> None:
