@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import base64
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import parse_qs
 
 import pytest
@@ -47,19 +48,27 @@ async def gateway() -> AsyncIterator[Gateway]:
     await server.close()
 
 
+MakeSender = Callable[..., HttpSmsSender]
+
+
 @pytest.fixture
-async def senders() -> AsyncIterator[list[HttpSmsSender]]:
+async def make_sender(gateway: Gateway) -> AsyncIterator[MakeSender]:
+    """Senders aimed at the gateway by default; each is closed after the test."""
     made: list[HttpSmsSender] = []
-    yield made
+
+    def make(body_template: str, url: str | None = None, **kwargs: Any) -> HttpSmsSender:
+        made.append(HttpSmsSender(url or gateway.url, body_template, **kwargs))
+        return made[-1]
+
+    yield make
     for sender in made:
         await sender.close()
 
 
 async def test_json_body_carries_the_escaped_phone_and_text(
-    gateway: Gateway, senders: list[HttpSmsSender]
+    gateway: Gateway, make_sender: MakeSender
 ) -> None:
-    sender = HttpSmsSender(gateway.url, '{"to": "{phone}", "text": "{text}", "from": "Acme"}')
-    senders.append(sender)
+    sender = make_sender('{"to": "{phone}", "text": "{text}", "from": "Acme"}')
     await sender.send(PHONE, TEXT)
     [(headers, body)] = gateway.requests
     assert headers["Content-Type"] == "application/json"
@@ -67,51 +76,43 @@ async def test_json_body_carries_the_escaped_phone_and_text(
     assert "Authorization" not in headers
 
 
-async def test_form_body_is_url_encoded(gateway: Gateway, senders: list[HttpSmsSender]) -> None:
-    sender = HttpSmsSender(
-        gateway.url,
+async def test_form_body_is_url_encoded(gateway: Gateway, make_sender: MakeSender) -> None:
+    sender = make_sender(
         "phone={phone}&message={text}&sender=Acme",
         content_type="application/x-www-form-urlencoded",
     )
-    senders.append(sender)
     await sender.send(PHONE, TEXT)
     [(headers, body)] = gateway.requests
     assert headers["Content-Type"] == "application/x-www-form-urlencoded"
     assert parse_qs(body.decode()) == {"phone": [PHONE], "message": [TEXT], "sender": ["Acme"]}
 
 
-async def test_bearer_token_goes_as_is(gateway: Gateway, senders: list[HttpSmsSender]) -> None:
-    sender = HttpSmsSender(gateway.url, '{"to": "{phone}"}', auth="Bearer tok-123")
-    senders.append(sender)
+async def test_bearer_token_goes_as_is(gateway: Gateway, make_sender: MakeSender) -> None:
+    sender = make_sender('{"to": "{phone}"}', auth="Bearer tok-123")
     await sender.send(PHONE, TEXT)
     assert gateway.requests[0][0]["Authorization"] == "Bearer tok-123"
 
 
 async def test_basic_user_and_password_are_encoded(
-    gateway: Gateway, senders: list[HttpSmsSender]
+    gateway: Gateway, make_sender: MakeSender
 ) -> None:
-    sender = HttpSmsSender(gateway.url, '{"to": "{phone}"}', auth="Basic acme:pa:ss")
-    senders.append(sender)
+    sender = make_sender('{"to": "{phone}"}', auth="Basic acme:pa:ss")
     await sender.send(PHONE, TEXT)
     expected = "Basic " + base64.b64encode(b"acme:pa:ss").decode()
     assert gateway.requests[0][0]["Authorization"] == expected
 
 
-async def test_already_encoded_basic_goes_as_is(
-    gateway: Gateway, senders: list[HttpSmsSender]
-) -> None:
-    sender = HttpSmsSender(gateway.url, '{"to": "{phone}"}', auth="Basic YWNtZTpwdw==")
-    senders.append(sender)
+async def test_already_encoded_basic_goes_as_is(gateway: Gateway, make_sender: MakeSender) -> None:
+    sender = make_sender('{"to": "{phone}"}', auth="Basic YWNtZTpwdw==")
     await sender.send(PHONE, TEXT)
     assert gateway.requests[0][0]["Authorization"] == "Basic YWNtZTpwdw=="
 
 
 async def test_gateway_error_is_unavailable_and_the_text_is_not_logged(
-    gateway: Gateway, senders: list[HttpSmsSender], caplog: pytest.LogCaptureFixture
+    gateway: Gateway, make_sender: MakeSender, caplog: pytest.LogCaptureFixture
 ) -> None:
     gateway.status = 500
-    sender = HttpSmsSender(gateway.url, '{"to": "{phone}", "text": "{text}"}')
-    senders.append(sender)
+    sender = make_sender('{"to": "{phone}", "text": "{text}"}')
     with pytest.raises(Unavailable):
         await sender.send(PHONE, TEXT)
     assert "123456" not in caplog.text
@@ -119,21 +120,17 @@ async def test_gateway_error_is_unavailable_and_the_text_is_not_logged(
 
 
 async def test_unreachable_gateway_is_unavailable(
-    gateway: Gateway, senders: list[HttpSmsSender]
+    gateway: Gateway, make_sender: MakeSender
 ) -> None:
     url = gateway.url
     await gateway.server.close()
-    sender = HttpSmsSender(url, '{"to": "{phone}"}', timeout=5)
-    senders.append(sender)
+    sender = make_sender(url=url, body_template='{"to": "{phone}"}', timeout=5)
     with pytest.raises(Unavailable):
         await sender.send(PHONE, TEXT)
 
 
-async def test_sender_works_again_after_close(
-    gateway: Gateway, senders: list[HttpSmsSender]
-) -> None:
-    sender = HttpSmsSender(gateway.url, '{"to": "{phone}"}')
-    senders.append(sender)
+async def test_sender_works_again_after_close(gateway: Gateway, make_sender: MakeSender) -> None:
+    sender = make_sender('{"to": "{phone}"}')
     await sender.send(PHONE, TEXT)
     await sender.close()
     await sender.send(PHONE, TEXT)

@@ -198,3 +198,12 @@ async def test_stopped_server_is_unavailable_and_the_log_masks_the_recipient(
         await mailer.send(LETTER)
     assert "i***@example.org" in caplog.text
     assert "ivan@example.org" not in caplog.text
+
+
+async def test_starttls_never_falls_back_to_plain_text(serve: Any, tls: Tls) -> None:
+    inbox = Inbox()
+    port = serve(inbox)  # a server that does not offer STARTTLS
+    mailer = SmtpMailer("127.0.0.1", port, SENDER, SmtpTls.STARTTLS, ssl_context=tls.client)
+    with pytest.raises(Unavailable):
+        await mailer.send(LETTER)
+    assert inbox.messages == []
