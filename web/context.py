@@ -1,0 +1,67 @@
+"""What every handler reaches through the request: the services, providers, metrics, language."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+
+import aiohttp
+from aiohttp import web
+
+from core.bootstrap import Services
+from core.i18n import pick_locale, translator
+from web.metrics import Metrics
+from web.providers import Provider
+
+
+@dataclass
+class WebContext:
+    """The web server's share of the composition root, one per application."""
+
+    services: Services
+    providers: Mapping[str, Provider]
+    metrics: Metrics
+    bot_username: Callable[[], str | None] = lambda: None
+    http: aiohttp.ClientSession | None = field(default=None)
+
+    def client(self) -> aiohttp.ClientSession:
+        """The outbound HTTP session, opened on first use and closed with the app."""
+        if self.http is None or self.http.closed:
+            self.http = aiohttp.ClientSession()
+        return self.http
+
+    async def close(self) -> None:
+        if self.http is not None:
+            await self.http.close()
+
+
+CONTEXT = web.AppKey("accountbot_web", WebContext)
+
+
+def context(request: web.Request) -> WebContext:
+    return request.config_dict[CONTEXT]
+
+
+def locale_of(request: web.Request) -> str:
+    """The best of ru/en by the browser's Accept-Language (RFC 9110 §12.5.4 q-values)."""
+    default = context(request).services.settings.default_locale
+    choices: list[tuple[float, int, str]] = []
+    for index, part in enumerate(request.headers.get("Accept-Language", "").split(",")):
+        tag, _, params = part.strip().partition(";")
+        quality = 1.0
+        if params.strip().startswith("q="):
+            try:
+                quality = float(params.strip()[2:])
+            except ValueError:
+                quality = 0.0
+        if tag and quality > 0:
+            choices.append((-quality, index, tag))
+    for _q, _i, tag in sorted(choices):
+        locale = pick_locale(tag, "")
+        if locale:
+            return locale
+    return default
+
+
+def gettext(request: web.Request) -> Callable[[str], str]:
+    return translator(locale_of(request)).gettext
