@@ -16,13 +16,19 @@ from core.errors import AddressTaken
 
 EMAIL, PHONE = AddressKind.EMAIL, AddressKind.PHONE
 NOW = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
+BACKENDS = ["sqlite", "postgresql"]
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+def url_for(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A migrated-to-be database of the fixture's backend: a SQLite file or a fresh PostgreSQL."""
     if request.param == "sqlite":
         return f"sqlite+aiosqlite:///{tmp_path}/data/accounts.sqlite3"
     return str(request.getfixturevalue("pg_url"))
+
+
+@pytest.fixture(params=BACKENDS)
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    return url_for(request, tmp_path)
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import socket
 from collections.abc import AsyncIterator
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -15,15 +14,12 @@ from core.adapters.db import Database
 from core.adapters.db.migrate import upgrade
 from core.domain.models import AddressKind
 from core.errors import AddressTaken, Unavailable
+from tests.core.adapters.test_db import BACKENDS, NOW, url_for
 
-NOW = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
 
-
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=BACKENDS)
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite+aiosqlite:///{tmp_path}/data/accounts.sqlite3"
-    return str(request.getfixturevalue("pg_url"))
+    return url_for(request, tmp_path)
 
 
 @pytest.fixture

@@ -13,13 +13,12 @@ from alembic.runtime.migration import MigrationContext
 from core.adapters.db.engine import make_engine
 from core.adapters.db.migrate import current, downgrade, revisions, upgrade
 from core.adapters.db.tables import metadata
+from tests.core.adapters.test_db import BACKENDS, url_for
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
+@pytest.fixture(params=BACKENDS)
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite+aiosqlite:///{tmp_path}/data/accounts.sqlite3"
-    return str(request.getfixturevalue("pg_url"))
+    return url_for(request, tmp_path)
 
 
 async def table_names(url: str) -> set[str]:
