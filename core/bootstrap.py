@@ -115,7 +115,7 @@ def build_services(settings: Settings, **overrides: Any) -> Services:
     """Wire adapters to flows from settings; keyword overrides replace any Kit field (tests)."""
     from core.adapters import argon2, smtp
     from core.adapters.capture import SmsOutbox
-    from core.adapters.db.uow import Database
+    from core.adapters.db.engine import Database
 
     clock = overrides.pop("clock", None) or SystemClock()
     checks: dict[str, Callable[[], Awaitable[None]]] = {}
@@ -200,7 +200,7 @@ def _stores(
     if settings.redis_url:
         from redis.asyncio import Redis
 
-        from core.adapters import redis_stores as r
+        from core.adapters import redis as r
 
         client = Redis.from_url(settings.redis_url)
         resources["redis"] = client

@@ -70,6 +70,29 @@ def release_letter(
     return _render(locale, to, content, product)
 
 
+def new_address_letter(
+    locale: str, to: str, code: str, ttl_minutes: int, product: str = PRODUCT
+) -> Letter:
+    """The new address of an account whose old one is being freed (SPEC §1.5); code only."""
+    _ = translator(locale).gettext
+    content = _Content(
+        subject=_("Confirm the new address of your account"),
+        paragraphs=(
+            _(
+                "This address is becoming the new email of your {product} account, instead of "
+                "the one you are moving to another account."
+            ).format(product=product),
+            _("To confirm it, type this code in the chat with the bot."),
+        ),
+        code=code,
+        closing=(
+            _code_lifetime(locale, ttl_minutes),
+            _("If it was not you, just ignore this letter."),
+        ),
+    )
+    return _render(locale, to, content, product)
+
+
 def recovery_letter(
     locale: str, to: str, code: str, ttl_minutes: int, product: str = PRODUCT
 ) -> Letter:

@@ -198,9 +198,7 @@ class ReleaseFlow:
         code, _ = await codes.issue(subject, ttl, {"address": address})
         try:
             if kind is AddressKind.EMAIL:
-                builder = (
-                    letters.release_letter if step == "prove" else letters.confirmation_code_letter
-                )
+                builder = letters.release_letter if step == "prove" else letters.new_address_letter
                 await self.kit.mailer.send(builder(locale, address, code, minutes))
             else:
                 if self.kit.sms is None:
