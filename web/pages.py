@@ -63,6 +63,11 @@ def render(
     return response
 
 
+def redirect(location: str, *, status: int = 302) -> web.Response:
+    """A redirect returned (not raised) so the security-headers middleware sees it."""
+    return web.Response(status=status, headers={"Location": location})
+
+
 def message(request: web.Request, title: str, text: str, *, status: int = 200) -> web.Response:
     return render(request, title, f"<p>{e(text)}</p>", status=status)
 

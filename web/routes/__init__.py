@@ -1,0 +1,1 @@
+"""The web server's handlers, one module per user goal."""

@@ -1,0 +1,139 @@
+"""Social sign-in (SPEC §1.1): the start page, then the provider's callback (RFC 6749 §4.1)."""
+
+from __future__ import annotations
+
+import re
+
+from aiohttp import web
+from authlib.common.security import generate_token
+
+from core.notices import SignInFailed
+from web.context import WebContext, context, gettext
+from web.pages import e, expired, provider_error, redirect, render
+from web.providers import Pending, ProviderError
+from web.routes import consent
+from web.routes.consent import BROWSER_COOKIE, browser_digest, same_browser
+
+# In-app browsers that Google refuses with 403 disallowed_useragent, and similar web views.
+_EMBEDDED = re.compile(
+    r"Telegram|; wv\)|FBAN|FBAV|FB_IAB|Instagram|Line/|MicroMessenger|VKClient|Snapchat"
+    r"|musical_ly|BytedanceWebview|GSA/",
+    re.IGNORECASE,
+)
+
+
+def embedded_browser(user_agent: str) -> bool:
+    """True for a chat app's web view: Android `; wv)`, iOS WKWebView without Safari, in-app."""
+    if _EMBEDDED.search(user_agent):
+        return True
+    ios = any(device in user_agent for device in ("iPhone", "iPad", "iPod"))
+    return ios and "AppleWebKit" in user_agent and "Safari/" not in user_agent
+
+
+def state_key(ctx: WebContext, state: str) -> str:
+    return "oauth:" + ctx.services.kit.keyed.digest("oauth", state)
+
+
+async def start(request: web.Request) -> web.StreamResponse:
+    ctx = context(request)
+    token = request.match_info["token"]
+    link = await ctx.services.sign_in.open_link(token)
+    provider = ctx.providers.get(link.provider) if link else None
+    if link is None or provider is None:
+        ctx.metrics.failures.labels("link_expired").inc()
+        return expired(request)
+    if embedded_browser(request.headers.get("User-Agent", "")):
+        return _open_in_browser(request)
+    # RFC 6749 §10.10: ≥ 128 bits; generate_token(43) over 62 symbols gives about 256.
+    state, verifier, nonce = generate_token(43), generate_token(64), generate_token(32)
+    browser = request.cookies.get(BROWSER_COOKIE) or generate_token(32)
+    pending = Pending(
+        state, verifier, nonce, ctx.services.kit.url(f"/auth/callback/{provider.name}")
+    )
+    try:
+        location = await provider.authorization_url(ctx.client(), pending)
+    except ProviderError as error:
+        ctx.metrics.failures.labels(error.reason).inc()
+        return provider_error(request)
+    record = {
+        "link": token,
+        "provider": provider.name,
+        "telegram_user_id": str(link.telegram.id),
+        "verifier": verifier,
+        "nonce": nonce,
+        "browser": browser_digest(ctx, browser),
+    }
+    await ctx.services.kit.tokens.put(
+        state_key(ctx, state), record, ctx.services.kit.limits.oauth_state_ttl
+    )
+    response = redirect(location)
+    response.set_cookie(
+        BROWSER_COOKIE,
+        browser,
+        path="/auth",
+        httponly=True,
+        samesite="Lax",  # sent on the provider's top-level redirect back, not on cross-site posts
+        secure=ctx.services.settings.public_is_https,
+        max_age=int(ctx.services.kit.limits.oauth_state_ttl.total_seconds()),
+    )
+    return response
+
+
+def _open_in_browser(request: web.Request) -> web.Response:
+    _ = gettext(request)
+    url = str(request.url)
+    text = _(
+        "This app's built-in browser cannot sign in. Open the link in your browser: tap ⋮ or ⋯ and choose “Open in browser”, or copy the link."
+    )
+    body = (
+        f"<p>{e(text)}</p><p><code id=link>{e(url)}</code></p>"
+        f"<button id=copy type=button>{e(_('Copy link'))}</button>"
+        f'<p id=copied class="ok" hidden>{e(_("Copied."))}</p>'
+    )
+    script = (
+        "document.getElementById('copy').onclick=function(){"
+        "navigator.clipboard.writeText(document.getElementById('link').textContent)"
+        ".then(function(){document.getElementById('copied').hidden=false;});};"
+    )
+    return render(request, _("Open in your browser"), body, script=script)
+
+
+async def callback(request: web.Request) -> web.StreamResponse:
+    ctx = context(request)
+    name = request.match_info["provider"]
+    params = {key: request.query[key] for key in request.query}
+    state = params.get("state", "")
+    record = await ctx.services.kit.tokens.pop(state_key(ctx, state)) if state else None
+    if (
+        record is None
+        or record.get("provider") != name
+        or not same_browser(ctx, request, record["browser"])
+    ):
+        # Tampered, replayed, expired or from another browser: the same refusal for each.
+        ctx.metrics.failures.labels("state").inc()
+        return expired(request)
+    telegram_user_id = int(record["telegram_user_id"])
+    provider = ctx.providers.get(name)
+    if "error" in params or provider is None:
+        declined = params.get("error") == "access_denied"
+        return await _failed(
+            request, telegram_user_id, "declined" if declined else "provider_error"
+        )
+    pending = Pending(
+        state, record["verifier"], record["nonce"], ctx.services.kit.url(f"/auth/callback/{name}")
+    )
+    try:
+        profile = await provider.profile(ctx.client(), params, pending)
+    except ProviderError as error:
+        return await _failed(request, telegram_user_id, "provider_error", error.reason)
+    consent_id = await consent.begin(ctx, record, profile)
+    return redirect(f"/auth/consent/{consent_id}", status=303)
+
+
+async def _failed(
+    request: web.Request, telegram_user_id: int, reason: str, detail: str | None = None
+) -> web.Response:
+    ctx = context(request)
+    ctx.metrics.failures.labels(detail or reason).inc()
+    await ctx.services.notifier.notify(SignInFailed(telegram_user_id, reason))
+    return provider_error(request, declined=reason == "declined")
