@@ -13,7 +13,6 @@ from core.notices import SignInFailed
 from web.context import WebContext, context, gettext
 from web.pages import e, expired, render, signed_in
 
-
 BROWSER_COOKIE = "accountbot_signin"
 
 

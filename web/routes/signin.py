@@ -83,7 +83,8 @@ def _open_in_browser(request: web.Request) -> web.Response:
     _ = gettext(request)
     url = str(request.url)
     text = _(
-        "This app's built-in browser cannot sign in. Open the link in your browser: tap ⋮ or ⋯ and choose “Open in browser”, or copy the link."
+        "This app's built-in browser cannot sign in. Open the link in your browser: "
+        "tap ⋮ or ⋯ and choose “Open in browser”, or copy the link."
     )
     body = (
         f"<p>{e(text)}</p><p><code id=link>{e(url)}</code></p>"
