@@ -13,6 +13,7 @@ from core.domain.models import AddressKind, Binding, BindingStatus
 from core.errors import AddressTaken
 
 cols = bindings.c
+PENDING, CONFIRMED = BindingStatus.PENDING, BindingStatus.CONFIRMED
 
 
 class SqlBindings:
@@ -25,7 +26,7 @@ class SqlBindings:
         query = sa.select(cols.account_id).where(
             cols.kind == kind.value,
             cols.address == address,
-            cols.status == BindingStatus.CONFIRMED.value,
+            cols.status == CONFIRMED.value,
         )
         value = (await self._conn.execute(query)).scalar_one_or_none()
         return int(value) if value is not None else None
@@ -59,17 +60,7 @@ class SqlBindings:
     async def set_pending(
         self, account_id: int, kind: AddressKind, address: str, expires_at: datetime, now: datetime
     ) -> None:
-        await self._delete(account_id, kind, BindingStatus.PENDING)
-        await self._conn.execute(
-            bindings.insert().values(
-                account_id=account_id,
-                kind=kind.value,
-                address=address,
-                status=BindingStatus.PENDING.value,
-                created_at=now,
-                expires_at=expires_at,
-            )
-        )
+        await self._put(account_id, kind, address, PENDING, now, expires_at=expires_at)
 
     async def confirm(
         self, account_id: int, kind: AddressKind, address: str, now: datetime
@@ -83,18 +74,7 @@ class SqlBindings:
         try:
             # A savepoint, so a lost race leaves the rest of the unit of work usable.
             async with self._conn.begin_nested():
-                await self._delete(account_id, kind, BindingStatus.CONFIRMED)
-                await self._delete(account_id, kind, BindingStatus.PENDING)
-                await self._conn.execute(
-                    bindings.insert().values(
-                        account_id=account_id,
-                        kind=kind.value,
-                        address=address,
-                        status=BindingStatus.CONFIRMED.value,
-                        created_at=now,
-                        confirmed_at=now,
-                    )
-                )
+                await self._put(account_id, kind, address, CONFIRMED, now, confirmed_at=now)
         except IntegrityError:
             # On PostgreSQL the violation is raised once the winner commits, so it is visible.
             if await self.owner(kind, address) not in (None, account_id):
@@ -102,12 +82,36 @@ class SqlBindings:
             raise
 
     async def remove(self, account_id: int, kind: AddressKind, *, pending: bool = False) -> None:
-        status = BindingStatus.PENDING if pending else BindingStatus.CONFIRMED
-        await self._delete(account_id, kind, status)
+        await self._delete(account_id, kind, PENDING if pending else CONFIRMED)
 
-    async def _delete(self, account_id: int, kind: AddressKind, status: BindingStatus) -> None:
+    async def _put(
+        self,
+        account_id: int,
+        kind: AddressKind,
+        address: str,
+        status: BindingStatus,
+        now: datetime,
+        **times: datetime,
+    ) -> None:
+        """Insert the row; a pending one replaces the pending, a confirmed one replaces both."""
+        replaced = (PENDING,) if status is PENDING else (CONFIRMED, PENDING)
+        await self._delete(account_id, kind, *replaced)
+        await self._conn.execute(
+            bindings.insert().values(
+                account_id=account_id,
+                kind=kind.value,
+                address=address,
+                status=status.value,
+                created_at=now,
+                **times,
+            )
+        )
+
+    async def _delete(self, account_id: int, kind: AddressKind, *statuses: BindingStatus) -> None:
         await self._conn.execute(
             bindings.delete().where(
-                cols.account_id == account_id, cols.kind == kind.value, cols.status == status.value
+                cols.account_id == account_id,
+                cols.kind == kind.value,
+                cols.status.in_([status.value for status in statuses]),
             )
         )

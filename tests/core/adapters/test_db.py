@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -31,14 +32,21 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return url_for(request, tmp_path)
 
 
-@pytest.fixture
-async def db(db_url: str) -> AsyncIterator[Database]:
-    await upgrade(db_url)
-    database = Database(db_url)
+@asynccontextmanager
+async def migrated(url: str) -> AsyncIterator[Database]:
+    """The database at `url`, upgraded to the newest revision, disposed of afterwards."""
+    await upgrade(url)
+    database = Database(url)
     try:
         yield database
     finally:
         await database.dispose()
+
+
+@pytest.fixture
+async def db(db_url: str) -> AsyncIterator[Database]:
+    async with migrated(db_url) as database:
+        yield database
 
 
 async def new_accounts(db: Database, count: int) -> list[int]:

@@ -11,10 +11,9 @@ import pytest
 import sqlalchemy as sa
 
 from core.adapters.db import Database
-from core.adapters.db.migrate import upgrade
 from core.domain.models import AddressKind
 from core.errors import AddressTaken, Unavailable
-from tests.core.adapters.test_db import BACKENDS, NOW, url_for
+from tests.core.adapters.test_db import BACKENDS, NOW, migrated, url_for
 
 
 @pytest.fixture(params=BACKENDS)
@@ -24,12 +23,8 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 @pytest.fixture
 async def racing_db(db_url: str) -> AsyncIterator[Database]:
-    await upgrade(db_url)
-    database = Database(db_url)
-    try:
+    async with migrated(db_url) as database:
         yield database
-    finally:
-        await database.dispose()
 
 
 def closed_port() -> int:
@@ -78,9 +73,7 @@ async def wait_until_a_lock_is_awaited(db: Database) -> None:
 async def test_the_loser_of_a_race_in_flight_gets_address_taken_and_can_still_commit(
     pg_url: str,
 ) -> None:
-    await upgrade(pg_url)
-    db = Database(pg_url)
-    try:
+    async with migrated(pg_url) as db:
         async with db.uow() as uow:
             first, second = [(await uow.accounts.add(n, None, NOW)).id for n in ("A", "B")]
             await uow.commit()
@@ -100,8 +93,6 @@ async def test_the_loser_of_a_race_in_flight_gets_address_taken_and_can_still_co
             account = await uow.accounts.get(second)
             owner = await uow.bindings.owner(AddressKind.PHONE, "+15550001111")
         assert (owner, account and account.locale) == (first, "en")
-    finally:
-        await db.dispose()
 
 
 async def test_a_database_that_is_down_is_reported_unavailable() -> None:

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 import sqlalchemy as sa
@@ -15,32 +16,16 @@ from core.adapters.db.migrate import current, downgrade, revisions, upgrade
 from core.adapters.db.tables import metadata
 from tests.core.adapters.test_db import BACKENDS, url_for
 
+T = TypeVar("T")
+
 
 @pytest.fixture(params=BACKENDS)
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return url_for(request, tmp_path)
 
 
-async def table_names(url: str) -> set[str]:
-    engine = make_engine(url)
-    try:
-        async with engine.connect() as conn:
-            names = await conn.run_sync(lambda sync: sa.inspect(sync).get_table_names())
-    finally:
-        await engine.dispose()
-    return set(names) - {"alembic_version"}
-
-
-async def partial_index_predicates(url: str) -> dict[str, str]:
-    def read(sync: sa.Connection) -> dict[str, str]:
-        indexes = sa.inspect(sync).get_indexes("bindings")
-        return {
-            index["name"] or "": str(option)
-            for index in indexes
-            for key, option in index.get("dialect_options", {}).items()
-            if key.endswith("_where")
-        }
-
+async def inspect(url: str, read: Callable[[sa.Connection], T]) -> T:
+    """Run `read` on a synchronous connection to the database at `url`."""
     engine = make_engine(url)
     try:
         async with engine.connect() as conn:
@@ -49,17 +34,23 @@ async def partial_index_predicates(url: str) -> dict[str, str]:
         await engine.dispose()
 
 
-async def schema_differences(url: str) -> list[Any]:
-    def compare(sync: sa.Connection) -> list[Any]:
-        context = MigrationContext.configure(sync, opts={"compare_type": True})
-        return list(compare_metadata(context, metadata))
+async def table_names(url: str) -> set[str]:
+    names = await inspect(url, lambda sync: sa.inspect(sync).get_table_names())
+    return set(names) - {"alembic_version"}
 
-    engine = make_engine(url)
-    try:
-        async with engine.connect() as conn:
-            return await conn.run_sync(compare)
-    finally:
-        await engine.dispose()
+
+def partial_index_predicates(sync: sa.Connection) -> dict[str, str]:
+    return {
+        index["name"] or "": str(option)
+        for index in sa.inspect(sync).get_indexes("bindings")
+        for key, option in index.get("dialect_options", {}).items()
+        if key.endswith("_where")
+    }
+
+
+def schema_differences(sync: sa.Connection) -> list[Any]:
+    context = MigrationContext.configure(sync, opts={"compare_type": True})
+    return list(compare_metadata(context, metadata))
 
 
 def test_revisions_run_from_the_first_to_the_newest() -> None:
@@ -89,13 +80,13 @@ async def test_upgrading_twice_changes_nothing(db_url: str) -> None:
 
 async def test_the_migrated_schema_matches_the_tables(db_url: str) -> None:
     await upgrade(db_url)
-    assert await schema_differences(db_url) == []
+    assert await inspect(db_url, schema_differences) == []
 
 
 async def test_one_confirmed_address_per_kind_is_enforced_by_partial_indexes(db_url: str) -> None:
     # compare_metadata does not look at WHERE clauses, so check them on their own.
     await upgrade(db_url)
-    predicates = await partial_index_predicates(db_url)
+    predicates = await inspect(db_url, partial_index_predicates)
     assert sorted(predicates) == [
         "uq_bindings_confirmed_address",
         "uq_bindings_confirmed_kind",
