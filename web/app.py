@@ -1,0 +1,96 @@
+"""The aiohttp application: every route of the web server, and one way to serve it."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+
+from aiohttp import web
+
+from core.bootstrap import Services
+from web.context import CONTEXT, WebContext
+from web.idp import routes as idp
+from web.metrics import Metrics
+from web.providers import Provider, build_registry
+from web.routes import consent, email, login, ops, password, signin
+from web.security import MaskedAccessLogger, security_headers
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+BotUsername = str | Callable[[], str | None] | None
+
+
+def register_web(
+    app: web.Application,
+    services: Services,
+    *,
+    webhook_handler: Handler | None = None,
+    bot_username: BotUsername = None,
+    providers: Mapping[str, Provider] | None = None,
+) -> WebContext:
+    """Add the web server's routes and middlewares to an existing (not yet started) app."""
+    settings = services.settings
+    ctx = WebContext(
+        services=services,
+        providers=build_registry(settings) if providers is None else providers,
+        metrics=Metrics(),
+        bot_username=_username_source(bot_username),
+    )
+    app[CONTEXT] = ctx
+    app.middlewares.append(ctx.metrics.middleware())
+    app.middlewares.append(security_headers)
+    app.on_cleanup.append(lambda _app: ctx.close())
+
+    router = app.router
+    router.add_get("/auth/start/{token}", signin.start)
+    router.add_get("/auth/callback/{provider}", signin.callback)
+    router.add_route("GET", "/auth/consent/{id}", consent.page)
+    router.add_route("POST", "/auth/consent/{id}", consent.page)
+    router.add_route("GET", "/email/confirm/{token}", email.confirm)
+    router.add_route("POST", "/email/confirm/{token}", email.confirm)
+    router.add_route("GET", "/password/{token}", password.page)
+    router.add_route("POST", "/password/{token}", password.page)
+    router.add_post("/auth/login", login.api)
+    router.add_route("GET", "/login", login.form)
+    router.add_route("POST", "/login", login.form)
+    router.add_get("/healthz", ops.healthz)
+    router.add_get("/metrics", ops.metrics)
+    if settings.dev_idp_enabled:
+        idp.mount(app, settings)
+    if webhook_handler is not None:
+        if settings.webhook_secret is None:
+            raise ValueError("WEBHOOK_SECRET is required to serve the Telegram webhook")
+        secret = settings.webhook_secret.get_secret_value()
+        router.add_post("/telegram/webhook", ops.webhook(secret, webhook_handler))
+    return ctx
+
+
+def create_web_app(
+    services: Services,
+    *,
+    webhook_handler: Handler | None = None,
+    bot_username: BotUsername = None,
+    providers: Mapping[str, Provider] | None = None,
+) -> web.Application:
+    """The web server alone; `bot_username` is a name or a callable (known once the bot is up)."""
+    app = web.Application()
+    register_web(
+        app,
+        services,
+        webhook_handler=webhook_handler,
+        bot_username=bot_username,
+        providers=providers,
+    )
+    return app
+
+
+async def start_web(app: web.Application, host: str, port: int) -> web.AppRunner:
+    """Serve the app with the access log that never shows a token; stop with `runner.cleanup()`."""
+    runner = web.AppRunner(app, access_log_class=MaskedAccessLogger)
+    await runner.setup()
+    await web.TCPSite(runner, host, port).start()
+    return runner
+
+
+def _username_source(value: BotUsername) -> Callable[[], str | None]:
+    if callable(value):
+        return value
+    return lambda: value

@@ -1,0 +1,98 @@
+"""Sign-in with a bound email or phone and the password (SPEC §1.7), as JSON and as a form."""
+
+from __future__ import annotations
+
+import math
+
+from aiohttp import web
+
+from core.errors import AuthenticationFailed, Throttled
+from web.context import WebContext, context, gettext
+from web.pages import e, render
+from web.routes.password import csrf
+from web.security import client_address
+
+# One message whatever was wrong, so the answer never tells whether a login exists (SPEC §1.7).
+GENERIC = "Wrong login or password."
+
+
+async def _authenticate(request: web.Request, login: str, password: str) -> int:
+    ctx = context(request)
+    address = client_address(request, ctx.services.settings.trusted_proxies)
+    try:
+        return await ctx.services.auth.authenticate(login, password, address)
+    except AuthenticationFailed:
+        ctx.metrics.failures.labels("wrong_password").inc()
+        raise
+    except Throttled:
+        ctx.metrics.failures.labels("throttled").inc()
+        raise
+
+
+def _retry_after(error: Throttled) -> str:
+    return str(max(1, math.ceil(error.retry_in.total_seconds())))
+
+
+async def api(request: web.Request) -> web.Response:
+    """POST /auth/login {"login", "password"} -> 200 {"account_id"} | 401 | 429."""
+    try:
+        body = await request.json()
+    except ValueError:
+        body = None
+    if not isinstance(body, dict):
+        return web.json_response({"error": 'Send JSON: {"login", "password"}.'}, status=400)
+    login, password = body.get("login"), body.get("password")
+    if not isinstance(login, str) or not isinstance(password, str):
+        return web.json_response({"error": GENERIC}, status=401)
+    try:
+        account_id = await _authenticate(request, login, password)
+    except AuthenticationFailed:
+        return web.json_response({"error": GENERIC}, status=401)
+    except Throttled as error:
+        return web.json_response(
+            {"error": "Too many attempts; try again later."},
+            status=429,
+            headers={"Retry-After": _retry_after(error)},
+        )
+    return web.json_response({"account_id": account_id})
+
+
+async def form(request: web.Request) -> web.Response:
+    """GET /login shows the form; POST signs in on the same path as the JSON endpoint."""
+    ctx = context(request)
+    _ = gettext(request)
+    if request.method != "POST":
+        return await _page(request, ctx)
+    data = await request.post()
+    if not await csrf(ctx).check("login", str(data.get("csrf", ""))):
+        return await _page(request, ctx, _("The form has expired; try again."), status=403)
+    login = str(data.get("login", ""))
+    try:
+        await _authenticate(request, login, str(data.get("password", "")))
+    except AuthenticationFailed:
+        return await _page(request, ctx, _("Wrong login or password."), login=login, status=401)
+    except Throttled as error:
+        text = _("Too many attempts; try again in {seconds} s.").format(seconds=_retry_after(error))
+        response = await _page(request, ctx, text, login=login, status=429)
+        response.headers["Retry-After"] = _retry_after(error)
+        return response
+    return render(request, _("Signed in"), f'<p class="ok">{e(_("Signed in"))}</p>')
+
+
+async def _page(
+    request: web.Request, ctx: WebContext, error: str = "", *, login: str = "", status: int = 200
+) -> web.Response:
+    _ = gettext(request)
+    token = await csrf(ctx).issue("login")
+    body = (
+        (f'<p class="error">{e(error)}</p>' if error else "")
+        + f'<form method="post"><input type="hidden" name="csrf" value="{e(token)}">'
+        + f'<label for="login">{e(_("Email or phone"))}</label>'
+        + f'<input id="login" name="login" type="text" required value="{e(login)}" '
+        + 'autocomplete="username">'
+        + f'<label for="password">{e(_("Password"))}</label>'
+        + '<input id="password" name="password" type="password" required '
+        + 'autocomplete="current-password">'
+        + f'<button type="submit">{e(_("Sign in"))}</button></form>'
+    )
+    return render(request, _("Sign in"), body, status=status)

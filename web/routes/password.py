@@ -1,0 +1,127 @@
+"""The secure password page (SPEC §1.6): a one-time link, CSRF-protected, Web App initData checked.
+
+Telegram passes a Web App its signed initData in the URL fragment (`tgWebAppData`), which only
+the page's script sees; it posts it with the form and the server checks the signature.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+
+from aiogram.utils.web_app import safe_parse_webapp_init_data
+from aiohttp import web
+
+from core.errors import CodeExpired, WeakPassword
+from core.flows.password import SecurePage
+from web.context import WebContext, context, gettext
+from web.pages import back_to_telegram, e, expired, render
+from web.security import Csrf
+
+# Telegram's initData carries auth_date; an old one is a replay (core.telegram.org/bots/webapps).
+INIT_DATA_MAX_AGE = timedelta(hours=24)
+
+SCRIPT = """
+var f=document.getElementById('form'),p=document.getElementById('password'),
+r=document.getElementById('repeat'),min=+f.dataset.min,max=+f.dataset.max;
+var d=new URLSearchParams(location.hash.slice(1)).get('tgWebAppData');
+if(d){document.getElementById('init_data').value=d;}
+function hint(id,ok){var el=document.getElementById(id);el.className=ok?'ok':'muted';}
+function check(){hint('rule-min',p.value.length>=min&&p.value.length<=max);
+hint('rule-same',p.value.length>0&&p.value===r.value);}
+p.oninput=check;r.oninput=check;
+"""
+
+
+def csrf(ctx: WebContext) -> Csrf:
+    kit = ctx.services.kit
+    return Csrf(kit.tokens, kit.keyed.digest, kit.new_token)
+
+
+async def page(request: web.Request) -> web.Response:
+    ctx = context(request)
+    token = request.match_info["token"]
+    secure_page = await ctx.services.password.open_page(token)
+    if secure_page is None:
+        return expired(request)
+    if request.method != "POST":
+        return await _form(request, token)
+    form = await request.post()
+    if not await csrf(ctx).check("password:" + token, str(form.get("csrf", ""))):
+        return _refused(request, "csrf")
+    if not _init_data_ok(ctx, str(form.get("init_data", "")), secure_page):
+        return _refused(request, "init_data")
+    password, repeat = str(form.get("password", "")), str(form.get("repeat", ""))
+    _ = gettext(request)
+    if password != repeat:
+        return await _form(request, token, _("The two passwords differ."))
+    try:
+        await ctx.services.password.submit_page(token, password)
+    except CodeExpired:
+        return expired(request)
+    except WeakPassword as weak:
+        return await _form(request, token, weak_reason(_, weak))
+    body = f'<p class="ok">{e(_("Password saved."))}</p>{back_to_telegram(request)}'
+    return render(request, _("Password saved"), body, frameable=True)
+
+
+def _init_data_ok(ctx: WebContext, init_data: str, page: SecurePage) -> bool:
+    """No initData: a plain browser tab. Sent: it must be Telegram's and the page's own user."""
+    if not init_data:
+        return True
+    bot_token = ctx.services.settings.bot_token.get_secret_value()
+    try:
+        data = safe_parse_webapp_init_data(bot_token, init_data)
+    except ValueError:
+        return False
+    if data.user is None or data.user.id != page.telegram_user_id:
+        return False
+    return ctx.services.kit.clock.now() - data.auth_date <= INIT_DATA_MAX_AGE
+
+
+def _refused(request: web.Request, reason: str) -> web.Response:
+    context(request).metrics.failures.labels(reason).inc()
+    _ = gettext(request)
+    text = _("This form could not be accepted. Open the link from the chat again.")
+    return render(request, _("Refused"), f'<p class="error">{e(text)}</p>', status=403)
+
+
+def weak_reason(_: Callable[[str], str], weak: WeakPassword) -> str:
+    if weak.reason == "too_short":
+        return _("The password must have at least {limit} characters.").format(limit=weak.limit)
+    if weak.reason == "too_long":
+        return _("The password must have at most {limit} characters.").format(limit=weak.limit)
+    if weak.reason == "common":
+        return _("This password is too common; choose another.")
+    return _("Do not use your name, email or phone as the password.")
+
+
+async def _form(request: web.Request, token: str, error: str = "") -> web.Response:
+    ctx = context(request)
+    _ = gettext(request)
+    policy = ctx.services.password.policy
+    value = await csrf(ctx).issue("password:" + token)
+    rules = (
+        f'<ul class="rules"><li id="rule-min" class="muted">'
+        f"{e(_('At least {min} characters').format(min=policy.min_length))}</li>"
+        f'<li class="muted">{e(_("Not a common password, not your name, email or phone"))}</li>'
+        f'<li id="rule-same" class="muted">{e(_("Both fields match"))}</li></ul>'
+    )
+    body = (
+        (f'<p class="error">{e(error)}</p>' if error else "")
+        + f'<form id="form" method="post" data-min="{policy.min_length}" '
+        + f'data-max="{policy.max_length}">'
+        + f'<input type="hidden" name="csrf" value="{e(value)}">'
+        + '<input type="hidden" id="init_data" name="init_data" value="">'
+        + f'<label for="password">{e(_("New password"))}</label>'
+        + '<input id="password" name="password" type="password" required '
+        + f'minlength="{policy.min_length}" maxlength="{policy.max_length}" '
+        + 'autocomplete="new-password">'
+        + f'<label for="repeat">{e(_("Repeat the password"))}</label>'
+        + '<input id="repeat" name="repeat" type="password" required autocomplete="new-password">'
+        + f'{rules}<button type="submit">{e(_("Save password"))}</button></form>'
+    )
+    status = 400 if error else 200
+    return render(
+        request, _("Create a password"), body, script=SCRIPT, frameable=True, status=status
+    )
