@@ -35,8 +35,11 @@ def normalize_email(raw: str) -> str:
 
 
 def region_for(locale: str | None) -> str:
-    language = (locale or "").split("-")[0].lower()
-    return _REGION_BY_LANGUAGE.get(language, "US")
+    """The region of "en-GB" is GB; a bare language maps to its main country."""
+    language, _, region = (locale or "").replace("_", "-").partition("-")
+    if len(region) == 2 and region.isalpha():
+        return region.upper()
+    return _REGION_BY_LANGUAGE.get(language.lower(), "US")
 
 
 def normalize_phone(raw: str, locale: str | None = None) -> str:

@@ -28,19 +28,19 @@ class RecoveryFlow:
     def codes(self) -> Codes:
         return Codes(self.kit, "recovery")
 
-    def _subject(self, login: str) -> str:
-        key = login_key(login, self.kit.options.default_locale)
+    def _subject(self, login: str, locale: str | None) -> str:
+        key = login_key(login, locale or self.kit.options.default_locale)
         return self.kit.keyed.digest("recovery", key[1] if key else login.strip().casefold())
 
     async def start(self, login: str, locale: str) -> None:
         """Send a code to the login when an account has it; silently nothing otherwise."""
-        key = login_key(login, self.kit.options.default_locale)
+        key = login_key(login, locale)
         if key is None:
             return
         kind, address = key
         async with self.kit.unit() as uow:
             account_id = await uow.bindings.owner(kind, address)
-        subject = self._subject(login)
+        subject = self._subject(login, locale)
         if account_id is None:
             await self.codes.cooldown(subject)  # same pace as for a real login
             return
@@ -58,9 +58,9 @@ class RecoveryFlow:
         elif self.kit.sms is not None:
             await self.kit.sms.send(address, letters.sms_recovery_text(locale, code, minutes))
 
-    async def confirm(self, login: str, code: str) -> str:
+    async def confirm(self, login: str, code: str, locale: str | None = None) -> str:
         """A one-time token allowing to set a new password, for a right code."""
-        record = await self.codes.verify(self._subject(login), code)
+        record = await self.codes.verify(self._subject(login, locale), code)
         token = self.kit.new_token()
         await self.kit.tokens.put(
             self._token_key(token),
