@@ -1,0 +1,50 @@
+"""Callback queries: a person's tap on an inline button, and the bot's one answer to it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sandbox.botapi.calls import Call, Handler
+from sandbox.botapi.errors import bad_request
+from sandbox.botapi.models import Dialog, Message, PendingQuery, User
+from sandbox.botapi.state import BotAccount, SandboxState
+
+TOO_OLD = "query is too old and response timeout expired or query ID is invalid"
+
+
+def press_callback(
+    state: SandboxState, bot: BotAccount, dialog: Dialog, message: Message, presser: User, data: str
+) -> str:
+    """Queue the callback_query update a tap produces; returns the query id."""
+    query_id = state.new_query_id()
+    state.queries[query_id] = PendingQuery(query_id, bot.id, dialog, message.message_id)
+    payload = {
+        "id": query_id,
+        "from": presser.to_api(),
+        "message": message.to_api(),
+        "chat_instance": str(abs(hash((bot.id, dialog.chat.id)))),
+        "data": data,
+    }
+    dialog.callback_answer = None
+    state.push_update(bot, "callback_query", payload)
+    state.touch()
+    return query_id
+
+
+async def answer_callback_query(call: Call) -> Any:
+    query = call.state.queries.get(call.params.required_str("callback_query_id"))
+    if query is None or query.answered or query.bot_id != call.bot.id:
+        raise bad_request(TOO_OLD)
+    query.answered = True
+    query.dialog.callback_answer = {
+        "query_id": query.query_id,
+        "message_id": query.message_id,
+        "text": call.params.text("text"),
+        "show_alert": call.params.flag("show_alert"),
+        "url": call.params.text("url"),
+    }
+    call.state.touch()
+    return True
+
+
+METHODS: dict[str, Handler] = {"answercallbackquery": answer_callback_query}

@@ -1,0 +1,95 @@
+"""One Bot API call in flight, and the helpers every sending method shares."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sandbox.botapi.errors import ApiError, bad_request
+from sandbox.botapi.formatting import detect_entities, parse_html
+from sandbox.botapi.keyboards import apply_reply_keyboard, check_markup
+from sandbox.botapi.models import Chat, Dialog, Message
+from sandbox.botapi.params import Params
+from sandbox.botapi.state import BotAccount, SandboxState
+
+MAX_TEXT = 4096
+MAX_CAPTION = 1024
+
+
+@dataclass
+class Call:
+    """The state, the calling bot and its parameters."""
+
+    state: SandboxState
+    bot: BotAccount
+    params: Params
+
+    def target(self, name: str = "chat_id") -> tuple[Chat, Dialog]:
+        """The chat a bot writes to, refused as Telegram refuses it."""
+        chat = self.state.chat(self.params.required_str(name))
+        dialog = self.state.dialog(self.bot, chat)
+        if chat.type == "private" and not dialog.started:
+            raise ApiError(403, "Forbidden: bot can't initiate conversation with a user")
+        if chat.type != "private" and chat.members.get(self.bot.id) in (None, "left", "kicked"):
+            raise ApiError(403, "Forbidden: bot is not a member of the supergroup chat")
+        return chat, dialog
+
+    def thread(self, chat: Chat) -> int | None:
+        thread_id = self.params.integer("message_thread_id")
+        if thread_id is None:
+            return None
+        topic = chat.topics.get(thread_id)
+        if topic is None or topic.deleted:
+            raise bad_request("message thread not found")
+        return thread_id
+
+    def spend_flood(self, chat: Chat) -> None:
+        if self.state.flood_limits:
+            now = self.state.now().timestamp()
+            self.state.flood.check(self.bot.id, chat.id, chat.type != "private", now)
+
+    def formatted(self, text_name: str, entities_name: str) -> tuple[str, list[dict[str, Any]]]:
+        """Text and entities after the parse mode, as Telegram stores them."""
+        raw = self.params.text(text_name) or ""
+        mode = (self.params.text("parse_mode") or "").lower()
+        if mode == "html":
+            return parse_html(raw)
+        entities = self.params.obj(entities_name)
+        return raw, entities if isinstance(entities, list) else detect_entities(raw)
+
+    def message_text(self) -> tuple[str, list[dict[str, Any]]]:
+        text, entities = self.formatted("text", "entities")
+        if not text.strip():
+            raise bad_request("message text is empty")
+        if len(text) > MAX_TEXT:
+            raise bad_request("message is too long")
+        return text, entities
+
+    def caption(self) -> tuple[str | None, list[dict[str, Any]]]:
+        text, entities = self.formatted("caption", "caption_entities")
+        if len(text) > MAX_CAPTION:
+            raise bad_request("message caption is too long")
+        return (text or None), entities
+
+    def markup(self, chat: Chat) -> dict[str, Any] | None:
+        return check_markup(self.params.obj("reply_markup"), private=chat.type == "private")
+
+    def post(self, chat: Chat, dialog: Dialog, **fields: Any) -> Message:
+        """Store a message from the bot; the person's page sees it at once."""
+        message = Message(
+            message_id=dialog.take_message_id(),
+            chat=chat,
+            sender=self.bot.user,
+            date=self.state.now(),
+            protect_content=self.params.flag("protect_content"),
+            **fields,
+        )
+        dialog.messages[message.message_id] = message
+        apply_reply_keyboard(dialog, message.reply_markup)
+        dialog.action = None
+        message.version = self.state.touch()
+        return message
+
+
+Handler = Callable[[Call], Awaitable[Any]]

@@ -1,0 +1,167 @@
+"""Sending, editing, deleting, copying and forwarding messages."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from sandbox.botapi.calls import Call, Handler
+from sandbox.botapi.errors import bad_request
+from sandbox.botapi.models import Message
+
+# Telegram: "A message can only be deleted if it was sent less than 48 hours ago."
+DELETE_WINDOW = timedelta(hours=48)
+NOT_MODIFIED = (
+    "message is not modified: specified new message content and reply markup are exactly "
+    "the same as a current content and reply markup of the message"
+)
+
+
+async def send_message(call: Call) -> Any:
+    chat, dialog = call.target()
+    text, entities = call.message_text()
+    markup = call.markup(chat)
+    thread_id = call.thread(chat)
+    call.spend_flood(chat)
+    message = call.post(
+        chat, dialog, text=text, entities=entities, reply_markup=markup, thread_id=thread_id
+    )
+    return message.to_api()
+
+
+def _own_message(call: Call, missing: str) -> Message:
+    chat = call.state.chat(call.params.required_str("chat_id"))
+    dialog = call.state.dialog(call.bot, chat)
+    message = call.state.message(dialog, call.params.required_int("message_id"), missing)
+    if message.sender.id != call.bot.id:
+        raise bad_request("message can't be edited")
+    return message
+
+
+def _inline(markup: dict[str, Any] | None) -> dict[str, Any] | None:
+    return markup if markup and "inline_keyboard" in markup else None
+
+
+def _edit(call: Call, message: Message, **changes: Any) -> Any:
+    before = (message.text, message.entities, _inline(message.reply_markup))
+    after = (
+        changes.get("text", message.text),
+        changes.get("entities", message.entities),
+        _inline(changes.get("reply_markup")),
+    )
+    if before == after:
+        raise bad_request(NOT_MODIFIED)
+    if message.text is not None:
+        message.history.append(message.text)
+    for key, value in changes.items():
+        setattr(message, key, value)
+    message.edit_date = call.state.now()
+    message.version = call.state.touch()
+    return message.to_api()
+
+
+async def edit_message_text(call: Call) -> Any:
+    message = _own_message(call, "message to edit not found")
+    if message.text is None:
+        raise bad_request("there is no text in the message to edit")
+    text, entities = call.message_text()
+    markup = call.markup(message.chat)
+    return _edit(call, message, text=text, entities=entities, reply_markup=markup)
+
+
+async def edit_message_reply_markup(call: Call) -> Any:
+    message = _own_message(call, "message to edit not found")
+    return _edit(call, message, reply_markup=call.markup(message.chat))
+
+
+def _delete(call: Call, chat_ref: str, message_id: int) -> None:
+    dialog = call.state.dialog(call.bot, call.state.chat(chat_ref))
+    message = call.state.message(dialog, message_id, "message to delete not found")
+    if call.state.now() - message.date > DELETE_WINDOW:
+        raise bad_request("message can't be deleted for everyone")
+    message.deleted = True
+    message.version = call.state.touch()
+
+
+async def delete_message(call: Call) -> Any:
+    _delete(call, call.params.required_str("chat_id"), call.params.required_int("message_id"))
+    return True
+
+
+async def delete_messages(call: Call) -> Any:
+    ids = call.params.obj("message_ids") or []
+    for message_id in ids:
+        try:
+            _delete(call, call.params.required_str("chat_id"), int(message_id))
+        except Exception:  # noqa: S112 - Telegram skips the ones it cannot delete
+            continue
+    return True
+
+
+def _source(call: Call, missing: str) -> Message:
+    chat = call.state.chat(call.params.required_str("from_chat_id"))
+    dialog = call.state.dialog(call.bot, chat)
+    message = call.state.message(dialog, call.params.required_int("message_id"), missing)
+    if message.protect_content:
+        raise bad_request("message has protected content and can't be forwarded")
+    return message
+
+
+async def copy_message(call: Call) -> Any:
+    source = _source(call, "message to copy not found")
+    chat, dialog = call.target()
+    thread_id = call.thread(chat)
+    caption, caption_entities = call.caption()
+    call.spend_flood(chat)
+    fields: dict[str, Any] = {"text": source.text, "entities": source.entities}
+    if source.media:
+        fields = {
+            "media": source.media,
+            "caption": caption if call.params.has("caption") else source.caption,
+            "caption_entities": caption_entities or source.caption_entities,
+        }
+    copy = call.post(chat, dialog, reply_markup=call.markup(chat), thread_id=thread_id, **fields)
+    return {"message_id": copy.message_id}
+
+
+async def forward_message(call: Call) -> Any:
+    source = _source(call, "message to forward not found")
+    chat, dialog = call.target()
+    thread_id = call.thread(chat)
+    call.spend_flood(chat)
+    origin = source.forward_origin or {
+        "type": "user",
+        "sender_user": source.sender.to_api(),
+        "date": int(source.date.timestamp()),
+    }
+    forwarded = call.post(
+        chat,
+        dialog,
+        text=source.text,
+        entities=source.entities,
+        media=source.media,
+        caption=source.caption,
+        caption_entities=source.caption_entities,
+        forward_origin=origin,
+        thread_id=thread_id,
+    )
+    return forwarded.to_api()
+
+
+async def send_chat_action(call: Call) -> Any:
+    _, dialog = call.target()
+    dialog.action = call.params.required_str("action")
+    call.state.touch()
+    return True
+
+
+METHODS: dict[str, Handler] = {
+    "sendmessage": send_message,
+    "editmessagetext": edit_message_text,
+    "editmessagereplymarkup": edit_message_reply_markup,
+    "deletemessage": delete_message,
+    "deletemessages": delete_messages,
+    "copymessage": copy_message,
+    "forwardmessage": forward_message,
+    "sendchataction": send_chat_action,
+}

@@ -1,0 +1,137 @@
+"""What a person (or a support agent) does: write, tap, share, forward, edit."""
+
+from __future__ import annotations
+
+import secrets
+from typing import Any
+
+from sandbox.botapi.callbacks import press_callback
+from sandbox.botapi.errors import ApiError, bad_request
+from sandbox.botapi.formatting import detect_entities
+from sandbox.botapi.keyboards import button_kind
+from sandbox.botapi.models import Chat, Dialog, Message, User
+from sandbox.botapi.state import BotAccount, SandboxState
+from sandbox.botapi.webapp import launch_url, sign_init_data
+
+
+def post(state: SandboxState, bot: BotAccount, person: User, chat: Chat, **fields: Any) -> Message:
+    """Store a message the person wrote and queue it for every bot in the chat."""
+    if chat.type != "private" and chat.members.get(person.id) in (None, "left", "kicked"):
+        raise ApiError(403, "Forbidden: the person is not a member of this group")
+    thread = fields.get("thread_id")
+    if thread is not None:
+        topic = chat.topics.get(thread)
+        if topic is None or topic.deleted:
+            raise bad_request("message thread not found")
+        if topic.closed:
+            raise bad_request("TOPIC_CLOSED")
+    dialog = state.dialog(bot, chat)
+    message = Message(dialog.take_message_id(), chat, person, state.now(), **fields)
+    dialog.messages[message.message_id] = message
+    dialog.started = True
+    if dialog.reply_keyboard and dialog.reply_keyboard.get("one_time_keyboard"):
+        dialog.reply_keyboard = None
+    message.version = state.touch()
+    for receiver in [bot] if chat.type == "private" else state.bots_in(chat):
+        state.push_update(receiver, "message", message.to_api())
+    return message
+
+
+def text_fields(text: str) -> dict[str, Any]:
+    if not text.strip():
+        raise bad_request("message text is empty")
+    return {"text": text, "entities": detect_entities(text)}
+
+
+def contact_fields(person: User, phone: str | None, first_name: str | None) -> dict[str, Any]:
+    """One's own contact carries user_id; someone else's only what the person typed."""
+    if phone is None:
+        contact: dict[str, Any] = {
+            "phone_number": person.phone_number,
+            "first_name": person.first_name,
+        }
+        if person.last_name:
+            contact["last_name"] = person.last_name
+        contact["user_id"] = person.id
+    else:
+        contact = {"phone_number": phone, "first_name": first_name or "Contact"}
+    return {"media": {"contact": contact}}
+
+
+def sticker_fields(emoji: str) -> dict[str, Any]:
+    sticker = {
+        "file_id": f"SBXSTK_{secrets.token_urlsafe(8)}",
+        "file_unique_id": f"USTK{secrets.token_hex(4)}",
+        "type": "regular",
+        "width": 512,
+        "height": 512,
+        "is_animated": False,
+        "is_video": False,
+        "emoji": emoji,
+    }
+    return {"media": {"sticker": sticker}}
+
+
+def edit(
+    state: SandboxState, bot: BotAccount, person: User, dialog: Dialog, mid: int, text: str
+) -> Message:
+    """Change the person's own message; the bot receives an edited_message update."""
+    message = state.message(dialog, mid, "message to edit not found")
+    if message.sender.id != person.id or message.text is None:
+        raise bad_request("message can't be edited")
+    message.history.append(message.text)
+    message.text, message.entities = text, detect_entities(text)
+    message.edit_date = state.now()
+    message.version = state.touch()
+    state.push_update(bot, "edited_message", message.to_api())
+    return message
+
+
+def find_button(
+    dialog: Dialog, text: str, message_id: int | None
+) -> tuple[Message | None, dict[str, Any]]:
+    """The inline button with this text on the newest message that has it, else a reply one."""
+    for message in reversed(list(dialog.messages.values())):
+        if message.deleted or (message_id is not None and message.message_id != message_id):
+            continue
+        for row in (message.reply_markup or {}).get("inline_keyboard", []):
+            for button in row:
+                if button.get("text") == text:
+                    return message, button
+    for row in (dialog.reply_keyboard or {}).get("keyboard", []):
+        for button in row:
+            if button.get("text") == text:
+                return None, button
+    raise ApiError(404, f"Not Found: no button {text!r} in this chat")
+
+
+def press(
+    state: SandboxState,
+    bot: BotAccount,
+    person: User,
+    dialog: Dialog,
+    text: str,
+    message_id: int | None = None,
+) -> dict[str, Any]:
+    """Tap a button: a callback query, a link to open, a contact shared or a text sent."""
+    message, button = find_button(dialog, text, message_id)
+    kind, value = button_kind(button)
+    if kind == "web_app":
+        init = sign_init_data(
+            bot.token, person, query_id=state.new_query_id(), auth_date=int(state.now().timestamp())
+        )
+        return {"kind": kind, "url": launch_url(value, init)}
+    if kind in ("url", "login_url"):
+        return {"kind": kind, "url": value}
+    if kind == "callback" and message is not None:
+        return {
+            "kind": kind,
+            "query_id": press_callback(state, bot, dialog, message, person, value),
+        }
+    if kind == "request_contact":
+        sent = post(state, bot, person, dialog.chat, **contact_fields(person, None, None))
+        return {"kind": kind, "message_id": sent.message_id}
+    if message is None:
+        sent = post(state, bot, person, dialog.chat, **text_fields(button["text"]))
+        return {"kind": "text", "message_id": sent.message_id}
+    raise bad_request(f"the sandbox cannot press a {kind} button")

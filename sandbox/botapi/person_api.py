@@ -1,0 +1,198 @@
+"""The person's side as JSON under /sandbox/api/: people, their chats with bots, events, files."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp import web
+
+from sandbox.botapi import people
+from sandbox.botapi.errors import ApiError, bad_request
+from sandbox.botapi.files import document_media, photo_media, store_file
+from sandbox.botapi.models import User
+from sandbox.botapi.params import Params, Upload
+from sandbox.botapi.state import BotAccount, SandboxState
+from sandbox.botapi.views import dialog_view, person_to_view
+
+Action = Callable[[SandboxState, Params, web.Request], Awaitable[Any]]
+MAX_EVENT_WAIT = 30.0
+# A 1×1 PNG so a person can send "a photo" without picking a file.
+PIXEL = bytes.fromhex(
+    "89504e470d0a1a0a0000000d49484452000000010000000108060000001f15c4890000000d4944415478"
+    "9c63f8cfc0f01f0005000201a1d6ba6b0000000049454e44ae426082"
+)
+
+
+def endpoint(
+    state: SandboxState, action: Action
+) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    """Wrap an action: read the parameters, answer {"ok": true, "result": ...} or the error."""
+
+    async def handle(request: web.Request) -> web.StreamResponse:
+        try:
+            params = await Params.read(request)
+            result = await action(state, params, request)
+            if request.method == "POST" and isinstance(result, dict):
+                # The version right after the action: whatever the bot does next comes later.
+                result.setdefault("version", state.version)
+        except ApiError as error:
+            return web.json_response(error.to_api(), status=error.code)
+        return web.json_response({"ok": True, "result": result})
+
+    return handle
+
+
+def person_of(state: SandboxState, request: web.Request) -> User:
+    user = state.users.get(int(request.match_info["person_id"]))
+    if user is None or user.is_bot:
+        raise ApiError(404, "Not Found: no such person")
+    return user
+
+
+def bot_of(state: SandboxState, params: Params) -> BotAccount:
+    return state.find_bot(params.text("bot"))
+
+
+async def list_bots(state: SandboxState, params: Params, request: web.Request) -> Any:
+    return [
+        {"id": b.id, "username": b.user.username, "name": b.user.first_name}
+        for b in state.bots.values()
+    ]
+
+
+async def list_people(state: SandboxState, params: Params, request: web.Request) -> Any:
+    return [person_to_view(person) for person in state.people()]
+
+
+async def create_person(state: SandboxState, params: Params, request: web.Request) -> Any:
+    person = state.add_person(
+        params.text("first_name") or "Alice",
+        last_name=params.text("last_name"),
+        username=params.text("username"),
+        language_code=params.text("language_code"),
+        phone_number=params.text("phone_number"),
+    )
+    return person_to_view(person)
+
+
+async def read_chat(state: SandboxState, params: Params, request: web.Request) -> Any:
+    person, bot = person_of(state, request), bot_of(state, params)
+    return dialog_view(state, bot, state.dialog(bot, state.chats[person.id]), person.id)
+
+
+def _post_private(state: SandboxState, params: Params, request: web.Request, **fields: Any) -> Any:
+    person, bot = person_of(state, request), bot_of(state, params)
+    message = people.post(state, bot, person, state.chats[person.id], **fields)
+    return {"message_id": message.message_id}
+
+
+async def send_text(state: SandboxState, params: Params, request: web.Request) -> Any:
+    return _post_private(state, params, request, **people.text_fields(params.text("text") or ""))
+
+
+async def start(state: SandboxState, params: Params, request: web.Request) -> Any:
+    payload = params.text("payload")
+    text = f"/start {payload}" if payload else "/start"
+    return _post_private(state, params, request, **people.text_fields(text))
+
+
+async def press(state: SandboxState, params: Params, request: web.Request) -> Any:
+    person, bot = person_of(state, request), bot_of(state, params)
+    dialog = state.dialog(bot, state.chats[person.id])
+    text = params.required_str("text")
+    return people.press(state, bot, person, dialog, text, params.integer("message_id"))
+
+
+async def share_contact(state: SandboxState, params: Params, request: web.Request) -> Any:
+    person = person_of(state, request)
+    fields = people.contact_fields(person, params.text("phone_number"), params.text("first_name"))
+    return _post_private(state, params, request, **fields)
+
+
+async def send_sticker(state: SandboxState, params: Params, request: web.Request) -> Any:
+    return _post_private(
+        state, params, request, **people.sticker_fields(params.text("emoji") or "👍")
+    )
+
+
+def upload_of(params: Params, default_name: str, default: bytes) -> Upload:
+    upload = params.file("file")
+    if isinstance(upload, Upload):
+        return upload
+    content = params.text("content")
+    return Upload(
+        params.text("file_name") or default_name,
+        content.encode() if content is not None else default,
+        None,
+    )
+
+
+async def send_photo(state: SandboxState, params: Params, request: web.Request) -> Any:
+    upload = upload_of(params, "photo.png", PIXEL)
+    stored = store_file(state, "photos", upload.content, upload.filename, "image/png")
+    return _post_private(
+        state, params, request, media=photo_media(stored), caption=params.text("caption")
+    )
+
+
+async def send_document(state: SandboxState, params: Params, request: web.Request) -> Any:
+    upload = upload_of(params, "notes.txt", b"A document from the sandbox.\n")
+    stored = store_file(state, "documents", upload.content, upload.filename, upload.content_type)
+    return _post_private(
+        state, params, request, media=document_media(stored), caption=params.text("caption")
+    )
+
+
+async def edit_message(state: SandboxState, params: Params, request: web.Request) -> Any:
+    person, bot = person_of(state, request), bot_of(state, params)
+    dialog = state.dialog(bot, state.chats[person.id])
+    text = params.required_str("text")
+    message = people.edit(state, bot, person, dialog, params.required_int("message_id"), text)
+    return {"message_id": message.message_id}
+
+
+async def forward(state: SandboxState, params: Params, request: web.Request) -> Any:
+    """Forward a text from someone: another person of the sandbox, or a hidden name."""
+    source_id = params.integer("from_person_id")
+    date = int(state.now().timestamp())
+    if source_id is not None:
+        source = state.users.get(source_id)
+        if source is None:
+            raise bad_request("no such person to forward from")
+        origin: dict[str, Any] = {"type": "user", "sender_user": source.to_api(), "date": date}
+    else:
+        name = params.text("from_name") or "Someone"
+        origin = {"type": "hidden_user", "sender_user_name": name, "date": date}
+    fields = people.text_fields(params.text("text") or "")
+    return _post_private(state, params, request, forward_origin=origin, **fields)
+
+
+async def events(state: SandboxState, params: Params, request: web.Request) -> Any:
+    """Long poll: answers once anything changed after version `since`, or at the timeout."""
+    since = params.integer("since") or 0
+    try:
+        wait = min(float(params.text("timeout") or 25), MAX_EVENT_WAIT)
+    except ValueError:
+        raise bad_request("timeout must be a number of seconds") from None
+    if state.version <= since:
+        await state.changed.wait(wait)
+    return {"version": state.version}
+
+
+PERSON_ROUTES: tuple[tuple[str, str, Action], ...] = (
+    ("GET", "/sandbox/api/bots", list_bots),
+    ("GET", "/sandbox/api/people", list_people),
+    ("POST", "/sandbox/api/people", create_person),
+    ("GET", "/sandbox/api/events", events),
+    ("GET", "/sandbox/api/people/{person_id}/chat", read_chat),
+    ("POST", "/sandbox/api/people/{person_id}/messages", send_text),
+    ("POST", "/sandbox/api/people/{person_id}/start", start),
+    ("POST", "/sandbox/api/people/{person_id}/press", press),
+    ("POST", "/sandbox/api/people/{person_id}/contact", share_contact),
+    ("POST", "/sandbox/api/people/{person_id}/sticker", send_sticker),
+    ("POST", "/sandbox/api/people/{person_id}/photo", send_photo),
+    ("POST", "/sandbox/api/people/{person_id}/document", send_document),
+    ("POST", "/sandbox/api/people/{person_id}/edit", edit_message),
+    ("POST", "/sandbox/api/people/{person_id}/forward", forward),
+)

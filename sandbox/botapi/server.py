@@ -1,0 +1,83 @@
+"""Routes: the Bot API under /bot<token>/, files, the person API and the chat page."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+from aiohttp import web
+
+from sandbox.botapi import callbacks, chats, files, forum, messages, updates
+from sandbox.botapi.calls import Call, Handler
+from sandbox.botapi.errors import ApiError
+from sandbox.botapi.group_api import GROUP_ROUTES
+from sandbox.botapi.params import Params
+from sandbox.botapi.person_api import PERSON_ROUTES, endpoint
+from sandbox.botapi.state import SandboxState
+
+log = logging.getLogger(__name__)
+STATE_KEY = web.AppKey("sandbox_state", SandboxState)
+NOT_FOUND = ApiError(404, "Not Found")
+METHODS: dict[str, Handler] = {
+    **callbacks.METHODS,
+    **chats.METHODS,
+    **files.METHODS,
+    **forum.METHODS,
+    **messages.METHODS,
+    **updates.METHODS,
+}
+
+
+def method_handler(state: SandboxState) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    """One Bot API call: the token, the method (any letter case), the parameters."""
+
+    async def handle(request: web.Request) -> web.StreamResponse:
+        bot = state.bot_by_token(request.match_info["token"])
+        try:
+            if bot is None:
+                raise ApiError(401, "Unauthorized")
+            method = METHODS.get(request.match_info["method"].lower())
+            if method is None:
+                raise NOT_FOUND
+            result = await method(Call(state, bot, await Params.read(request)))
+        except ApiError as error:
+            return web.json_response(error.to_api(), status=error.code)
+        return web.json_response({"ok": True, "result": result})
+
+    return handle
+
+
+def file_handler(state: SandboxState) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    async def handle(request: web.Request) -> web.StreamResponse:
+        stored = state.files.get(request.match_info["file_id"])
+        if stored is None:
+            raise web.HTTPNotFound()
+        ctype = stored.mime_type or "application/octet-stream"
+        return web.Response(body=stored.content, content_type=ctype)
+
+    return handle
+
+
+def register_botapi(app: web.Application, state: SandboxState) -> None:
+    """Add the Bot API, the person API and the chat page to an existing application."""
+    from sandbox.chat import register_chat
+
+    app[STATE_KEY] = state
+    app.router.add_route("*", "/bot{token}/{method}", method_handler(state))
+    app.router.add_get("/file/bot{token}/{path:.+}", files.download_handler(state))
+    app.router.add_get("/sandbox/api/files/{file_id}", file_handler(state))
+    for verb, path, action in (*PERSON_ROUTES, *GROUP_ROUTES):
+        app.router.add_route(verb, path, endpoint(state, action))
+    register_chat(app)
+
+    async def stop_webhooks(_: web.Application) -> AsyncIterator[None]:
+        yield
+        tasks = [
+            bot.webhook.task for bot in state.bots.values() if bot.webhook and bot.webhook.task
+        ]
+        for bot in state.bots.values():
+            updates.stop_webhook(bot)
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    app.cleanup_ctx.append(stop_webhooks)

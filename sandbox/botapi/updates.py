@@ -1,0 +1,120 @@
+"""getUpdates with long polling, and the webhook methods that switch delivery to a URL."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from typing import Any
+
+from sandbox.botapi.calls import Call, Handler
+from sandbox.botapi.errors import ApiError, bad_request
+from sandbox.botapi.state import BotAccount, Webhook
+from sandbox.botapi.webhooks import deliver
+
+MAX_TIMEOUT = 50.0
+SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+
+
+def _remember_allowed(call: Call) -> None:
+    if call.params.has("allowed_updates"):
+        allowed = call.params.obj("allowed_updates")
+        call.bot.allowed_updates = list(allowed) if allowed else None
+
+
+def _confirm(bot: BotAccount, offset: int | None) -> None:
+    """An offset confirms every update before it; a negative one keeps only the last few."""
+    if offset is None:
+        return
+    if offset < 0:
+        bot.updates = bot.updates[offset:]
+    else:
+        bot.updates = [u for u in bot.updates if u["update_id"] >= offset]
+
+
+async def get_updates(call: Call) -> Any:
+    bot = call.bot
+    if bot.webhook is not None:
+        raise ApiError(
+            409,
+            "Conflict: can't use getUpdates method while webhook is active; "
+            "use deleteWebhook to delete the webhook first",
+        )
+    _remember_allowed(call)
+    _confirm(bot, call.params.integer("offset"))
+    limit = min(max(call.params.integer("limit") or 100, 1), 100)
+    timeout = min(float(call.params.integer("timeout") or 0), MAX_TIMEOUT)
+    bot.poll_generation += 1
+    generation = bot.poll_generation
+    deadline = asyncio.get_running_loop().time() + timeout
+    while not bot.updates:
+        left = deadline - asyncio.get_running_loop().time()
+        if left <= 0 or not await bot.signal.wait(left):
+            break
+        if bot.poll_generation != generation:
+            raise ApiError(
+                409,
+                "Conflict: terminated by other getUpdates request; "
+                "make sure that only one bot instance is running",
+            )
+    return bot.updates[:limit]
+
+
+def stop_webhook(bot: BotAccount) -> None:
+    if bot.webhook is not None and bot.webhook.task is not None:
+        bot.webhook.task.cancel()
+    bot.webhook = None
+
+
+async def set_webhook(call: Call) -> Any:
+    url = call.params.text("url")
+    secret = call.params.text("secret_token")
+    if secret is not None and not SECRET.match(secret):
+        raise bad_request("secret token contains unallowed characters")
+    stop_webhook(call.bot)
+    if call.params.flag("drop_pending_updates"):
+        call.bot.updates.clear()
+    _remember_allowed(call)
+    if not url:
+        return True
+    if not url.startswith(("http://", "https://")):
+        raise bad_request("bad webhook: Webhook can be set up only on ports 80, 88, 443 or 8443")
+    webhook = Webhook(url=url, secret_token=secret)
+    webhook.max_connections = call.params.integer("max_connections") or 40
+    call.bot.webhook = webhook
+    webhook.task = asyncio.create_task(deliver(call.state, call.bot, webhook))
+    # Another poller (the bot's own getUpdates) must stop waiting now.
+    call.bot.poll_generation += 1
+    call.bot.signal.fire()
+    return True
+
+
+async def delete_webhook(call: Call) -> Any:
+    stop_webhook(call.bot)
+    if call.params.flag("drop_pending_updates"):
+        call.bot.updates.clear()
+    return True
+
+
+async def get_webhook_info(call: Call) -> Any:
+    webhook = call.bot.webhook
+    info: dict[str, Any] = {
+        "url": webhook.url if webhook else "",
+        "has_custom_certificate": False,
+        "pending_update_count": len(call.bot.updates),
+    }
+    if webhook is not None:
+        info["max_connections"] = webhook.max_connections
+        if webhook.last_error_date is not None:
+            info["last_error_date"] = webhook.last_error_date
+            info["last_error_message"] = webhook.last_error_message
+    if call.bot.allowed_updates:
+        info["allowed_updates"] = call.bot.allowed_updates
+    return info
+
+
+METHODS: dict[str, Handler] = {
+    "getupdates": get_updates,
+    "setwebhook": set_webhook,
+    "deletewebhook": delete_webhook,
+    "getwebhookinfo": get_webhook_info,
+}

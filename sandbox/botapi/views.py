@@ -1,0 +1,95 @@
+"""How a chat looks from the person's side: the JSON the pages and the test client read."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sandbox.botapi.formatting import to_safe_html
+from sandbox.botapi.keyboards import button_kind
+from sandbox.botapi.models import Dialog, Message, User
+from sandbox.botapi.state import BotAccount, SandboxState
+
+MEDIA_KINDS = ("photo", "document", "sticker", "contact", "forum_topic_created")
+
+
+def person_to_view(user: User) -> dict[str, Any]:
+    return {**user.to_api(), "phone_number": user.phone_number, "name": user.full_name}
+
+
+def _buttons(rows: list[list[dict[str, Any]]]) -> list[list[dict[str, str]]]:
+    return [
+        [
+            dict(zip(("kind", "value"), button_kind(button), strict=True), text=button["text"])
+            for button in row
+        ]
+        for row in rows
+    ]
+
+
+def _media(message: Message, kind: str) -> dict[str, Any]:
+    media: Any = message.media.get(kind)
+    if kind == "photo":
+        return {"file_url": f"/sandbox/api/files/{media[-1]['file_id']}"}
+    if kind == "document":
+        return {
+            "file_url": f"/sandbox/api/files/{media['file_id']}",
+            "file_name": media.get("file_name", "file"),
+        }
+    if kind in ("sticker", "contact", "forum_topic_created"):
+        return {kind: media}
+    return {}
+
+
+def message_view(message: Message, viewer_id: int) -> dict[str, Any]:
+    """One message with its text as safe HTML, its buttons and whether it was deleted."""
+    kind = next((key for key in MEDIA_KINDS if key in message.media), "text")
+    is_text = message.text is not None
+    text = message.text if is_text else message.caption
+    entities = message.entities if is_text else message.caption_entities
+    origin = message.forward_origin or {}
+    forwarded = origin.get("sender_user", {}).get("first_name") or origin.get("sender_user_name")
+    return {
+        "message_id": message.message_id,
+        "from": {
+            "id": message.sender.id,
+            "name": message.sender.full_name,
+            "is_bot": message.sender.is_bot,
+        },
+        "outgoing": message.sender.id == viewer_id,
+        "date": message.date.isoformat(),
+        "kind": kind,
+        "text": text,
+        "html": to_safe_html(text or "", entities),
+        "buttons": _buttons((message.reply_markup or {}).get("inline_keyboard", [])),
+        "force_reply": bool((message.reply_markup or {}).get("force_reply")),
+        "deleted": message.deleted,
+        "edited": message.edit_date is not None,
+        "history": message.history,
+        "thread_id": message.thread_id,
+        "forwarded_from": forwarded,
+        "protected": message.protect_content,
+        "version": message.version,
+        **_media(message, kind),
+    }
+
+
+def dialog_view(
+    state: SandboxState, bot: BotAccount, dialog: Dialog, viewer_id: int
+) -> dict[str, Any]:
+    """The whole chat: messages in order, deleted ones flagged, the keyboard, the last answer."""
+    keyboard = dialog.reply_keyboard
+    return {
+        "chat_id": dialog.chat.id,
+        "bot": {"id": bot.id, "username": bot.user.username, "name": bot.user.first_name},
+        "messages": [message_view(m, viewer_id) for m in dialog.messages.values()],
+        "reply_keyboard": None
+        if keyboard is None
+        else {
+            "rows": _buttons(keyboard["keyboard"]),
+            "placeholder": keyboard.get("input_field_placeholder"),
+        },
+        "callback_answer": dialog.callback_answer,
+        "action": dialog.action,
+        "menu_button": bot.menu_button,
+        "version": state.version,
+    }

@@ -1,0 +1,60 @@
+"""A sandbox Bot API server on a free port, an unmodified aiogram Bot and a person client."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import pytest
+from aiogram import Bot
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiohttp import web
+
+from sandbox.botapi import SandboxState, register_botapi
+from sandbox.client import Person, Sandbox
+from tests.conftest import FakeClock
+
+TOKEN = "123456789:AAE-sandbox-test-token"
+
+
+@dataclass
+class Running:
+    """Everything a Bot API test needs."""
+
+    state: SandboxState
+    base_url: str
+    bot: Bot
+    sandbox: Sandbox
+    clock: FakeClock
+
+    async def started_person(self, first_name: str = "Alice") -> Person:
+        """A person who has opened the chat with /start, its update already confirmed."""
+        person = await self.sandbox.person(first_name)
+        await person.start()
+        updates = await self.bot.get_updates(timeout=0)
+        await self.bot.get_updates(offset=updates[-1].update_id + 1, timeout=0)
+        return person
+
+
+@pytest.fixture
+async def running(clock: FakeClock) -> AsyncIterator[Running]:
+    state = SandboxState(clock=clock, flood_limits=False)
+    state.webhook_retry_delays = (0.05, 0.1)
+    state.add_bot(TOKEN, username="sandbox_test_bot", first_name="Test Bot")
+    app = web.Application()
+    register_botapi(app, state)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    host, port = runner.addresses[0][:2]
+    base_url = f"http://{host}:{port}"
+    bot = Bot(TOKEN, session=AiohttpSession(api=TelegramAPIServer.from_base(base_url)))
+    sandbox = Sandbox(base_url)
+    try:
+        yield Running(state, base_url, bot, sandbox, clock)
+    finally:
+        await sandbox.close()
+        await bot.session.close()
+        await runner.cleanup()
