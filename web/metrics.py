@@ -6,6 +6,7 @@ import time
 from collections.abc import Awaitable, Callable
 
 from aiohttp import web
+from aiohttp.typedefs import Middleware
 from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Histogram
 from prometheus_client.exposition import generate_latest
 
@@ -41,7 +42,7 @@ class Metrics:
         response.headers["Content-Type"] = CONTENT_TYPE_LATEST
         return response
 
-    def middleware(self) -> Callable[[web.Request, Handler], Awaitable[web.StreamResponse]]:
+    def middleware(self) -> Middleware:
         @web.middleware
         async def timed(request: web.Request, handler: Handler) -> web.StreamResponse:
             started = time.perf_counter()

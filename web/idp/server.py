@@ -195,6 +195,9 @@ class DevAuthorizationServer(AuthorizationServer):  # type: ignore[misc]
             sub=user.sub, name=user.name, email=user.email, email_verified=user.email_verified
         )
 
+    def send_signal(self, name: str, *args: Any, **kwargs: Any) -> None:
+        """Authlib's hooks for Flask signals; the dev IdP listens to none."""
+
     def create_oauth2_request(self, request: ReadRequest) -> OAuth2Request:
         return _Request(request)
 
