@@ -75,7 +75,7 @@ async def make_site(clock: FakeClock, tmp_path: Any) -> AsyncIterator[SiteFactor
         nonlocal count
         count += 1
         sock = free_socket()
-        url = "http://127.0.0.1:%d" % sock.getsockname()[1]
+        url = f"http://127.0.0.1:{sock.getsockname()[1]}"
         values = {"public_url": url, "dev_idp_enabled": True, **(settings or {})}
         world = await make_world(
             clock, f"sqlite+aiosqlite:///{tmp_path}/web{count}.sqlite3", settings=values
