@@ -1,4 +1,8 @@
-"""Alembic driven from code: upgrade, downgrade and inspect the schema of a database URL."""
+"""Alembic driven from code: upgrade, downgrade and inspect the schema of a database URL.
+
+Alembic keeps its running context process-wide: await one of these at a time per process.
+Separate processes may run at once; on PostgreSQL an advisory lock queues them (see env.py).
+"""
 
 from __future__ import annotations
 

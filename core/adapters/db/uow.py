@@ -18,6 +18,15 @@ from core.adapters.db.repositories import (
 )
 from core.adapters.db.workspaces import SqlAuditLog, SqlWorkspaces
 from core.errors import Unavailable
+from core.ports import (
+    AccountRepository,
+    AuditLog,
+    BindingRepository,
+    IdentityRepository,
+    PasswordRepository,
+    TelegramLinkRepository,
+    WorkspaceRepository,
+)
 
 # What a database that is down, unreachable or locked raises (SPEC §3).
 CONNECTIVITY_ERRORS = (OSError, OperationalError, InterfaceError)
@@ -33,13 +42,14 @@ def is_outage(exc: BaseException | None) -> bool:
 class SqlUnitOfWork:
     """`async with db.uow() as uow: ...; await uow.commit()`; leaving without commit rolls back."""
 
-    accounts: SqlAccounts
-    identities: SqlIdentities
-    bindings: SqlBindings
-    passwords: SqlPasswords
-    telegram: SqlTelegramLinks
-    workspaces: SqlWorkspaces
-    audit: SqlAuditLog
+    # Typed as the ports: Protocol attributes are invariant, so the concrete types would not fit.
+    accounts: AccountRepository
+    identities: IdentityRepository
+    bindings: BindingRepository
+    passwords: PasswordRepository
+    telegram: TelegramLinkRepository
+    workspaces: WorkspaceRepository
+    audit: AuditLog
 
     def __init__(self, engine: AsyncEngine) -> None:
         self._engine = engine

@@ -14,6 +14,7 @@ from core.adapters.db import Database
 from core.adapters.db.migrate import upgrade
 from core.domain.models import AddressKind, AuditEvent, BindingStatus, SocialIdentity
 from core.errors import AddressTaken
+from core.ports import UnitOfWorkFactory
 
 EMAIL, PHONE = AddressKind.EMAIL, AddressKind.PHONE
 NOW = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
@@ -50,7 +51,8 @@ async def db(db_url: str) -> AsyncIterator[Database]:
 
 
 async def new_accounts(db: Database, count: int) -> list[int]:
-    async with db.uow() as uow:
+    units: UnitOfWorkFactory = db.uow  # mypy proves the adapter fits the port
+    async with units() as uow:
         ids = [(await uow.accounts.add(f"Person {n}", None, NOW)).id for n in range(count)]
         await uow.commit()
     return ids

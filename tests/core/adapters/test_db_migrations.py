@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
@@ -94,3 +96,15 @@ async def test_one_confirmed_address_per_kind_is_enforced_by_partial_indexes(db_
     ]
     assert "'confirmed'" in predicates["uq_bindings_confirmed_address"]
     assert "'pending'" in predicates["uq_bindings_pending_kind"]
+
+
+async def test_two_migrate_processes_started_at_once_both_succeed(pg_url: str) -> None:
+    # PostgreSQL: an advisory lock queues them (SQLite's BEGIN IMMEDIATE needs no test of ours).
+    # Separate processes: Alembic's `context` is process-wide, so one process runs one at a time.
+    script = "import asyncio, sys; from core.adapters.db.migrate import upgrade; "
+    script += "asyncio.run(upgrade(sys.argv[1]))"
+    runs = [
+        await asyncio.create_subprocess_exec(sys.executable, "-c", script, pg_url) for _ in range(2)
+    ]
+    assert [await run.wait() for run in runs] == [0, 0]
+    assert await current(pg_url) == revisions()[-1]

@@ -8,15 +8,22 @@ from __future__ import annotations
 
 import asyncio
 
+import sqlalchemy as sa
 from alembic import context
 from sqlalchemy.engine import Connection
 
 from core.adapters.db.engine import make_engine
 from core.adapters.db.tables import metadata
 
+# Any fixed number; it names the lock that two `accountbot migrate` started at once share.
+MIGRATION_LOCK = 0x6163636F756E74
+
 
 def run_on(connection: Connection) -> None:
     """Run the pending revisions on an open synchronous connection."""
+    if connection.dialect.name == "postgresql":
+        # Held until the migration's transaction ends; the second runner then finds nothing to do.
+        connection.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK})
     context.configure(
         connection=connection,
         target_metadata=metadata,
