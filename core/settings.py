@@ -29,12 +29,40 @@ class TelegramMode(StrEnum):
     WEBHOOK = "webhook"
 
 
-class Settings(BaseSettings):
-    """The whole configuration; a missing or malformed value stops start-up (`describe_error`)."""
+class StorageSettings(BaseSettings):
+    """What the operator commands (migrate, workspace) need: only where the data lives."""
 
     model_config = SettingsConfigDict(
-        env_file=".env", env_file_encoding="utf-8", extra="ignore", frozen=True
+        env_file=".env",
+        env_file_encoding="utf-8",
+        env_ignore_empty=True,  # `NAME=` in .env means "the default", as in .env.example
+        extra="ignore",
+        frozen=True,
     )
+
+    database_url: str = "sqlite+aiosqlite:///var/accountbot.sqlite3"
+    redis_url: str | None = None
+    data_dir: Path = Path("var")
+
+    @field_validator("database_url")
+    @classmethod
+    def _database_url(cls, value: str) -> str:
+        if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError("must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
+        return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _redis_url(cls, value: str | None) -> str | None:
+        if value in (None, ""):
+            return None
+        if not value.startswith(("redis://", "rediss://", "unix://")):
+            raise ValueError("must start with redis://, rediss:// or unix://")
+        return value
+
+
+class Settings(StorageSettings):
+    """The whole configuration; a missing or malformed value stops start-up (`describe_error`)."""
 
     # Telegram
     bot_token: SecretStr = Field(description="the bot's token from @BotFather")
@@ -43,10 +71,6 @@ class Settings(BaseSettings):
     )
     telegram_mode: TelegramMode = TelegramMode.POLLING
     webhook_secret: SecretStr | None = None
-
-    # Storage
-    database_url: str = "sqlite+aiosqlite:///var/accountbot.sqlite3"
-    redis_url: str | None = None
 
     # Web server
     public_url: str = Field(
@@ -126,7 +150,6 @@ class Settings(BaseSettings):
 
     # Operations
     log_level: str = "INFO"
-    data_dir: Path = Path("var")
     trusted_proxies: Annotated[tuple[str, ...], NoDecode] = ()
 
     @field_validator("public_url", "telegram_api_url")
@@ -135,22 +158,6 @@ class Settings(BaseSettings):
         if not value.startswith(("http://", "https://")):
             raise ValueError("must start with http:// or https://")
         return value.rstrip("/")
-
-    @field_validator("database_url")
-    @classmethod
-    def _database_url(cls, value: str) -> str:
-        if not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
-            raise ValueError("must start with sqlite+aiosqlite:// or postgresql+asyncpg://")
-        return value
-
-    @field_validator("redis_url")
-    @classmethod
-    def _redis_url(cls, value: str | None) -> str | None:
-        if value in (None, ""):
-            return None
-        if not value.startswith(("redis://", "rediss://", "unix://")):
-            raise ValueError("must start with redis://, rediss:// or unix://")
-        return value
 
     @field_validator("trusted_proxies", mode="before")
     @classmethod

@@ -1,0 +1,1 @@
+"""The process entry: the `accountbot` command that runs the bot, the web server or the sandbox."""

@@ -1,0 +1,107 @@
+"""`accountbot`: run the bot, the sandbox, migrations and operator commands.
+
+This is the only module that sees every layer at once: it reads settings, builds the services
+with `core.bootstrap`, and hands them to the Telegram layer, the web server and the sandbox.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Callable, Coroutine, Sequence
+from typing import Any
+
+from pydantic import ValidationError
+
+from core.settings import StorageSettings, describe_error
+
+Command = Callable[[argparse.Namespace], Coroutine[Any, Any, int]]
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="accountbot", description="Telegram bot that adds a login and a password to accounts"
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("run", help="the bot and the web server, from the environment / .env")
+    sandbox = commands.add_parser("sandbox", help="everything on this machine, nothing to set up")
+    sandbox.add_argument("--port", type=int, default=8080)
+    sandbox.add_argument("--host", default="127.0.0.1")
+    sandbox.add_argument("--data", default="var/sandbox", help="folder kept between runs")
+    migrate = commands.add_parser("migrate", help="create or upgrade the database schema")
+    migrate.add_argument("--revision", default="head")
+    commands.add_parser("check-config", help="read the settings and say what is wrong")
+    workspace = commands.add_parser("workspace", help="manage workspaces and memberships")
+    verbs = workspace.add_subparsers(dest="verb", required=True)
+    create = verbs.add_parser("create", help="add a workspace")
+    create.add_argument("slug")
+    create.add_argument("title")
+    verbs.add_parser("list", help="list workspaces")
+    add = verbs.add_parser("add-member", help="make an account a member")
+    add.add_argument("slug")
+    add.add_argument("account_id", type=int)
+    add.add_argument("--email")
+    add.add_argument("--phone")
+    remove = verbs.add_parser("remove-member", help="remove an account from a workspace")
+    remove.add_argument("slug")
+    remove.add_argument("account_id", type=int)
+    members = verbs.add_parser("memberships", help="an account's workspaces and contacts")
+    members.add_argument("account_id", type=int)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)
+    handlers: dict[str, Command] = {
+        "run": _run,
+        "sandbox": _sandbox,
+        "migrate": _migrate,
+        "check-config": _check_config,
+        "workspace": _workspace,
+    }
+    try:
+        return asyncio.run(handlers[args.command](args))
+    except ValidationError as error:
+        print(describe_error(error), file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 0
+
+
+async def _migrate(args: argparse.Namespace) -> int:
+    from core.adapters.db.migrate import current, upgrade
+
+    url = StorageSettings().database_url
+    await upgrade(url, args.revision)
+    print(f"Database schema is at revision {await current(url)}.")
+    return 0
+
+
+async def _check_config(_: argparse.Namespace) -> int:
+    from core.settings import load_settings
+
+    load_settings()
+    print("Configuration is complete.")
+    return 0
+
+
+async def _workspace(args: argparse.Namespace) -> int:
+    from accountbot.workspaces import workspace_command
+
+    return await workspace_command(StorageSettings().database_url, args)
+
+
+async def _run(_: argparse.Namespace) -> int:
+    from accountbot.runner import run_production
+
+    return await run_production()
+
+
+async def _sandbox(args: argparse.Namespace) -> int:
+    from accountbot.runner import run_sandbox
+
+    return await run_sandbox(host=args.host, port=args.port, data=args.data)
