@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from core.adapters.db import Database
 from core.domain.models import AddressKind
 from core.errors import AddressTaken, Unavailable
-from tests.core.adapters.test_db import BACKENDS, NOW, migrated, url_for
+from tests.core.adapters.test_db import BACKENDS, NOW, migrated, new_accounts, url_for
 
 
 @pytest.fixture(params=BACKENDS)
@@ -60,14 +60,14 @@ async def test_of_fifty_accounts_binding_one_address_at_once_exactly_one_wins(
 
 
 async def wait_until_a_lock_is_awaited(db: Database) -> None:
-    """Poll PostgreSQL until some transaction waits on a lock (the racing insert), at most 10 s."""
+    """Poll PostgreSQL until some transaction waits on a lock held by another, at most 10 s."""
     for _ in range(1000):
         async with db.engine.connect() as conn:
             waiting = await conn.scalar(sa.text("SELECT count(*) FROM pg_locks WHERE NOT granted"))
         if waiting:
             return
         await asyncio.sleep(0.01)
-    raise AssertionError("the second confirmation never waited for the first")
+    raise AssertionError("the second transaction never waited for the first")
 
 
 async def test_the_loser_of_a_race_in_flight_gets_address_taken_and_can_still_commit(
@@ -93,6 +93,27 @@ async def test_the_loser_of_a_race_in_flight_gets_address_taken_and_can_still_co
             account = await uow.accounts.get(second)
             owner = await uow.bindings.owner(AddressKind.PHONE, "+15550001111")
         assert (owner, account and account.locale) == (first, "en")
+
+
+async def test_a_second_flow_on_a_locked_account_waits_and_sees_the_first_ones_changes(
+    pg_url: str,
+) -> None:
+    async with migrated(pg_url) as db:
+        (account,) = await new_accounts(db, 1)
+
+        async def second_flow() -> str | None:
+            async with db.uow() as uow:
+                await uow.accounts.lock(account)
+                found = await uow.accounts.get(account)
+            return found.locale if found else None
+
+        async with db.uow() as first:
+            await first.accounts.lock(account)
+            second = asyncio.create_task(second_flow())
+            await wait_until_a_lock_is_awaited(db)
+            await first.accounts.set_locale(account, "en")
+            await first.commit()
+        assert await second == "en"
 
 
 async def test_a_database_that_is_down_is_reported_unavailable() -> None:
