@@ -128,6 +128,31 @@ async def test_a_database_that_is_down_is_reported_unavailable() -> None:
         await db.dispose()
 
 
+async def test_a_connection_lost_mid_flow_is_unavailable_and_the_next_flow_recovers(
+    pg_url: str,
+) -> None:
+    kill_others = sa.text(
+        "SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+        " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+    )
+
+    async def flow_cut_short(db: Database, account: int) -> None:
+        async with db.uow() as uow:
+            await uow.accounts.set_locale(account, "en")
+            async with db.engine.connect() as admin:
+                await admin.execute(kill_others)
+            await uow.accounts.get(account)
+
+    async with migrated(pg_url) as db:
+        (account,) = await new_accounts(db, 1)
+        with pytest.raises(Unavailable):
+            await flow_cut_short(db, account)
+        async with db.uow() as uow:
+            found = await uow.accounts.get(account)
+    assert found is not None
+    assert found.locale is None  # the half-done flow wrote nothing
+
+
 async def test_an_unreachable_sqlite_file_is_reported_unavailable(tmp_path: Path) -> None:
     blocker = tmp_path / "not-a-folder"
     blocker.write_text("a file where the database folder should be")
