@@ -15,7 +15,8 @@ from core.ports import TokenStore
 from web.metrics import route_of
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
-FRAMEABLE = "accountbot_frameable"  # set on a response that Telegram may embed (a Web App page)
+# Set on a response that Telegram may embed (a Web App page).
+FRAMEABLE = web.ResponseKey("accountbot_frameable", bool)
 CSRF_TTL = timedelta(hours=1)
 
 
