@@ -1,0 +1,120 @@
+"""Health, metrics, headers, the webhook, the access log and where the dev IdP may run."""
+
+from __future__ import annotations
+
+import logging
+import socket
+
+import aiohttp
+import pytest
+from aiohttp import web
+
+from tests.core.flows.conftest import make_world
+from tests.web.conftest import Site, SiteFactory
+from tests.web.standins import serve
+from web.app import create_web_app, register_web
+from web.providers.dev import DevIdpNotOnLoopback
+
+
+def closed_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+async def test_health_is_ok_when_everything_answers(
+    site: Site, http: aiohttp.ClientSession
+) -> None:
+    async with http.get(site.url + "/healthz") as response:
+        assert response.status == 200
+        assert await response.json() == {"database": "ok"}
+
+
+async def test_health_names_a_stopped_redis(make_site: SiteFactory) -> None:
+    site = await make_site(settings={"redis_url": f"redis://127.0.0.1:{closed_port()}/0"})
+
+    async with aiohttp.ClientSession() as http, http.get(site.url + "/healthz") as response:
+        assert response.status == 503
+        assert await response.json() == {"database": "ok", "redis": "down"}
+
+
+async def test_metrics_count_requests_per_route_without_tokens(
+    site: Site, http: aiohttp.ClientSession
+) -> None:
+    async with http.get(site.url + "/auth/start/some-secret-token-value-123"):
+        pass
+
+    async with http.get(site.url + "/metrics") as response:
+        text = await response.text()
+
+    assert 'accountbot_http_request_seconds_count{method="GET",route="/auth/start/{token}"}' in text
+    assert 'accountbot_failures_total{reason="link_expired"} 1.0' in text
+    assert "some-secret-token" not in text
+
+
+async def test_pages_carry_security_headers(site: Site, http: aiohttp.ClientSession) -> None:
+    async with http.get(site.url + "/login") as response:
+        headers = response.headers
+
+    assert headers["X-Frame-Options"] == "DENY"
+    assert headers["Referrer-Policy"] == "no-referrer"
+    assert headers["Cache-Control"] == "no-store"
+    policy = headers["Content-Security-Policy"]
+    assert "default-src 'none'" in policy and "frame-ancestors 'none'" in policy
+    assert "http" not in policy.replace("https://web.telegram.org", "")
+
+
+async def test_the_access_log_never_shows_a_token(
+    site: Site, http: aiohttp.ClientSession, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.INFO, logger="aiohttp.access"):
+        async with http.get(site.url + "/password/abcdefghijklmnopqrstuvwxyz0123456789?x=secret"):
+            pass
+
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    assert "/password/{token}" in logged
+    assert "abcdefghijklmnop" not in logged and "secret" not in logged
+
+
+async def test_the_webhook_needs_telegrams_secret_token(make_site: SiteFactory) -> None:
+    seen: list[str] = []
+
+    async def handler(request: web.Request) -> web.Response:
+        seen.append(await request.text())
+        return web.Response(text="ok")
+
+    site = await make_site(settings={"webhook_secret": "hook-secret"})
+    app = web.Application()
+    register_web(app, site.world.services, webhook_handler=handler)
+    async with serve(app) as base, aiohttp.ClientSession() as http:
+        for secret, expected in (("no", 403), ("hook-secret", 200)):
+            headers = {"X-Telegram-Bot-Api-Secret-Token": secret}
+            async with http.post(base + "/telegram/webhook", data="{}", headers=headers) as reply:
+                assert reply.status == expected
+    assert seen == ["{}"]
+
+
+async def test_the_dev_idp_refuses_to_run_off_loopback(clock, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    world = await make_world(
+        clock,
+        f"sqlite+aiosqlite:///{tmp_path}/x.sqlite3",
+        settings={"public_url": "https://id.example.com", "dev_idp_enabled": True},
+    )
+    try:
+        with pytest.raises(DevIdpNotOnLoopback, match="PUBLIC_URL"):
+            create_web_app(world.services)
+    finally:
+        await world.services.close()
+
+
+async def test_the_dev_idp_publishes_openid_discovery(
+    site: Site, http: aiohttp.ClientSession
+) -> None:
+    async with http.get(site.url + "/idp/.well-known/openid-configuration") as response:
+        meta = await response.json()
+    async with http.get(meta["jwks_uri"]) as response:
+        keys = await response.json()
+
+    assert meta["issuer"] == site.url + "/idp"
+    assert meta["code_challenge_methods_supported"] == ["S256"]
+    assert keys["keys"][0]["kty"] == "RSA" and "d" not in keys["keys"][0]
