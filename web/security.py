@@ -20,10 +20,25 @@ FRAMEABLE = web.ResponseKey("accountbot_frameable", bool)
 CSRF_TTL = timedelta(hours=1)
 
 
+# The web server's own paths: an app shared with the sandbox keeps the sandbox's pages as they are.
+OWN_PATHS = (
+    "/auth/",
+    "/email/",
+    "/password/",
+    "/login",
+    "/idp/",
+    "/healthz",
+    "/metrics",
+    "/telegram/",
+)
+
+
 @web.middleware
 async def security_headers(request: web.Request, handler: Handler) -> web.StreamResponse:
     """OWASP secure headers; pages set their own CSP with a nonce, the rest get a closed one."""
     response = await handler(request)
+    if not request.path.startswith(OWN_PATHS):
+        return response
     headers = response.headers
     headers.setdefault("Content-Security-Policy", "default-src 'none'; frame-ancestors 'none'")
     headers.setdefault("Referrer-Policy", "no-referrer")

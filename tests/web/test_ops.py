@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import logging
 import socket
+from pathlib import Path
 
 import aiohttp
 import pytest
 from aiohttp import web
 
+from tests.conftest import FakeClock
 from tests.core.flows.conftest import make_world
 from tests.web.conftest import Site, SiteFactory
 from tests.web.standins import serve
@@ -94,7 +96,7 @@ async def test_the_webhook_needs_telegrams_secret_token(make_site: SiteFactory) 
     assert seen == ["{}"]
 
 
-async def test_the_dev_idp_refuses_to_run_off_loopback(clock, tmp_path) -> None:  # type: ignore[no-untyped-def]
+async def test_the_dev_idp_refuses_to_run_off_loopback(clock: FakeClock, tmp_path: Path) -> None:
     world = await make_world(
         clock,
         f"sqlite+aiosqlite:///{tmp_path}/x.sqlite3",
@@ -118,3 +120,18 @@ async def test_the_dev_idp_publishes_openid_discovery(
     assert meta["issuer"] == site.url + "/idp"
     assert meta["code_challenge_methods_supported"] == ["S256"]
     assert keys["keys"][0]["kty"] == "RSA" and "d" not in keys["keys"][0]
+
+
+async def test_a_shared_app_keeps_its_own_pages_headers(make_site: SiteFactory) -> None:
+    async def chat(request: web.Request) -> web.Response:
+        return web.Response(text="<script>1</script>", content_type="text/html")
+
+    site = await make_site()
+    app = web.Application()
+    app.router.add_get("/chat", chat)
+    register_web(app, site.world.services)
+    async with serve(app) as base, aiohttp.ClientSession() as http:
+        async with http.get(base + "/chat") as page, http.get(base + "/login") as ours:
+            assert "X-Frame-Options" not in page.headers
+            assert "Content-Security-Policy" not in page.headers
+            assert ours.headers["X-Frame-Options"] == "DENY"

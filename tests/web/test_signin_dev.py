@@ -8,7 +8,7 @@ import aiohttp
 
 from core.notices import SignedIn, SignInFailed
 from tests.web import walk
-from tests.web.conftest import Site
+from tests.web.conftest import Site, SiteFactory
 
 EXPIRED = "This link was already used or has expired"
 
@@ -151,7 +151,9 @@ async def test_consent_without_csrf_is_refused(site: Site, http: aiohttp.ClientS
     assert await site.account_of(508) is None
 
 
-async def test_first_sign_in_asks_to_accept_the_user_agreement(make_site, http) -> None:  # type: ignore[no-untyped-def]
+async def test_first_sign_in_asks_to_accept_the_user_agreement(
+    make_site: SiteFactory, http: aiohttp.ClientSession
+) -> None:
     site = await make_site(settings={"terms_url": "https://example.com/terms"})
     steps = walk.Walk()
     await walk.to_idp(http, await site.link(telegram_id=509), steps)
