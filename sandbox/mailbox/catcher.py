@@ -65,9 +65,10 @@ class Mailbox:
         received_at = self._now()
         letter_id = f"{received_at:%Y%m%d-%H%M%S-%f}-{secrets.token_hex(3)}"
         raw = stamp(_content(envelope), list(envelope.rcpt_tos), received_at)
+        letter = parse(letter_id, raw)
         if self._data_dir is not None:
             await asyncio.to_thread(self._save, letter_id, raw)
-        self._letters.insert(0, parse(letter_id, raw))
+        self._letters.insert(0, letter)
         return "250 Message accepted for delivery"
 
     def _new_session(self) -> SMTP:

@@ -66,7 +66,8 @@ def parse(letter_id: str, raw: bytes) -> CaughtLetter:
     return CaughtLetter(
         id=letter_id,
         sender=_header(message, "From"),
-        to=to,
+        # A letter sent as Bcc has no To header; the envelope still says whom it reached.
+        to=to or ", ".join(recipients),
         recipients=tuple(recipients),
         subject=_header(message, "Subject"),
         date=_date(_header(message, "Date")),
@@ -89,7 +90,12 @@ def _body(message: EmailMessage, subtype: str) -> str:
     part = message.get_body(preferencelist=(subtype,))
     if part is None or part.get_content_type() != f"text/{subtype}":
         return ""
-    content = part.get_content()
+    try:
+        content = part.get_content()
+    except (LookupError, UnicodeError):
+        # A charset Python does not know: show what can be read rather than lose the letter.
+        payload = part.get_payload(decode=True)
+        content = payload.decode("utf-8", "replace") if isinstance(payload, bytes) else ""
     return content if isinstance(content, str) else ""
 
 

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
+import aiosmtplib
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
@@ -98,6 +100,36 @@ async def test_a_mailbox_without_a_folder_keeps_letters_in_memory() -> None:
         await box.stop()
 
     assert [letter.subject for letter in box.letters()] == ["memory"]
+
+
+async def test_a_letter_in_an_unknown_charset_is_kept_and_survives_a_restart(
+    mailbox: Running, tmp_path: Path
+) -> None:
+    raw = (
+        b"From: robot@example.test\r\nSubject: odd\r\n"
+        b"Content-Type: text/plain; charset=no-such-charset\r\n\r\nhello\r\n"
+    )
+    await aiosmtplib.send(
+        raw,
+        sender="robot@example.test",
+        recipients=["hidden@example.org"],
+        hostname="127.0.0.1",
+        port=mailbox.port,
+    )
+
+    [letter] = Mailbox(tmp_path / "mail").letters()
+    assert letter.text.strip() == "hello"
+    assert letter.to == "hidden@example.org"
+
+
+async def test_stopping_hangs_up_on_a_client_that_is_still_connected(mailbox: Running) -> None:
+    reader, writer = await asyncio.open_connection("127.0.0.1", mailbox.port)
+    assert (await reader.readline()).startswith(b"220 ")
+
+    async with asyncio.timeout(10):  # a guard against hanging, not a measurement
+        await mailbox.box.stop()
+        assert await reader.read() == b""
+    writer.close()
 
 
 async def test_the_json_api_returns_the_letter(mailbox: Running, client: Client) -> None:
