@@ -199,3 +199,18 @@ async def test_pages_follow_the_browser_language(site: Site, http: aiohttp.Clien
         page = await response.text()
 
     assert '<html lang="ru">' in page
+
+
+async def test_a_callback_naming_another_issuer_is_refused(
+    site: Site, http: aiohttp.ClientSession
+) -> None:
+    steps = walk.Walk()
+    await walk.to_idp(http, await site.link(telegram_id=510), steps)
+    await walk.at_idp(http, steps, "Ivan", "ivan@example.com")
+    steps.callback = steps.callback.replace("iss=", "iss=https%3A%2F%2Fevil.example%2F")
+
+    response = await walk.to_consent(http, steps)
+
+    assert response.status == 400
+    assert await site.account_of(510) is None
+    assert site.world.notifier.notices == [SignInFailed(510, "provider_error")]
