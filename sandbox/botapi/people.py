@@ -105,6 +105,22 @@ def find_button(
     raise ApiError(404, f"Not Found: no button {text!r} in this chat")
 
 
+def menu_web_app(state: SandboxState, bot: BotAccount, person: User, text: str) -> dict[str, Any]:
+    """The chat's menu button, when the bot made it open a Web App."""
+    menu = bot.menu_button
+    if menu.get("type") != "web_app" or menu.get("text") != text:
+        raise ApiError(404, f"Not Found: no button {text!r} in this chat")
+    return {"kind": "web_app", "url": web_app_url(state, bot, person, menu["web_app"]["url"])}
+
+
+def web_app_url(state: SandboxState, bot: BotAccount, person: User, url: str) -> str:
+    query_id = state.new_query_id()
+    init = sign_init_data(
+        bot.token, person, query_id=query_id, auth_date=int(state.now().timestamp())
+    )
+    return launch_url(url, init)
+
+
 def press(
     state: SandboxState,
     bot: BotAccount,
@@ -114,13 +130,13 @@ def press(
     message_id: int | None = None,
 ) -> dict[str, Any]:
     """Tap a button: a callback query, a link to open, a contact shared or a text sent."""
-    message, button = find_button(dialog, text, message_id)
+    try:
+        message, button = find_button(dialog, text, message_id)
+    except ApiError:
+        return menu_web_app(state, bot, person, text)
     kind, value = button_kind(button)
     if kind == "web_app":
-        init = sign_init_data(
-            bot.token, person, query_id=state.new_query_id(), auth_date=int(state.now().timestamp())
-        )
-        return {"kind": kind, "url": launch_url(value, init)}
+        return {"kind": kind, "url": web_app_url(state, bot, person, value)}
     if kind in ("url", "login_url"):
         return {"kind": kind, "url": value}
     if kind == "callback" and message is not None:

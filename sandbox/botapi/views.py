@@ -73,6 +73,16 @@ def message_view(message: Message, viewer_id: int) -> dict[str, Any]:
     }
 
 
+def commands_for(bot: BotAccount, person: User | None) -> list[dict[str, Any]]:
+    """The command menu a person sees: their language first, the narrowest scope first."""
+    language = (person.language_code or "") if person else ""
+    for scope in ('{"type": "all_private_chats"}', '{"type": "default"}'):
+        for lang in (language, ""):
+            if (scope, lang) in bot.commands:
+                return bot.commands[(scope, lang)]
+    return []
+
+
 def dialog_view(
     state: SandboxState, bot: BotAccount, dialog: Dialog, viewer_id: int
 ) -> dict[str, Any]:
@@ -91,5 +101,6 @@ def dialog_view(
         "callback_answer": dialog.callback_answer,
         "action": dialog.action,
         "menu_button": bot.menu_button,
+        "commands": commands_for(bot, dialog.chat.person),
         "version": state.version,
     }

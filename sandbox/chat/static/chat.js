@@ -1,0 +1,341 @@
+// The sandbox chat page: a person talks to the bot through the sandbox's JSON API.
+"use strict";
+
+const $ = (id) => document.getElementById(id);
+const query = new URLSearchParams(window.location.search);
+const page = { personId: null, version: 0, answerId: null, shownCount: 0 };
+const LINK_KINDS = new Set(["url", "login_url", "web_app"]);
+
+async function api(method, path, body) {
+  const options = { method, headers: { Accept: "application/json" } };
+  if (body instanceof FormData) {
+    options.body = body;
+  } else if (method !== "GET") {
+    options.headers["Content-Type"] = "application/json";
+    options.body = JSON.stringify(body || {});
+  }
+  const answer = await fetch(`/sandbox/api/${path}`, options);
+  const data = await answer.json();
+  if (!data.ok) throw new Error(data.description || "the sandbox refused");
+  return data.result;
+}
+
+function botParam(prefix) {
+  const bot = query.get("bot");
+  return bot ? `${prefix}bot=${encodeURIComponent(bot)}` : "";
+}
+
+function act(action, body) {
+  const payload = body || {};
+  if (query.get("bot")) payload.bot = query.get("bot");
+  return api("POST", `people/${page.personId}/${action}`, payload).catch(showError);
+}
+
+function el(tag, className, text) {
+  const node = document.createElement(tag);
+  if (className) node.className = className;
+  if (text !== undefined && text !== null) node.textContent = text;
+  return node;
+}
+
+function toast(text) {
+  const box = $("toast");
+  box.textContent = text;
+  box.hidden = false;
+  clearTimeout(toast.timer);
+  toast.timer = setTimeout(() => { box.hidden = true; }, 2500);
+}
+
+function showError(error) {
+  toast(`⚠ ${error.message}`);
+}
+
+// --- people ---------------------------------------------------------------------------------
+
+async function loadPeople() {
+  const people = await api("GET", "people");
+  const select = $("person");
+  select.replaceChildren(...people.map((p) => {
+    const label = p.username ? `${p.name} (@${p.username})` : p.name;
+    const option = el("option", null, label);
+    option.value = String(p.id);
+    return option;
+  }));
+  const wanted = query.get("person") || localStorage.getItem("sandbox.person");
+  const known = people.find((p) => String(p.id) === wanted) || people[people.length - 1];
+  if (!known) {
+    $("person-dialog").showModal();
+    return;
+  }
+  choosePerson(known.id);
+}
+
+function choosePerson(id) {
+  page.personId = id;
+  page.version = 0;
+  page.shownCount = 0;
+  $("person").value = String(id);
+  localStorage.setItem("sandbox.person", String(id));
+  refresh();
+}
+
+async function createPerson(form) {
+  const data = Object.fromEntries(new FormData(form).entries());
+  const person = await api("POST", "people", data);
+  await loadPeople();
+  choosePerson(person.id);
+}
+
+// --- rendering ------------------------------------------------------------------------------
+
+function mediaNode(m) {
+  if (m.kind === "photo") {
+    const img = el("img");
+    img.src = m.file_url;
+    img.alt = "photo";
+    return img;
+  }
+  if (m.kind === "document") {
+    const link = el("a", null, `📄 ${m.file_name}`);
+    link.href = m.file_url;
+    link.download = m.file_name;
+    return link;
+  }
+  if (m.kind === "sticker") return el("div", "sticker", m.sticker.emoji);
+  if (m.kind === "contact") {
+    const c = m.contact;
+    return el("div", "contact", `📱 ${c.first_name} ${c.last_name || ""} ${c.phone_number}`);
+  }
+  return null;
+}
+
+function keyboardNode(m) {
+  const box = el("div", "inline-keyboard");
+  for (const row of m.buttons) {
+    const line = el("div", "line");
+    for (const button of row) {
+      const node = el("button", null, button.text);
+      node.type = "button";
+      if (LINK_KINDS.has(button.kind)) node.append(el("span", "kind", button.kind === "web_app" ? "⧉" : "↗"));
+      node.addEventListener("click", () => press(button, m.message_id));
+      line.append(node);
+    }
+    box.append(line);
+  }
+  return box;
+}
+
+function bubbleNode(m) {
+  if (m.kind === "forum_topic_created") {
+    return el("div", "bubble service", `Topic “${m.forum_topic_created.name}” created`);
+  }
+  const bubble = el("div", "bubble");
+  if (m.deleted) {
+    bubble.classList.add("deleted");
+    bubble.textContent = "🗑 message deleted";
+    bubble.title = m.text || "";
+    return bubble;
+  }
+  if (m.forwarded_from) bubble.append(el("div", "forwarded", `Forwarded from ${m.forwarded_from}`));
+  const media = mediaNode(m);
+  if (media) bubble.append(media);
+  if (m.text) {
+    const text = el("div", "text");
+    text.innerHTML = m.html; // the server builds it from entities with a tag whitelist
+    bubble.append(text);
+  }
+  const time = new Date(m.date).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+  const meta = el("div", "meta", `${m.edited ? "edited " : ""}${time}`);
+  if (m.outgoing && m.kind === "text") {
+    const edit = el("button", "edit-own", "✎");
+    edit.type = "button";
+    edit.title = "Edit";
+    edit.addEventListener("click", () => editOwn(m));
+    meta.prepend(edit);
+  }
+  bubble.append(meta);
+  return bubble;
+}
+
+function messageNode(m) {
+  const row = el("div", `row${m.outgoing ? " out" : ""}`);
+  row.dataset.messageId = String(m.message_id);
+  row.append(bubbleNode(m));
+  if (!m.deleted && m.buttons.length) row.append(keyboardNode(m));
+  return row;
+}
+
+function renderReplyKeyboard(keyboard) {
+  const box = $("reply-keyboard");
+  box.hidden = !keyboard;
+  if (!keyboard) return box.replaceChildren();
+  box.replaceChildren(...keyboard.rows.map((row) => {
+    const line = el("div", "line");
+    for (const button of row) {
+      const icon = button.kind === "request_contact" ? "📱 " : "";
+      const node = el("button", null, icon + button.text);
+      node.type = "button";
+      node.addEventListener("click", () => press(button, null));
+      line.append(node);
+    }
+    return line;
+  }));
+  if (keyboard.placeholder) $("text").placeholder = keyboard.placeholder;
+}
+
+function renderCommands(commands, filter) {
+  const box = $("commands");
+  const shown = commands.filter((c) => `/${c.command}`.startsWith(filter));
+  box.hidden = !shown.length;
+  box.replaceChildren(...shown.map((c) => {
+    const node = el("button");
+    node.type = "button";
+    node.append(el("b", null, `/${c.command}`), el("span", null, c.description));
+    node.addEventListener("click", () => { box.hidden = true; send(`/${c.command}`); });
+    return node;
+  }));
+}
+
+function showAnswer(answer) {
+  if (!answer || answer.query_id === page.answerId) return;
+  page.answerId = answer.query_id;
+  if (answer.url) window.open(answer.url, "_blank", "noopener");
+  if (!answer.text) return;
+  if (answer.show_alert) window.alert(answer.text);
+  else toast(answer.text);
+}
+
+function render(chat) {
+  page.chat = chat;
+  $("bot-name").textContent = chat.bot.name;
+  $("bot-avatar").textContent = (chat.bot.name || "B").slice(0, 1);
+  const status = $("bot-status");
+  status.textContent = chat.action ? `${chat.action.replace(/_/g, " ")}…` : "bot";
+  status.classList.toggle("busy", Boolean(chat.action));
+  const list = $("messages");
+  const atBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 80;
+  list.replaceChildren(...chat.messages.map(messageNode));
+  if (atBottom || chat.messages.length !== page.shownCount) list.scrollTop = list.scrollHeight;
+  page.shownCount = chat.messages.length;
+  $("start-panel").hidden = chat.messages.length > 0;
+  renderReplyKeyboard(chat.reply_keyboard);
+  const menu = chat.menu_button || {};
+  $("menu").textContent = menu.type === "web_app" ? "⧉" : "☰";
+  $("menu").title = menu.type === "web_app" ? menu.text : "Commands";
+  showAnswer(chat.callback_answer);
+}
+
+async function refresh() {
+  if (page.personId === null) return;
+  try {
+    const chat = await api("GET", `people/${page.personId}/chat${botParam("?")}`);
+    page.version = chat.version;
+    render(chat);
+  } catch (error) {
+    showError(error);
+  }
+}
+
+// New events arrive by long polling, so the bot's answers show up at once.
+async function listen() {
+  for (;;) {
+    try {
+      const event = await api("GET", `events?since=${page.version}&timeout=25`);
+      if (event.version !== page.version) await refresh();
+    } catch (error) {
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    }
+  }
+}
+
+// --- actions --------------------------------------------------------------------------------
+
+async function send(text) {
+  if (!text.trim()) return;
+  await act("messages", { text });
+}
+
+async function press(button, messageId) {
+  // Open the tab inside the click, or the browser blocks it as a pop-up.
+  const tab = LINK_KINDS.has(button.kind) ? window.open("about:blank", "_blank") : null;
+  const result = await act("press", { text: button.text, message_id: messageId });
+  if (tab && result && result.url) {
+    tab.opener = null;
+    tab.location.href = result.url;
+  } else if (tab) {
+    tab.close();
+  }
+}
+
+async function editOwn(m) {
+  const text = window.prompt("Edit message", m.text || "");
+  if (text !== null && text.trim() && text !== m.text) await act("edit", { message_id: m.message_id, text });
+}
+
+function pickDocument() {
+  const input = el("input");
+  input.type = "file";
+  input.addEventListener("change", async () => {
+    if (!input.files.length) return;
+    const form = new FormData();
+    form.append("file", input.files[0]);
+    await api("POST", `people/${page.personId}/document${botParam("?")}`, form).catch(showError);
+  });
+  input.click();
+}
+
+const ATTACH = {
+  sticker: () => act("sticker", { emoji: "🐱" }),
+  photo: () => act("photo", {}),
+  document: pickDocument,
+  contact: () => act("contact", {}),
+  "other-contact": () => {
+    const phone = window.prompt("Phone number", "+447700900123");
+    if (phone) act("contact", { phone_number: phone, first_name: window.prompt("Name", "Friend") || "Friend" });
+  },
+  forward: () => {
+    const text = window.prompt("Text of the forwarded message", "");
+    if (text) act("forward", { text, from_name: window.prompt("Forwarded from", "Someone") || "Someone" });
+  },
+};
+
+function wire() {
+  $("composer").addEventListener("submit", (event) => {
+    event.preventDefault();
+    const text = $("text").value;
+    $("text").value = "";
+    $("commands").hidden = true;
+    send(text);
+  });
+  $("text").addEventListener("input", () => {
+    const value = $("text").value;
+    if (value.startsWith("/") && !value.includes(" ")) renderCommands(page.chat?.commands || [], value);
+    else $("commands").hidden = true;
+  });
+  $("menu").addEventListener("click", () => {
+    const menu = page.chat?.menu_button || {};
+    if (menu.type === "web_app") press({ text: menu.text, kind: "web_app" }, null);
+    else if ($("commands").hidden) renderCommands(page.chat?.commands || [], "/");
+    else $("commands").hidden = true;
+  });
+  $("attach").addEventListener("click", () => { $("attach-sheet").hidden = !$("attach-sheet").hidden; });
+  $("attach-sheet").addEventListener("click", (event) => {
+    const choice = event.target.closest("[data-attach]");
+    if (!choice) return;
+    $("attach-sheet").hidden = true;
+    ATTACH[choice.dataset.attach]();
+  });
+  $("start").addEventListener("click", () => act("start", { payload: query.get("start") || undefined }));
+  $("person").addEventListener("change", () => choosePerson(Number($("person").value)));
+  $("new-person").addEventListener("click", () => $("person-dialog").showModal());
+  $("person-dialog").addEventListener("close", () => {
+    if ($("person-dialog").returnValue === "create") createPerson($("person-form")).catch(showError);
+  });
+  $("messages").addEventListener("click", (event) => {
+    const spoiler = event.target.closest("tg-spoiler");
+    if (spoiler) spoiler.classList.toggle("shown");
+  });
+}
+
+wire();
+loadPeople().catch(showError).then(listen);
