@@ -16,6 +16,7 @@ from aiohttp import web
 from core.flows.sign_in import TelegramUser
 from tests.conftest import FakeClock
 from tests.core.flows.conftest import World, make_world
+from tests.web.standins import OidcIssuer, serve
 from web.app import create_web_app
 from web.providers import Provider
 from web.security import MaskedAccessLogger
@@ -101,3 +102,12 @@ async def site(make_site: SiteFactory) -> Site:
 async def http() -> AsyncIterator[aiohttp.ClientSession]:
     async with browser() as session:
         yield session
+
+
+@pytest.fixture
+async def issuer() -> AsyncIterator[OidcIssuer]:
+    """An OpenID provider stand-in on a loopback port."""
+    stand_in = OidcIssuer()
+    async with serve(stand_in.app()) as url:
+        stand_in.url = url
+        yield stand_in

@@ -28,14 +28,6 @@ async def http() -> AsyncIterator[aiohttp.ClientSession]:
         yield session
 
 
-@pytest.fixture
-async def issuer() -> AsyncIterator[OidcIssuer]:
-    stand_in = OidcIssuer()
-    async with serve(stand_in.app()) as url:
-        stand_in.url = url
-        yield stand_in
-
-
 def google(issuer: OidcIssuer, *, trust_email: bool = True) -> Google:
     return Google(issuer.client_id, "secret-1", trust_email=trust_email, issuer=issuer.url)
 

@@ -60,9 +60,7 @@ async def test_a_replayed_callback_is_refused(site: Site, http: aiohttp.ClientSe
 async def test_a_tampered_state_is_refused_and_nobody_is_signed_in(
     site: Site, http: aiohttp.ClientSession
 ) -> None:
-    steps = walk.Walk()
-    await walk.to_idp(http, await site.link(telegram_id=502), steps)
-    await walk.at_idp(http, steps, "Eve", "eve@example.com")
+    steps = await walk.authorized(http, await site.link(telegram_id=502), "Eve", "eve@example.com")
     steps.callback = steps.callback.replace("state=", "state=x")
 
     response = await walk.to_consent(http, steps)
@@ -72,9 +70,9 @@ async def test_a_tampered_state_is_refused_and_nobody_is_signed_in(
 
 
 async def test_an_expired_state_is_refused(site: Site, http: aiohttp.ClientSession) -> None:
-    steps = walk.Walk()
-    await walk.to_idp(http, await site.link(telegram_id=503), steps)
-    await walk.at_idp(http, steps, "Ivan", "ivan@example.com")
+    steps = await walk.authorized(
+        http, await site.link(telegram_id=503), "Ivan", "ivan@example.com"
+    )
     site.world.clock.advance(minutes=11)
 
     response = await walk.to_consent(http, steps)
@@ -86,9 +84,9 @@ async def test_an_expired_state_is_refused(site: Site, http: aiohttp.ClientSessi
 async def test_a_callback_in_another_browser_is_refused(
     site: Site, http: aiohttp.ClientSession
 ) -> None:
-    steps = walk.Walk()
-    await walk.to_idp(http, await site.link(telegram_id=504), steps)
-    await walk.at_idp(http, steps, "Ivan", "ivan@example.com")
+    steps = await walk.authorized(
+        http, await site.link(telegram_id=504), "Ivan", "ivan@example.com"
+    )
 
     async with aiohttp.ClientSession() as other:
         response = await walk.to_consent(other, steps)
@@ -115,9 +113,7 @@ async def test_provider_access_denied_shows_a_clear_page_and_tells_the_chat(
 async def test_consent_shows_whose_telegram_account_is_linked(
     site: Site, http: aiohttp.ClientSession
 ) -> None:
-    steps = walk.Walk()
-    await walk.to_idp(http, await site.link(telegram_id=506), steps)
-    await walk.at_idp(http, steps, "Ivan", "ivan@gmail.com")
+    steps = await walk.authorized(http, await site.link(telegram_id=506), "Ivan", "ivan@gmail.com")
     await walk.to_consent(http, steps)
 
     page = await walk.consent_page(http, site.url, steps)
@@ -127,9 +123,9 @@ async def test_consent_shows_whose_telegram_account_is_linked(
 
 
 async def test_consent_not_given_links_nothing(site: Site, http: aiohttp.ClientSession) -> None:
-    steps = walk.Walk()
-    await walk.to_idp(http, await site.link(telegram_id=507), steps)
-    await walk.at_idp(http, steps, "Ivan", "ivan@example.com")
+    steps = await walk.authorized(
+        http, await site.link(telegram_id=507), "Ivan", "ivan@example.com"
+    )
     await walk.to_consent(http, steps)
 
     status, page = await walk.answer(http, site.url, steps, action="cancel")
@@ -141,9 +137,9 @@ async def test_consent_not_given_links_nothing(site: Site, http: aiohttp.ClientS
 
 
 async def test_consent_without_csrf_is_refused(site: Site, http: aiohttp.ClientSession) -> None:
-    steps = walk.Walk()
-    await walk.to_idp(http, await site.link(telegram_id=508), steps)
-    await walk.at_idp(http, steps, "Ivan", "ivan@example.com")
+    steps = await walk.authorized(
+        http, await site.link(telegram_id=508), "Ivan", "ivan@example.com"
+    )
     await walk.to_consent(http, steps)
 
     async with http.post(site.url + steps.consent, data={"action": "confirm"}) as response:
@@ -155,9 +151,9 @@ async def test_first_sign_in_asks_to_accept_the_user_agreement(
     make_site: SiteFactory, http: aiohttp.ClientSession
 ) -> None:
     site = await make_site(settings={"terms_url": "https://example.com/terms"})
-    steps = walk.Walk()
-    await walk.to_idp(http, await site.link(telegram_id=509), steps)
-    await walk.at_idp(http, steps, "Ivan", "ivan@example.com")
+    steps = await walk.authorized(
+        http, await site.link(telegram_id=509), "Ivan", "ivan@example.com"
+    )
     await walk.to_consent(http, steps)
     page = await walk.consent_page(http, site.url, steps)
     assert "I accept the user agreement" in page
@@ -204,9 +200,9 @@ async def test_pages_follow_the_browser_language(site: Site, http: aiohttp.Clien
 async def test_a_callback_naming_another_issuer_is_refused(
     site: Site, http: aiohttp.ClientSession
 ) -> None:
-    steps = walk.Walk()
-    await walk.to_idp(http, await site.link(telegram_id=510), steps)
-    await walk.at_idp(http, steps, "Ivan", "ivan@example.com")
+    steps = await walk.authorized(
+        http, await site.link(telegram_id=510), "Ivan", "ivan@example.com"
+    )
     steps.callback = steps.callback.replace("iss=", "iss=https%3A%2F%2Fevil.example%2F")
 
     response = await walk.to_consent(http, steps)

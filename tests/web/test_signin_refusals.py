@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from urllib.parse import parse_qs, urlsplit
 
 import aiohttp
@@ -11,16 +10,8 @@ from joserfc.jwk import RSAKey
 
 from core.notices import SignInFailed
 from tests.web.conftest import SiteFactory
-from tests.web.standins import OidcIssuer, serve
+from tests.web.standins import OidcIssuer
 from web.providers.google import Google
-
-
-@pytest.fixture
-async def issuer() -> AsyncIterator[OidcIssuer]:
-    stand_in = OidcIssuer()
-    async with serve(stand_in.app()) as url:
-        stand_in.url = url
-        yield stand_in
 
 
 def spoil(issuer: OidcIssuer, what: str) -> None:

@@ -36,6 +36,16 @@ async def at_idp(
         walk.callback = response.headers["Location"]
 
 
+async def authorized(
+    http: aiohttp.ClientSession, link: str, name: str = "Ivan", email: str = "ivan@example.com"
+) -> Walk:
+    """The walk up to the provider's redirect back, with the callback URL not yet opened."""
+    walk = Walk()
+    await to_idp(http, link, walk)
+    await at_idp(http, walk, name, email)
+    return walk
+
+
 async def to_consent(http: aiohttp.ClientSession, walk: Walk) -> aiohttp.ClientResponse:
     async with http.get(walk.callback, allow_redirects=False) as response:
         await response.read()
@@ -68,9 +78,7 @@ async def sign_in(
     email: str = "ivan@example.com",
 ) -> tuple[int, str, Walk]:
     """Link → Dev ID → callback → consent → Confirm; the final page's status and text."""
-    walk = Walk()
-    await to_idp(http, link, walk)
-    await at_idp(http, walk, name, email)
+    walk = await authorized(http, link, name, email)
     response = await to_consent(http, walk)
     assert response.status == 303
     status, text = await answer(http, base, walk)
