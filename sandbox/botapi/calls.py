@@ -29,6 +29,8 @@ class Call:
         """The chat a bot writes to, refused as Telegram refuses it."""
         chat = self.state.chat(self.params.required_str(name))
         dialog = self.state.dialog(self.bot, chat)
+        if chat.type == "private" and dialog.blocked:
+            raise ApiError(403, "Forbidden: bot was blocked by the user")
         if chat.type == "private" and not dialog.started:
             raise ApiError(403, "Forbidden: bot can't initiate conversation with a user")
         if chat.type != "private" and chat.members.get(self.bot.id) in (None, "left", "kicked"):

@@ -162,6 +162,7 @@ class Dialog:
     messages: dict[int, Message] = field(default_factory=dict)
     next_message_id: int = 1
     started: bool = False
+    blocked: bool = False
     reply_keyboard: dict[str, Any] | None = None
     callback_answer: dict[str, Any] | None = None
     action: str | None = None

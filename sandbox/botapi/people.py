@@ -29,6 +29,7 @@ def post(state: SandboxState, bot: BotAccount, person: User, chat: Chat, **field
     message = Message(dialog.take_message_id(), chat, person, state.now(), **fields)
     dialog.messages[message.message_id] = message
     dialog.started = True
+    dialog.blocked = False  # writing to a bot again is how a person unblocks it
     if dialog.reply_keyboard and dialog.reply_keyboard.get("one_time_keyboard"):
         dialog.reply_keyboard = None
     message.version = state.touch()

@@ -168,6 +168,15 @@ async def forward(state: SandboxState, params: Params, request: web.Request) -> 
     return _post_private(state, params, request, forward_origin=origin, **fields)
 
 
+async def block(state: SandboxState, params: Params, request: web.Request) -> Any:
+    """Block or unblock the bot, as a person can in Telegram."""
+    person, bot = person_of(state, request), bot_of(state, params)
+    blocked = not params.has("blocked") or params.flag("blocked")
+    state.dialog(bot, state.chats[person.id]).blocked = blocked
+    state.touch()
+    return {"blocked": blocked}
+
+
 async def events(state: SandboxState, params: Params, request: web.Request) -> Any:
     """Long poll: answers once anything changed after version `since`, or at the timeout."""
     since = params.integer("since") or 0
@@ -195,4 +204,5 @@ PERSON_ROUTES: tuple[tuple[str, str, Action], ...] = (
     ("POST", "/sandbox/api/people/{person_id}/document", send_document),
     ("POST", "/sandbox/api/people/{person_id}/edit", edit_message),
     ("POST", "/sandbox/api/people/{person_id}/forward", forward),
+    ("POST", "/sandbox/api/people/{person_id}/block", block),
 )

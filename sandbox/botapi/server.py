@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any
 
 from aiohttp import web
 
@@ -14,7 +15,7 @@ from sandbox.botapi.errors import ApiError
 from sandbox.botapi.group_api import GROUP_ROUTES
 from sandbox.botapi.params import Params
 from sandbox.botapi.person_api import PERSON_ROUTES, endpoint
-from sandbox.botapi.state import SandboxState
+from sandbox.botapi.state import BotAccount, SandboxState
 
 log = logging.getLogger(__name__)
 STATE_KEY = web.AppKey("sandbox_state", SandboxState)
@@ -46,6 +47,17 @@ def method_handler(state: SandboxState) -> Callable[[web.Request], Awaitable[web
         return web.json_response({"ok": True, "result": result})
 
     return handle
+
+
+async def run_reply(state: SandboxState, bot: BotAccount, data: dict[str, Any]) -> None:
+    """Run a method a webhook answered with; its errors go to the log, as nobody waits."""
+    method = METHODS.get(str(data.pop("method")).lower())
+    try:
+        if method is None:
+            raise NOT_FOUND
+        await method(Call(state, bot, Params(data)))
+    except ApiError as error:
+        log.warning("a method in a webhook reply failed: %s", error.description)
 
 
 def file_handler(state: SandboxState) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:

@@ -81,7 +81,13 @@ async def set_webhook(call: Call) -> Any:
     webhook = Webhook(url=url, secret_token=secret)
     webhook.max_connections = call.params.integer("max_connections") or 40
     call.bot.webhook = webhook
-    webhook.task = asyncio.create_task(deliver(call.state, call.bot, webhook))
+    # Imported here: the method table imports this module.
+    from sandbox.botapi.server import run_reply
+
+    async def reply(data: dict[str, Any]) -> None:
+        await run_reply(call.state, call.bot, data)
+
+    webhook.task = asyncio.create_task(deliver(call.state, call.bot, webhook, reply))
     # Another poller (the bot's own getUpdates) must stop waiting now.
     call.bot.poll_generation += 1
     call.bot.signal.fire()

@@ -5,11 +5,12 @@ from __future__ import annotations
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from aiogram.exceptions import TelegramBadRequest
+from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
 from aiogram.types import (
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     KeyboardButton,
+    MenuButtonWebApp,
     ReplyKeyboardMarkup,
     WebAppInfo,
 )
@@ -155,3 +156,35 @@ async def test_wait_for_sees_a_bot_reply_that_comes_later(running: Running) -> N
     assert found.text == "pong"
     with pytest.raises(TimeoutError):
         await person.wait_for("never", timeout=0.3)
+
+
+async def test_a_blocked_bot_cannot_write_until_the_person_returns(running: Running) -> None:
+    person = await running.started_person()
+    await running.sandbox.call("POST", f"people/{person.id}/block", blocked=True)
+    with pytest.raises(TelegramForbiddenError, match="Forbidden: bot was blocked by the user"):
+        await running.bot.send_message(person.id, "still there?")
+    await person.send("/start")
+    await running.bot.send_message(person.id, "welcome back")
+
+
+async def test_a_web_app_menu_button_opens_with_signed_data(running: Running) -> None:
+    person = await running.started_person()
+    app = WebAppInfo(url="https://app.example/menu")
+    await running.bot.set_chat_menu_button(
+        menu_button=MenuButtonWebApp(text="Account", web_app=app)
+    )
+    url = await person.press("Account")
+    assert url is not None
+    init_data = parse_qs(urlsplit(url).fragment)["tgWebAppData"][0]
+    assert safe_parse_webapp_init_data(running.bot.token, init_data).user is not None
+
+
+async def test_links_to_scripts_are_not_shown_as_links(running: Running) -> None:
+    person = await running.started_person()
+    await running.bot.send_message(
+        person.id, '<a href="javascript:alert(1)">click</a>', parse_mode="HTML"
+    )
+    shown = await person.last_message()
+    assert shown is not None
+    assert "javascript" not in shown.html
+    assert 'href="#"' in shown.html

@@ -148,3 +148,36 @@ async def test_delete_webhook_can_drop_pending_updates(running: Running) -> None
     assert (await running.bot.get_webhook_info()).pending_update_count == 1
     await running.bot.delete_webhook(drop_pending_updates=True)
     assert await running.bot.get_updates(timeout=0) == []
+
+
+async def test_a_method_in_the_webhook_answer_is_run(running: Running) -> None:
+    person = await running.started_person()
+
+    async def answer(request: web.Request) -> web.Response:
+        update = await request.json()
+        chat_id = update["message"]["chat"]["id"]
+        return web.json_response({"method": "sendMessage", "chat_id": chat_id, "text": "Got it"})
+
+    app = web.Application()
+    app.router.add_post("/hook", answer)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    host, port = runner.addresses[0][:2]
+    try:
+        await running.bot.set_webhook(f"http://{host}:{port}/hook")
+        await person.send("hello")
+        assert (await person.wait_for("Got it")).text == "Got it"
+    finally:
+        await running.bot.delete_webhook()
+        await runner.cleanup()
+
+
+async def test_the_event_feed_wakes_when_something_happens(running: Running) -> None:
+    version = await running.sandbox.wait_event(0, 0.1)
+    waiting = asyncio.create_task(running.sandbox.wait_event(version, 5))
+    await asyncio.sleep(0.05)
+    assert not waiting.done()
+    await running.sandbox.person("Newcomer")
+    assert await asyncio.wait_for(waiting, 5) > version
