@@ -34,6 +34,18 @@ def e(value: object) -> str:
     return escape(str(value), quote=True)
 
 
+def el(tag: str, text: str = "", /, *, html: str = "", **attrs: str | int | bool) -> str:
+    """An element: `text` escaped, `html` as is; `class_` is class, `data_min` is data-min."""
+    rendered = ""
+    for name, value in attrs.items():
+        key = name.rstrip("_").replace("_", "-")
+        if value is True:
+            rendered += f" {key}"
+        elif value is not False:
+            rendered += f' {key}="{e(value)}"'
+    return f"<{tag}{rendered}>{e(text)}{html}</{tag}>"
+
+
 def render(
     request: web.Request,
     title: str,
@@ -68,21 +80,15 @@ def redirect(location: str, *, status: int = 302) -> web.Response:
     return web.Response(status=status, headers={"Location": location})
 
 
-def message(request: web.Request, title: str, text: str, *, status: int = 200) -> web.Response:
-    return render(request, title, f"<p>{e(text)}</p>", status=status)
-
-
 def back_to_telegram(request: web.Request) -> str:
     """Links back to the bot's chat, or a plain line when its username is not known."""
     _ = gettext(request)
     username = context(request).bot_username()
     if not username:
-        return f'<p class="muted">{e(_("Return to the chat with the bot."))}</p>'
-    return (
-        f'<p><a class="button" href="tg://resolve?domain={e(username)}">'
-        f"{e(_('Open Telegram'))}</a></p>"
-        f'<p class="muted"><a href="https://t.me/{e(username)}">t.me/{e(username)}</a></p>'
-    )
+        return el("p", _("Return to the chat with the bot."), class_="muted")
+    app_link = el("a", _("Open Telegram"), class_="button", href=f"tg://resolve?domain={username}")
+    web_link = el("a", f"t.me/{username}", href=f"https://t.me/{username}")
+    return el("p", html=app_link) + el("p", html=web_link, class_="muted")
 
 
 def expired(request: web.Request) -> web.Response:

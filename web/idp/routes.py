@@ -11,7 +11,7 @@ from core.settings import Settings
 from web.context import gettext
 from web.idp.models import DevClient, DevUser
 from web.idp.server import DevAuthorizationServer, ReadRequest, Reply
-from web.pages import e, render
+from web.pages import e, el, render
 from web.providers import dev
 
 IDP = web.AppKey("accountbot_dev_idp", DevAuthorizationServer)
@@ -87,15 +87,17 @@ async def authorize(request: web.Request) -> web.StreamResponse:
 def _authorize_page(request: web.Request) -> web.Response:
     _ = gettext(request)
     body = (
-        f'<p class="muted">{e(_("Development sign-in: type anyone you like."))}</p>'
-        f'<form method="post" action="{e(request.path_qs)}">'
-        f'<label for="name">{e(_("Name"))}</label>'
-        '<input id="name" name="name" type="text" required autocomplete="name">'
-        f'<label for="email">{e(_("Email"))}</label>'
-        '<input id="email" name="email" type="email" autocomplete="email">'
-        '<label><input name="email_verified" type="checkbox" checked> '
-        f"{e(_('Email verified'))}</label>"
-        f'<button type="submit">{e(_("Sign in"))}</button></form>'
+        el("p", _("Development sign-in: type anyone you like."), class_="muted")
+        + f'<form method="post" action="{e(request.path_qs)}">'
+        + el("label", _("Name"), for_="name")
+        + '<input id="name" name="name" type="text" required autocomplete="name">'
+        + el("label", _("Email"), for_="email")
+        + '<input id="email" name="email" type="email" autocomplete="email">'
+        + '<label><input name="email_verified" type="checkbox" checked> '
+        + e(_("Email verified"))
+        + "</label>"
+        + el("button", _("Sign in"), type="submit")
+        + "</form>"
     )
     return render(request, "Dev ID", body)
 

@@ -11,7 +11,7 @@ from core.domain.models import SocialProfile
 from core.errors import CodeExpired
 from core.notices import SignInFailed
 from web.context import WebContext, context, gettext
-from web.pages import e, expired, render, signed_in
+from web.pages import e, el, expired, render, signed_in
 
 BROWSER_COOKIE = "accountbot_signin"
 
@@ -136,20 +136,28 @@ def _render(
     terms = ""
     if needs_terms:
         url = ctx.services.settings.terms_url or ""
-        notice = f'<p class="error">{e(_("Please accept the user agreement first."))}</p>'
+        notice = el("p", _("Please accept the user agreement first."), class_="error")
         terms = (
             (notice if error else "")
             + '<label><input type="checkbox" name="terms" required> '
-            + f'<a href="{e(url)}" target="_blank" rel="noopener">'
-            + f"{e(_('I accept the user agreement'))}</a></label>"
+            + el("a", _("I accept the user agreement"), href=url, target="_blank", rel="noopener")
+            + "</label>"
         )
     body = (
         f"<p>{e(' '.join(question.split()))}</p>"
-        f'<p class="muted">{e(_("Only confirm if you asked the bot for this link yourself."))}</p>'
-        f'<form method="post"><input type="hidden" name="csrf" value="{e(record["csrf"])}">'
-        f"{terms}"
-        f'<button type="submit" name="action" value="confirm">{e(_("Confirm"))}</button>'
-        f'<button type="submit" name="action" value="cancel" class="secondary" formnovalidate>'
-        f"{e(_('Cancel'))}</button></form>"
+        + el("p", _("Only confirm if you asked the bot for this link yourself."), class_="muted")
+        + f'<form method="post"><input type="hidden" name="csrf" value="{e(record["csrf"])}">'
+        + terms
+        + el("button", _("Confirm"), type="submit", name="action", value="confirm")
+        + el(
+            "button",
+            _("Cancel"),
+            type="submit",
+            name="action",
+            value="cancel",
+            class_="secondary",
+            formnovalidate=True,
+        )
+        + "</form>"
     )
     return render(request, _("Confirm sign-in"), body)

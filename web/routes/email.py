@@ -9,7 +9,7 @@ from aiohttp import web
 
 from core.errors import AddressTaken, CodeExpired
 from web.context import context, gettext
-from web.pages import back_to_telegram, e, expired, render
+from web.pages import back_to_telegram, e, el, expired, render
 
 
 async def confirm(request: web.Request) -> web.Response:
@@ -23,7 +23,8 @@ async def confirm(request: web.Request) -> web.Response:
         question = _("Confirm {email} as the email of your account?").format(email=masked)
         body = (
             f"<p>{e(question)}</p><form method=post>"
-            f"<button type=submit>{e(_('Confirm'))}</button></form>"
+            + el("button", _("Confirm"), type="submit")
+            + "</form>"
         )
         return render(request, _("Confirm email"), body)
     try:

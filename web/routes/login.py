@@ -8,7 +8,7 @@ from aiohttp import web
 
 from core.errors import AuthenticationFailed, Throttled
 from web.context import WebContext, context, gettext
-from web.pages import e, render
+from web.pages import e, el, render
 from web.routes.password import csrf
 from web.security import client_address
 
@@ -76,7 +76,7 @@ async def form(request: web.Request) -> web.Response:
         response = await _page(request, ctx, text, login=login, status=429)
         response.headers["Retry-After"] = _retry_after(error)
         return response
-    return render(request, _("Signed in"), f'<p class="ok">{e(_("Signed in"))}</p>')
+    return render(request, _("Signed in"), el("p", _("Signed in"), class_="ok"))
 
 
 async def _page(
@@ -87,12 +87,13 @@ async def _page(
     body = (
         (f'<p class="error">{e(error)}</p>' if error else "")
         + f'<form method="post"><input type="hidden" name="csrf" value="{e(token)}">'
-        + f'<label for="login">{e(_("Email or phone"))}</label>'
+        + el("label", _("Email or phone"), for_="login")
         + f'<input id="login" name="login" type="text" required value="{e(login)}" '
         + 'autocomplete="username">'
-        + f'<label for="password">{e(_("Password"))}</label>'
+        + el("label", _("Password"), for_="password")
         + '<input id="password" name="password" type="password" required '
         + 'autocomplete="current-password">'
-        + f'<button type="submit">{e(_("Sign in"))}</button></form>'
+        + el("button", _("Sign in"), type="submit")
+        + "</form>"
     )
     return render(request, _("Sign in"), body, status=status)

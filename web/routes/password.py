@@ -15,7 +15,7 @@ from aiohttp import web
 from core.errors import CodeExpired, WeakPassword
 from core.flows.password import SecurePage
 from web.context import WebContext, context, gettext
-from web.pages import back_to_telegram, e, expired, render
+from web.pages import back_to_telegram, e, el, expired, render
 from web.security import Csrf
 
 # Telegram's initData carries auth_date; an old one is a replay (core.telegram.org/bots/webapps).
@@ -61,7 +61,7 @@ async def page(request: web.Request) -> web.Response:
         return expired(request)
     except WeakPassword as weak:
         return await _form(request, token, weak_reason(_, weak))
-    body = f'<p class="ok">{e(_("Password saved."))}</p>{back_to_telegram(request)}'
+    body = el("p", _("Password saved."), class_="ok") + back_to_telegram(request)
     return render(request, _("Password saved"), body, frameable=True)
 
 
@@ -101,11 +101,13 @@ async def _form(request: web.Request, token: str, error: str = "") -> web.Respon
     _ = gettext(request)
     policy = ctx.services.password.policy
     value = await csrf(ctx).issue("password:" + token)
-    rules = (
-        f'<ul class="rules"><li id="rule-min" class="muted">'
-        f"{e(_('At least {min} characters').format(min=policy.min_length))}</li>"
-        f'<li class="muted">{e(_("Not a common password, not your name, email or phone"))}</li>'
-        f'<li id="rule-same" class="muted">{e(_("Both fields match"))}</li></ul>'
+    at_least = _("At least {min} characters").format(min=policy.min_length)
+    rules = el(
+        "ul",
+        html=el("li", at_least, id="rule-min", class_="muted")
+        + el("li", _("Not a common password, not your name, email or phone"), class_="muted")
+        + el("li", _("Both fields match"), id="rule-same", class_="muted"),
+        class_="rules",
     )
     body = (
         (f'<p class="error">{e(error)}</p>' if error else "")
@@ -113,13 +115,15 @@ async def _form(request: web.Request, token: str, error: str = "") -> web.Respon
         + f'data-max="{policy.max_length}">'
         + f'<input type="hidden" name="csrf" value="{e(value)}">'
         + '<input type="hidden" id="init_data" name="init_data" value="">'
-        + f'<label for="password">{e(_("New password"))}</label>'
+        + el("label", _("New password"), for_="password")
         + '<input id="password" name="password" type="password" required '
         + f'minlength="{policy.min_length}" maxlength="{policy.max_length}" '
         + 'autocomplete="new-password">'
-        + f'<label for="repeat">{e(_("Repeat the password"))}</label>'
+        + el("label", _("Repeat the password"), for_="repeat")
         + '<input id="repeat" name="repeat" type="password" required autocomplete="new-password">'
-        + f'{rules}<button type="submit">{e(_("Save password"))}</button></form>'
+        + rules
+        + el("button", _("Save password"), type="submit")
+        + "</form>"
     )
     status = 400 if error else 200
     return render(

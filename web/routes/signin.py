@@ -9,7 +9,7 @@ from authlib.common.security import generate_token
 
 from core.notices import SignInFailed
 from web.context import WebContext, context, gettext
-from web.pages import e, expired, provider_error, redirect, render
+from web.pages import e, el, expired, provider_error, redirect, render
 from web.providers import Pending, ProviderError
 from web.routes import consent
 from web.routes.consent import BROWSER_COOKIE, browser_digest, same_browser
@@ -88,8 +88,8 @@ def _open_in_browser(request: web.Request) -> web.Response:
     )
     body = (
         f"<p>{e(text)}</p><p><code id=link>{e(url)}</code></p>"
-        f"<button id=copy type=button>{e(_('Copy link'))}</button>"
-        f'<p id=copied class="ok" hidden>{e(_("Copied."))}</p>'
+        + el("button", _("Copy link"), id="copy", type="button")
+        + el("p", _("Copied."), id="copied", class_="ok", hidden=True)
     )
     script = (
         "document.getElementById('copy').onclick=function(){"
