@@ -8,10 +8,9 @@ from aiohttp import web
 
 from sandbox.botapi import people
 from sandbox.botapi.errors import ApiError
-from sandbox.botapi.files import document_media, photo_media, store_file
 from sandbox.botapi.models import Chat, User
 from sandbox.botapi.params import Params
-from sandbox.botapi.person_api import PIXEL, Action, upload_of
+from sandbox.botapi.person_api import Action, document_fields, photo_fields
 from sandbox.botapi.state import BotAccount, SandboxState
 from sandbox.botapi.views import message_view, person_to_view
 
@@ -95,19 +94,11 @@ async def send_text(state: SandboxState, params: Params, request: web.Request) -
 
 
 async def send_photo(state: SandboxState, params: Params, request: web.Request) -> Any:
-    upload = upload_of(params, "photo.png", PIXEL)
-    stored = store_file(state, "photos", upload.content, upload.filename, "image/png")
-    return _post_group(
-        state, params, request, media=photo_media(stored), caption=params.text("caption")
-    )
+    return _post_group(state, params, request, **photo_fields(state, params))
 
 
 async def send_document(state: SandboxState, params: Params, request: web.Request) -> Any:
-    upload = upload_of(params, "notes.txt", b"A document from the support desk.\n")
-    stored = store_file(state, "documents", upload.content, upload.filename, upload.content_type)
-    return _post_group(
-        state, params, request, media=document_media(stored), caption=params.text("caption")
-    )
+    return _post_group(state, params, request, **document_fields(state, params))
 
 
 async def press(state: SandboxState, params: Params, request: web.Request) -> Any:

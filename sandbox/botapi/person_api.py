@@ -128,20 +128,26 @@ def upload_of(params: Params, default_name: str, default: bytes) -> Upload:
     )
 
 
-async def send_photo(state: SandboxState, params: Params, request: web.Request) -> Any:
+def photo_fields(state: SandboxState, params: Params) -> dict[str, Any]:
+    """A photo message: the uploaded `file`, or a 1×1 PNG when none is given."""
     upload = upload_of(params, "photo.png", PIXEL)
     stored = store_file(state, "photos", upload.content, upload.filename, "image/png")
-    return _post_private(
-        state, params, request, media=photo_media(stored), caption=params.text("caption")
-    )
+    return {"media": photo_media(stored), "caption": params.text("caption")}
+
+
+def document_fields(state: SandboxState, params: Params) -> dict[str, Any]:
+    """A document message: the uploaded `file`, or `content` saved as `file_name`."""
+    upload = upload_of(params, "notes.txt", b"A document from the sandbox.\n")
+    stored = store_file(state, "documents", upload.content, upload.filename, upload.content_type)
+    return {"media": document_media(stored), "caption": params.text("caption")}
+
+
+async def send_photo(state: SandboxState, params: Params, request: web.Request) -> Any:
+    return _post_private(state, params, request, **photo_fields(state, params))
 
 
 async def send_document(state: SandboxState, params: Params, request: web.Request) -> Any:
-    upload = upload_of(params, "notes.txt", b"A document from the sandbox.\n")
-    stored = store_file(state, "documents", upload.content, upload.filename, upload.content_type)
-    return _post_private(
-        state, params, request, media=document_media(stored), caption=params.text("caption")
-    )
+    return _post_private(state, params, request, **document_fields(state, params))
 
 
 async def edit_message(state: SandboxState, params: Params, request: web.Request) -> Any:

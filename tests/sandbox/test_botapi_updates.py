@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
@@ -88,9 +89,12 @@ class Receiver:
         return web.Response(text="ok")
 
 
-async def serve(receiver: Receiver) -> tuple[web.AppRunner, str]:
+async def serve(
+    handler: Callable[[web.Request], Awaitable[web.Response]],
+) -> tuple[web.AppRunner, str]:
+    """A webhook endpoint on a free port; the runner to clean up and its URL."""
     app = web.Application()
-    app.router.add_post("/hook", receiver.handle)
+    app.router.add_post("/hook", handler)
     runner = web.AppRunner(app)
     await runner.setup()
     site = web.TCPSite(runner, "127.0.0.1", 0)
@@ -101,7 +105,7 @@ async def serve(receiver: Receiver) -> tuple[web.AppRunner, str]:
 
 async def test_a_webhook_receives_updates_with_the_secret_header(running: Running) -> None:
     receiver = Receiver()
-    runner, url = await serve(receiver)
+    runner, url = await serve(receiver.handle)
     try:
         await running.bot.set_webhook(url, secret_token="s3cr3t-token")
         person = await running.sandbox.person()
@@ -119,7 +123,7 @@ async def test_a_webhook_receives_updates_with_the_secret_header(running: Runnin
 
 async def test_a_failed_delivery_is_retried_and_reported(running: Running) -> None:
     receiver = Receiver(failures=1)
-    runner, url = await serve(receiver)
+    runner, url = await serve(receiver.handle)
     try:
         await running.bot.set_webhook(url)
         person = await running.sandbox.person()
@@ -158,15 +162,9 @@ async def test_a_method_in_the_webhook_answer_is_run(running: Running) -> None:
         chat_id = update["message"]["chat"]["id"]
         return web.json_response({"method": "sendMessage", "chat_id": chat_id, "text": "Got it"})
 
-    app = web.Application()
-    app.router.add_post("/hook", answer)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    host, port = runner.addresses[0][:2]
+    runner, url = await serve(answer)
     try:
-        await running.bot.set_webhook(f"http://{host}:{port}/hook")
+        await running.bot.set_webhook(url)
         await person.send("hello")
         assert (await person.wait_for("Got it")).text == "Got it"
     finally:

@@ -1,0 +1,86 @@
+"""The person API's entry point: makes people, groups and agents."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aiohttp
+
+from sandbox.client.agent import Agent
+from sandbox.client.person import Person
+
+
+class SandboxError(Exception):
+    """The sandbox refused a person's action; carries its description."""
+
+
+class Sandbox:
+    """The sandbox's person API at base_url; makes people, groups and agents."""
+
+    def __init__(self, base_url: str, *, bot: str | None = None) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.bot = bot
+        self._session: aiohttp.ClientSession | None = None
+
+    async def __aenter__(self) -> Sandbox:
+        return self
+
+    async def __aexit__(self, *_: object) -> None:
+        await self.close()
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+
+    async def call(self, verb: str, path: str, **params: Any) -> Any:
+        """One person-API request; the result, or SandboxError with the description."""
+        if self._session is None:
+            self._session = aiohttp.ClientSession()
+        values = {key: value for key, value in params.items() if value is not None}
+        if self.bot is not None:
+            values.setdefault("bot", self.bot)
+        url = f"{self.base_url}/sandbox/api/{path}"
+        if verb == "GET":
+            request = self._session.get(url, params={k: str(v) for k, v in values.items()})
+        else:
+            request = self._session.post(url, json=values)
+        async with request as response:
+            body = await response.json()
+        if not body.get("ok"):
+            raise SandboxError(body.get("description", "unknown error"))
+        return body["result"]
+
+    async def wait_event(self, since: int, seconds: float) -> int:
+        """Block until the sandbox changes after version `since`, or `seconds` pass."""
+        result = await self.call("GET", "events", since=since, timeout=round(seconds, 2))
+        return int(result["version"])
+
+    async def person(
+        self,
+        first_name: str = "Alice",
+        *,
+        last_name: str | None = None,
+        username: str | None = None,
+        language_code: str | None = "en",
+        phone_number: str | None = None,
+    ) -> Person:
+        data = await self.call(
+            "POST",
+            "people",
+            first_name=first_name,
+            last_name=last_name,
+            username=username,
+            language_code=language_code,
+            phone_number=phone_number,
+        )
+        return Person(self, data)
+
+    async def group(self, title: str = "Support", *, is_forum: bool = True) -> dict[str, Any]:
+        return dict(await self.call("POST", "groups", title=title, is_forum=is_forum))
+
+    async def agent(
+        self, group: dict[str, Any], first_name: str = "Agent", *, status: str = "administrator"
+    ) -> Agent:
+        person = await self.person(first_name)
+        await self.call("POST", f"groups/{group['id']}/members", person_id=person.id, status=status)
+        return Agent(self, person.data, group["id"])

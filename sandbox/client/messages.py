@@ -1,0 +1,100 @@
+"""What the test client reads: messages and buttons as a person sees them, and waiting for one."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+Match = str | Callable[["ChatMessage"], bool]
+Reader = Callable[[], Awaitable[tuple[list["ChatMessage"], int]]]
+EVENT_WAIT = 2.0
+
+
+class EventFeed(Protocol):
+    """Whatever can block until the sandbox changes (the Sandbox client)."""
+
+    async def wait_event(self, since: int, seconds: float) -> int: ...
+
+
+@dataclass(frozen=True)
+class Button:
+    """A button as the person sees it: its text, kind (callback, url, web_app…) and value."""
+
+    text: str
+    kind: str
+    value: str
+
+
+@dataclass(frozen=True)
+class ChatMessage:
+    """One message of a chat as the person sees it."""
+
+    message_id: int
+    text: str | None
+    html: str
+    from_bot: bool
+    buttons: list[list[Button]]
+    deleted: bool
+    edited: bool
+    kind: str
+    version: int
+    thread_id: int | None
+    raw: dict[str, Any] = field(repr=False)
+
+    @classmethod
+    def from_view(cls, view: dict[str, Any]) -> ChatMessage:
+        rows = [[Button(b["text"], b["kind"], b["value"]) for b in row] for row in view["buttons"]]
+        return cls(
+            message_id=view["message_id"],
+            text=view["text"],
+            html=view["html"],
+            from_bot=view["from"]["is_bot"],
+            buttons=rows,
+            deleted=view["deleted"],
+            edited=view["edited"],
+            kind=view["kind"],
+            version=view["version"],
+            thread_id=view["thread_id"],
+            raw=view,
+        )
+
+    @property
+    def button_texts(self) -> list[str]:
+        return [button.text for row in self.buttons for button in row]
+
+
+def _matcher(match: Match) -> Callable[[ChatMessage], bool]:
+    if isinstance(match, str):
+        return lambda message: match in (message.text or "")
+    return match
+
+
+class Waiter:
+    """Waits for a bot message newer than the last action, by long-polling the event feed."""
+
+    def __init__(self, sandbox: EventFeed) -> None:
+        self.sandbox = sandbox
+        self.mark = 0
+
+    def seen(self, result: Any) -> Any:
+        if isinstance(result, dict) and "version" in result:
+            self.mark = max(self.mark, int(result["version"]))
+        return result
+
+    async def wait(self, read: Reader, match: Match, seconds: float) -> ChatMessage:
+        check = _matcher(match)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + seconds
+        while True:
+            messages, version = await read()
+            for message in messages:
+                fresh = message.from_bot and not message.deleted and message.version > self.mark
+                if fresh and check(message):
+                    return message
+            left = deadline - loop.time()
+            if left <= 0:
+                texts = [m.text for m in messages if m.from_bot and m.version > self.mark]
+                raise TimeoutError(f"no bot message matched {match!r}; new ones: {texts!r}")
+            await self.sandbox.wait_event(version, min(left, EVENT_WAIT))

@@ -1,0 +1,95 @@
+"""A person in a private chat with the bot, for tests and scripts."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from sandbox.client.messages import Button, ChatMessage, Match, Waiter
+
+if TYPE_CHECKING:
+    from sandbox.client.api import Sandbox
+
+
+class Person:
+    """A person in a private chat with the bot: types, taps, shares, reads and waits."""
+
+    def __init__(self, sandbox: Sandbox, data: dict[str, Any]) -> None:
+        self.sandbox = sandbox
+        self.data = data
+        self.id: int = data["id"]
+        self.first_name: str = data["first_name"]
+        self.waiter = Waiter(sandbox)
+
+    async def _act(self, action: str, **params: Any) -> Any:
+        result = await self.sandbox.call("POST", f"people/{self.id}/{action}", **params)
+        return self.waiter.seen(result)
+
+    async def send(self, text: str) -> int:
+        return int((await self._act("messages", text=text))["message_id"])
+
+    async def start(self, payload: str | None = None) -> int:
+        return int((await self._act("start", payload=payload))["message_id"])
+
+    async def press(self, button_text: str, message_id: int | None = None) -> str | None:
+        """Tap a button; a URL or Web App button gives back the URL to open."""
+        result = await self._act("press", text=button_text, message_id=message_id)
+        url = result.get("url")
+        return str(url) if url is not None else None
+
+    async def share_contact(self, phone: str | None = None, first_name: str | None = None) -> int:
+        """Share one's own contact, or someone else's when a phone number is given."""
+        result = await self._act("contact", phone_number=phone, first_name=first_name)
+        return int(result["message_id"])
+
+    async def send_sticker(self, emoji: str = "👍") -> int:
+        return int((await self._act("sticker", emoji=emoji))["message_id"])
+
+    async def send_photo(self, caption: str | None = None) -> int:
+        return int((await self._act("photo", caption=caption))["message_id"])
+
+    async def send_document(
+        self, content: str = "hello", file_name: str = "notes.txt", caption: str | None = None
+    ) -> int:
+        result = await self._act("document", content=content, file_name=file_name, caption=caption)
+        return int(result["message_id"])
+
+    async def edit(self, message: ChatMessage | int, text: str) -> None:
+        message_id = message if isinstance(message, int) else message.message_id
+        await self._act("edit", message_id=message_id, text=text)
+
+    async def forward(
+        self, text: str, *, from_person: Person | None = None, from_name: str | None = None
+    ) -> int:
+        source = from_person.id if from_person else None
+        result = await self._act("forward", text=text, from_person_id=source, from_name=from_name)
+        return int(result["message_id"])
+
+    async def chat(self) -> dict[str, Any]:
+        return dict(await self.sandbox.call("GET", f"people/{self.id}/chat"))
+
+    async def _read(self) -> tuple[list[ChatMessage], int]:
+        chat = await self.chat()
+        return [ChatMessage.from_view(m) for m in chat["messages"]], chat["version"]
+
+    async def messages(self) -> list[ChatMessage]:
+        """Every message in order, deleted ones included and flagged."""
+        return (await self._read())[0]
+
+    async def last_message(self) -> ChatMessage | None:
+        """The bot's newest message that is still there."""
+        shown = [m for m in await self.messages() if m.from_bot and not m.deleted]
+        return shown[-1] if shown else None
+
+    async def reply_keyboard(self) -> list[list[Button]] | None:
+        keyboard = (await self.chat())["reply_keyboard"]
+        if keyboard is None:
+            return None
+        return [[Button(b["text"], b["kind"], b["value"]) for b in row] for row in keyboard["rows"]]
+
+    async def callback_answer(self) -> dict[str, Any] | None:
+        answer = (await self.chat())["callback_answer"]
+        return dict(answer) if answer is not None else None
+
+    async def wait_for(self, match: Match, timeout: float = 5.0) -> ChatMessage:  # noqa: ASYNC109
+        """The first bot message new or edited since the last action that matches."""
+        return await self.waiter.wait(self._read, match, timeout)
