@@ -10,6 +10,7 @@ from core.bootstrap import Services
 from web.context import CONTEXT, WebContext
 from web.idp import routes as idp
 from web.metrics import Metrics
+from web.pages import unavailable
 from web.providers import Provider, build_registry
 from web.routes import consent, email, login, ops, password, signin
 from web.security import MaskedAccessLogger, security_headers
@@ -37,6 +38,7 @@ def register_web(
     app[CONTEXT] = ctx
     app.middlewares.append(ctx.metrics.middleware())
     app.middlewares.append(security_headers)
+    app.middlewares.append(unavailable)
     app.on_cleanup.append(lambda _app: ctx.close())
 
     router = app.router

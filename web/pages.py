@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 import secrets
 from html import escape
 
 from aiohttp import web
+from aiohttp.typedefs import Handler
 
+from core.errors import Unavailable
 from web.context import context, gettext, locale_of
 from web.security import FRAMEABLE
 
@@ -118,3 +121,25 @@ def provider_error(request: web.Request, *, declined: bool = False) -> web.Respo
         text = _("The sign-in provider answered with an error, so nothing was linked. Try again.")
     body = f"<p>{e(text)}</p>{back_to_telegram(request)}"
     return render(request, _("Sign-in failed"), body, status=400)
+
+
+log = logging.getLogger(__name__)
+
+
+@web.middleware
+async def unavailable(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """The database or the store down: a short page, never a traceback (SPEC §3)."""
+    try:
+        return await handler(request)
+    except web.HTTPException:
+        raise
+    except Exception as error:
+        if not isinstance(error, Unavailable):
+            # The route pattern only: the path may carry a one-time token.
+            log.exception("unhandled error in %s", request.match_info.route.resource)
+        context(request).metrics.failures.labels("unavailable").inc()
+        _ = gettext(request)
+        if request.path == "/auth/login":
+            return web.json_response({"error": "Temporarily unavailable."}, status=503)
+        text = _("Temporarily unavailable, try again in a minute.")
+        return render(request, _("Temporarily unavailable"), el("p", text), status=503)

@@ -102,3 +102,11 @@ async def test_the_sign_in_page_refuses_a_post_without_csrf(
     async with http.post(site.url + "/login", data=data) as response:
         assert response.status == 403
         assert "Signed in" not in await response.text()
+
+
+async def test_sign_in_takes_only_json(site: Site, http: aiohttp.ClientSession) -> None:
+    await bound(site)
+    body = '{"login": "ivan@example.com", "password": "correct horse battery staple"}'
+
+    async with http.post(site.url + "/auth/login", data=body) as response:
+        assert response.status == 415

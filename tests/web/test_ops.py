@@ -137,3 +137,21 @@ async def test_a_shared_app_keeps_its_own_pages_headers(make_site: SiteFactory) 
     assert "X-Frame-Options" not in page.headers
     assert "Content-Security-Policy" not in page.headers
     assert ours.headers["X-Frame-Options"] == "DENY"
+
+
+async def test_a_database_outage_shows_a_short_page_not_a_traceback(
+    make_site: SiteFactory, tmp_path: Path
+) -> None:
+    site = await make_site()
+    await site.world.services.resources["database"].dispose()
+    for path in tmp_path.glob("web*.sqlite3"):
+        path.rename(path.with_suffix(".gone"))
+        path.mkdir()  # a folder where the file was: SQLite cannot open it
+
+    async with aiohttp.ClientSession() as http:
+        body = {"login": "ivan@example.com", "password": "x" * 12}
+        async with http.post(site.url + "/auth/login", json=body) as response:
+            assert response.status == 503
+            assert await response.json() == {"error": "Temporarily unavailable."}
+        async with http.get(site.url + "/login") as page:
+            assert page.status == 200  # the form itself needs no database

@@ -35,6 +35,9 @@ def _retry_after(error: Throttled) -> str:
 
 async def api(request: web.Request) -> web.Response:
     """POST /auth/login {"login", "password"} -> 200 {"account_id"} | 401 | 429."""
+    # Only JSON: a cross-site form cannot send it without a CORS preflight (Fetch standard).
+    if request.content_type != "application/json":
+        return web.json_response({"error": "Send application/json."}, status=415)
     try:
         body = await request.json()
     except ValueError:
