@@ -139,14 +139,18 @@ async def test_a_shared_app_keeps_its_own_pages_headers(make_site: SiteFactory) 
     assert ours.headers["X-Frame-Options"] == "DENY"
 
 
+def _break_databases(folder: Path) -> None:
+    for path in folder.glob("web*.sqlite3"):
+        path.rename(path.with_suffix(".gone"))
+        path.mkdir()  # a folder where the file was: SQLite cannot open it
+
+
 async def test_a_database_outage_shows_a_short_page_not_a_traceback(
     make_site: SiteFactory, tmp_path: Path
 ) -> None:
     site = await make_site()
     await site.world.services.resources["database"].dispose()
-    for path in tmp_path.glob("web*.sqlite3"):
-        path.rename(path.with_suffix(".gone"))
-        path.mkdir()  # a folder where the file was: SQLite cannot open it
+    _break_databases(tmp_path)
 
     async with aiohttp.ClientSession() as http:
         body = {"login": "ivan@example.com", "password": "x" * 12}
