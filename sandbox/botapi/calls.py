@@ -77,8 +77,22 @@ class Call:
     def markup(self, chat: Chat) -> dict[str, Any] | None:
         return check_markup(self.params.obj("reply_markup"), private=chat.type == "private")
 
+    def reply_to(self, dialog: Dialog) -> Message | None:
+        """The message named by reply_parameters (or the older reply_to_message_id)."""
+        parameters = self.params.obj("reply_parameters") or {}
+        message_id = parameters.get("message_id") or self.params.integer("reply_to_message_id")
+        if not message_id:
+            return None
+        replied = dialog.messages.get(int(message_id))
+        if replied is None or replied.deleted:
+            if parameters.get("allow_sending_without_reply"):
+                return None
+            raise bad_request("message to be replied not found")
+        return replied
+
     def post(self, chat: Chat, dialog: Dialog, **fields: Any) -> Message:
         """Store a message from the bot; the person's page sees it at once."""
+        fields.setdefault("reply_to", self.reply_to(dialog))
         message = Message(
             message_id=dialog.take_message_id(),
             chat=chat,

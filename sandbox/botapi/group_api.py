@@ -90,7 +90,9 @@ def _post_group(state: SandboxState, params: Params, request: web.Request, **fie
 
 
 async def send_text(state: SandboxState, params: Params, request: web.Request) -> Any:
-    return _post_group(state, params, request, **people.text_fields(params.text("text") or ""))
+    fields = people.text_fields(params.text("text") or "")
+    reply_id = params.integer("reply_to_message_id")
+    return _post_group(state, params, request, reply_to_message_id=reply_id, **fields)
 
 
 async def send_photo(state: SandboxState, params: Params, request: web.Request) -> Any:

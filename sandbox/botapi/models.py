@@ -123,8 +123,9 @@ class Message:
     deleted: bool = False
     version: int = 0
     history: list[str] = field(default_factory=list)
+    reply_to: Message | None = None
 
-    def to_api(self) -> dict[str, Any]:
+    def to_api(self, *, with_reply: bool = True) -> dict[str, Any]:
         data: dict[str, Any] = {
             "message_id": self.message_id,
             "from": self.sender.to_api(),
@@ -151,6 +152,9 @@ class Message:
             data["forward_origin"] = self.forward_origin
         if self.protect_content:
             data["has_protected_content"] = True
+        if with_reply and self.reply_to is not None:
+            # Telegram nests the replied message one level deep only.
+            data["reply_to_message"] = self.reply_to.to_api(with_reply=False)
         return data
 
 

@@ -26,6 +26,9 @@ def post(state: SandboxState, bot: BotAccount, person: User, chat: Chat, **field
         if topic.closed:
             raise bad_request("TOPIC_CLOSED")
     dialog = state.dialog(bot, chat)
+    reply_id = fields.pop("reply_to_message_id", None)
+    if reply_id is not None:
+        fields["reply_to"] = state.message(dialog, reply_id, "message to be replied not found")
     message = Message(dialog.take_message_id(), chat, person, state.now(), **fields)
     dialog.messages[message.message_id] = message
     dialog.started = True

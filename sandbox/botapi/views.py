@@ -67,6 +67,9 @@ def message_view(message: Message, viewer_id: int) -> dict[str, Any]:
         "history": message.history,
         "thread_id": message.thread_id,
         "forwarded_from": forwarded,
+        "reply_to": None
+        if message.reply_to is None
+        else {"message_id": message.reply_to.message_id, "text": message.reply_to.text},
         "protected": message.protect_content,
         "version": message.version,
         **_media(message, kind),

@@ -24,8 +24,12 @@ class Agent:
         path = f"groups/{self.group_id}/{action}"
         return self.waiter.seen(await self.sandbox.call("POST", path, person_id=self.id, **params))
 
-    async def send(self, text: str, thread_id: int | None = None) -> int:
-        result = await self._act("messages", text=text, message_thread_id=thread_id)
+    async def send(
+        self, text: str, thread_id: int | None = None, reply_to: int | None = None
+    ) -> int:
+        result = await self._act(
+            "messages", text=text, message_thread_id=thread_id, reply_to_message_id=reply_to
+        )
         return int(result["message_id"])
 
     async def send_photo(self, thread_id: int | None = None, caption: str | None = None) -> int:

@@ -24,8 +24,9 @@ class Person:
         result = await self.sandbox.call("POST", f"people/{self.id}/{action}", **params)
         return self.waiter.seen(result)
 
-    async def send(self, text: str) -> int:
-        return int((await self._act("messages", text=text))["message_id"])
+    async def send(self, text: str, reply_to: int | None = None) -> int:
+        result = await self._act("messages", text=text, reply_to_message_id=reply_to)
+        return int(result["message_id"])
 
     async def start(self, payload: str | None = None) -> int:
         return int((await self._act("start", payload=payload))["message_id"])

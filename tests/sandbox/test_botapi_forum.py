@@ -54,3 +54,16 @@ async def test_topics_need_a_forum(running: Running) -> None:
     group = await running.sandbox.group("Plain", is_forum=False)
     with pytest.raises(TelegramBadRequest, match="the chat is not a forum"):
         await running.bot.create_forum_topic(group["id"], "x")
+
+
+async def test_an_agent_replies_to_the_bots_message(running: Running) -> None:
+    group = await running.sandbox.group("Support")
+    agent = await running.sandbox.agent(group, "Olga")
+    topic = await running.bot.create_forum_topic(group["id"], "Carol")
+    thread = topic.message_thread_id
+    question = await running.bot.send_message(group["id"], "Carol: help", message_thread_id=thread)
+    await agent.send("Hello Carol", thread_id=thread, reply_to=question.message_id)
+    message = (await running.bot.get_updates(timeout=0))[-1].message
+    assert message is not None
+    assert message.reply_to_message is not None
+    assert message.reply_to_message.text == "Carol: help"

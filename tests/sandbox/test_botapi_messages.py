@@ -12,6 +12,7 @@ from aiogram.types import (
     LinkPreviewOptions,
     ReplyKeyboardMarkup,
     ReplyKeyboardRemove,
+    ReplyParameters,
 )
 
 from tests.sandbox.conftest import Running
@@ -168,3 +169,20 @@ async def test_protected_content_cannot_be_forwarded(running: Running) -> None:
     sent = await running.bot.send_message(alice.id, "Only for you", protect_content=True)
     with pytest.raises(TelegramBadRequest, match="protected content"):
         await running.bot.forward_message(bob.id, alice.id, sent.message_id)
+
+
+async def test_a_reply_quotes_the_persons_message(running: Running) -> None:
+    person = await running.started_person()
+    asked = await person.send("What is my login?")
+    answer = await running.bot.send_message(
+        person.id, "alice@example.org", reply_parameters=ReplyParameters(message_id=asked)
+    )
+    assert answer.reply_to_message is not None
+    assert answer.reply_to_message.text == "What is my login?"
+    shown = await person.last_message()
+    assert shown is not None
+    assert shown.raw["reply_to"] == {"message_id": asked, "text": "What is my login?"}
+    with pytest.raises(TelegramBadRequest, match="message to be replied not found"):
+        await running.bot.send_message(
+            person.id, "?", reply_parameters=ReplyParameters(message_id=9999)
+        )

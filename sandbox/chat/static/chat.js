@@ -137,6 +137,7 @@ function bubbleNode(m) {
     return bubble;
   }
   if (m.forwarded_from) bubble.append(el("div", "forwarded", `Forwarded from ${m.forwarded_from}`));
+  if (m.reply_to) bubble.append(el("div", "reply-quote", m.reply_to.text || "…"));
   const media = mediaNode(m);
   if (media) bubble.append(media);
   if (m.text) {
