@@ -1,0 +1,181 @@
+"""Running the product: in production from settings, or whole on this machine as the sandbox."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+import socket
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from aiogram import Bot, Dispatcher
+from aiohttp import web
+
+from bot.app import build_bot, build_dispatcher, set_commands
+from core.adapters.capture import SmsOutbox
+from core.adapters.db.migrate import upgrade
+from core.bootstrap import Services, build_services
+from core.settings import Settings, load_settings
+from sandbox.botapi import SandboxState, register_botapi
+from sandbox.mailbox import Mailbox, register_mailbox
+from sandbox.outbox import register_outbox
+from sandbox.pages import register_pages
+from web.app import create_web_app, register_web, start_web
+
+log = logging.getLogger(__name__)
+SANDBOX_TOKEN = "100200300:sandbox-token-not-a-secret"  # noqa: S105 - a local stand-in
+SANDBOX_BOT = "account_assistant_bot"
+
+
+async def run_production() -> int:
+    settings = load_settings()
+    logging.getLogger().setLevel(settings.log_level)
+    services = build_services(settings)
+    bot = build_bot(settings)
+    dp, i18n = build_dispatcher(services, bot)
+    me = await bot.get_me()
+    webhook = None
+    if settings.telegram_mode == "webhook":
+        from aiogram.webhook.aiohttp_server import SimpleRequestHandler
+
+        webhook = SimpleRequestHandler(dispatcher=dp, bot=bot).handle
+    app = create_web_app(services, webhook_handler=webhook, bot_username=me.username)
+    runner = await start_web(app, settings.web_host, settings.web_port)
+    log.info("web server on %s:%s, bot @%s", settings.web_host, settings.web_port, me.username)
+    try:
+        await set_commands(bot, i18n)
+        if webhook is None:
+            await dp.start_polling(bot, handle_signals=False)
+        else:
+            secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
+            await bot.set_webhook(f"{settings.public_url}/telegram/webhook", secret_token=secret)
+            await asyncio.Event().wait()
+    finally:
+        await runner.cleanup()
+        await bot.session.close()
+        await services.close()
+    return 0
+
+
+@dataclass
+class SandboxStack:
+    """Everything `make sandbox` runs, in one process and on one port."""
+
+    url: str
+    services: Services
+    state: SandboxState
+    mailbox: Mailbox
+    outbox: SmsOutbox
+    bot: Bot
+    dispatcher: Dispatcher
+    runner: web.AppRunner
+    tasks: list[asyncio.Task[Any]] = field(default_factory=list)
+
+    async def stop(self) -> None:
+        with contextlib.suppress(RuntimeError):  # not polling
+            await self.dispatcher.stop_polling()
+        for task in self.tasks:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        await self.runner.cleanup()
+        await self.bot.session.close()
+        await self.mailbox.stop()
+        await self.services.close()
+
+
+def sandbox_settings(url: str, data: Path, smtp_port: int, **overrides: Any) -> Settings:
+    """Every setting pointed at the local parts; the secret key is kept in the data folder."""
+    key_file = data / "secret_key"
+    if not key_file.exists():
+        key_file.write_text(secrets.token_urlsafe(48))
+    values: dict[str, Any] = {
+        "bot_token": SANDBOX_TOKEN,
+        "telegram_api_url": url,
+        "public_url": url,
+        "database_url": f"sqlite+aiosqlite:///{(data / 'accounts.sqlite3').resolve()}",
+        "redis_url": None,
+        "secret_key": key_file.read_text().strip(),
+        "smtp_host": "127.0.0.1",
+        "smtp_port": smtp_port,
+        "smtp_tls": "none",
+        "smtp_from": "Account assistant <no-reply@sandbox.local>",
+        "sms_backend": "outbox",
+        "dev_idp_enabled": True,
+        "data_dir": data,
+        "resend_cooldown": 30,
+    }
+    values.update(overrides)
+    return Settings(_env_file=None, **values)
+
+
+async def start_sandbox(
+    host: str = "127.0.0.1",
+    port: int = 8080,
+    data: Path | str = "var/sandbox",
+    *,
+    flood_limits: bool = True,
+    **overrides: Any,
+) -> SandboxStack:
+    """Start the sandbox; port 0 picks a free one (tests)."""
+    folder = Path(data)
+    folder.mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240 - once, at start-up
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    url = f"http://{host}:{sock.getsockname()[1]}"
+
+    mailbox = Mailbox(folder / "mail")
+    smtp_port = await mailbox.start(host)
+    settings = sandbox_settings(url, folder, smtp_port, **overrides)
+    await upgrade(settings.database_url)
+    services = build_services(settings)
+    outbox: SmsOutbox = services.resources["sms_outbox"]
+
+    state = SandboxState(flood_limits=flood_limits)
+    state.add_bot(SANDBOX_TOKEN, username=SANDBOX_BOT, first_name="Account assistant")
+    app = web.Application()
+    register_botapi(app, state)
+    register_pages(app)
+    register_mailbox(app, mailbox)
+    register_outbox(app, outbox)
+    register_web(app, services, bot_username=SANDBOX_BOT)
+    app.router.add_get("/", _to_index)
+
+    from web.security import MaskedAccessLogger
+
+    # Long polls end with their client: handler_cancellation frees them at shutdown at once.
+    runner = web.AppRunner(
+        app, access_log_class=MaskedAccessLogger, handler_cancellation=True, shutdown_timeout=2.0
+    )
+    await runner.setup()
+    await web.SockSite(runner, sock).start()
+
+    bot = build_bot(settings)
+    dp, i18n = build_dispatcher(services, bot)
+    await set_commands(bot, i18n)
+    stack = SandboxStack(url, services, state, mailbox, outbox, bot, dp, runner)
+    stack.tasks.append(
+        asyncio.create_task(dp.start_polling(bot, handle_signals=False, polling_timeout=10))
+    )
+    return stack
+
+
+async def _to_index(request: web.Request) -> web.StreamResponse:
+    raise web.HTTPFound("/sandbox")
+
+
+async def run_sandbox(host: str, port: int, data: str) -> int:
+    stack = await start_sandbox(host, port, data)
+    print(f"\nThe sandbox is running. Open {stack.url}/ in your browser.\n", flush=True)
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await stack.stop()
+    return 0
+
+
+__all__ = ["SandboxStack", "create_web_app", "run_production", "run_sandbox", "start_sandbox"]

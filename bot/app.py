@@ -1,0 +1,111 @@
+"""The Telegram layer assembled: the bot, its storage, the dispatcher with every router."""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from aiogram import Bot, Dispatcher
+from aiogram.client.default import DefaultBotProperties
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.enums import ParseMode
+from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
+from aiogram.fsm.storage.memory import MemoryStorage
+from aiogram.types import BotCommand, BotCommandScopeAllPrivateChats, ErrorEvent
+from aiogram.utils.callback_answer import CallbackAnswerMiddleware
+from aiogram.utils.i18n import I18n
+
+from bot import texts
+from bot.middlewares.i18n import PersonI18n, make_i18n
+from bot.middlewares.person import DuplicateUpdates, Person
+from bot.notifier import BotNotifier
+from bot.routers import get_routers
+from core.bootstrap import Services
+from core.errors import DomainError, Unavailable
+from core.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def build_bot(settings: Settings) -> Bot:
+    session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
+    return Bot(
+        settings.bot_token.get_secret_value(),
+        session=session,
+        default=DefaultBotProperties(parse_mode=ParseMode.HTML, link_preview_is_disabled=True),
+    )
+
+
+def build_storage(services: Services) -> tuple[BaseStorage, BaseEventIsolation | None]:
+    """aiogram's RedisStorage with event isolation when REDIS_URL is set, memory otherwise."""
+    redis = services.resources.get("redis")
+    if redis is None:
+        return MemoryStorage(), None
+    from aiogram.fsm.storage.base import DefaultKeyBuilder
+    from aiogram.fsm.storage.redis import RedisEventIsolation, RedisStorage
+
+    ttl = services.settings.fsm_ttl
+    keys = DefaultKeyBuilder(prefix="accountbot:fsm", with_destiny=True)
+    storage = RedisStorage(redis, key_builder=keys, state_ttl=ttl, data_ttl=ttl)
+    return storage, RedisEventIsolation(redis, key_builder=keys)
+
+
+def build_dispatcher(
+    services: Services, bot: Bot, *, storage: BaseStorage | None = None
+) -> tuple[Dispatcher, I18n]:
+    """Routers, middlewares and the error handler; attaches the chat notifier to the core."""
+    isolation: BaseEventIsolation | None = None
+    if storage is None:
+        storage, isolation = build_storage(services)
+    kwargs: dict[str, Any] = {"storage": storage}
+    if isolation is not None:
+        kwargs["events_isolation"] = isolation
+    dp = Dispatcher(**kwargs)
+    i18n = make_i18n(services.settings.default_locale)
+    dp.update.outer_middleware(DuplicateUpdates(services))
+    dp.update.outer_middleware(Person(services))
+    PersonI18n(i18n).setup(dp)
+    dp.callback_query.middleware(CallbackAnswerMiddleware())
+    dp.include_routers(*get_routers())
+    dp.errors.register(on_error)
+    services.notifier.target = BotNotifier(bot, dp, services, i18n)
+    return dp, i18n
+
+
+async def on_error(event: ErrorEvent, **data: Any) -> bool:
+    """One safety net: the person always hears something; the log gets the update id only."""
+    error = event.exception
+    update = event.update
+    talk = data.get("talk")
+    if isinstance(error, Unavailable):
+        log.warning("dependency unavailable", extra={"update_id": update.update_id})
+    elif not isinstance(error, DomainError):
+        log.exception("unhandled error", extra={"update_id": update.update_id}, exc_info=error)
+    if talk is not None:
+        text = texts.explain(error) if isinstance(error, DomainError) else texts.unavailable()
+        try:
+            await talk.say(text)
+        except Exception:
+            log.warning("could not tell the person about an error")
+    return True
+
+
+async def set_commands(bot: Bot, i18n: I18n) -> None:
+    """The command menu in both languages (setMyCommands)."""
+    for locale in ("en", "ru"):
+        with i18n.context(), i18n.use_locale(locale):
+            from aiogram.utils.i18n import gettext as _
+
+            commands = [
+                BotCommand(command="me", description=_("My account")),
+                BotCommand(command="cancel", description=_("Stop the current step")),
+                BotCommand(command="language", description=_("Language")),
+                BotCommand(command="support", description=_("Talk to support")),
+                BotCommand(command="help", description=_("Help")),
+            ]
+        await bot.set_my_commands(
+            commands,
+            scope=BotCommandScopeAllPrivateChats(),
+            language_code=None if locale == "en" else locale,
+        )

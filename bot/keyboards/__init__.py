@@ -1,0 +1,1 @@
+"""Keyboards, built with aiogram's builders; button texts go through gettext."""

@@ -1,0 +1,65 @@
+"""Buttons shared by the flows: Back, the workspaces toggle, resend, the secure password page."""
+
+from __future__ import annotations
+
+from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, WebAppInfo
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from bot.callbacks import Menu, Step
+
+
+def back() -> InlineKeyboardButton:
+    return InlineKeyboardButton(text=_("« Back"), callback_data=Menu(action="card").pack())
+
+
+def only_back() -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(inline_keyboard=[[back()]])
+
+
+def choices(
+    flow: str, options: list[tuple[str, str]], *, with_back: bool = True
+) -> InlineKeyboardMarkup:
+    """One button per (choice, label), each on its own row, then Back."""
+    rows = [
+        [InlineKeyboardButton(text=label, callback_data=Step(flow=flow, choice=choice).pack())]
+        for choice, label in options
+    ]
+    if with_back:
+        rows.append([back()])
+    return InlineKeyboardMarkup(inline_keyboard=rows)
+
+
+def workspaces(flow: str, on: bool) -> InlineKeyboardMarkup:
+    """The seed's checkbox: "update in all my workspaces", off by default."""
+    mark = "☑" if on else "☐"
+    kind = _("email") if flow == "email" else _("phone")
+    label = _("{mark} Update the {kind} in all my workspaces").format(mark=mark, kind=kind)
+    return choices(flow, [("toggle", label), ("continue", _("Continue »"))])
+
+
+def waiting_code(flow: str) -> InlineKeyboardMarkup:
+    """Under "code sent": resend, change the address, not arriving, support."""
+    options = [
+        ("resend", _("Send the code again")),
+        ("change", _("Change the address") if flow == "email" else _("Change the number")),
+        ("help", _("The code is not arriving")),
+    ]
+    return choices(flow, options)
+
+
+def secure_page(url: str, *, web_app: bool) -> InlineKeyboardMarkup:
+    """Create the password on a one-time page; a Telegram Web App when the site is HTTPS."""
+    label = _("🔒 Create password on a secure page")
+    button = (
+        InlineKeyboardButton(text=label, web_app=WebAppInfo(url=url))
+        if web_app
+        else InlineKeyboardButton(text=label, url=url)
+    )
+    return InlineKeyboardMarkup(inline_keyboard=[[button], [back()]])
+
+
+def single(flow: str, choice: str, label: str) -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    kb.button(text=label, callback_data=Step(flow=flow, choice=choice))
+    return kb.as_markup()

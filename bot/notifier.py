@@ -1,0 +1,61 @@
+"""The core's Notifier port in the chat: what happened on the web reaches the person here."""
+
+from __future__ import annotations
+
+import logging
+
+from aiogram import Bot, Dispatcher
+from aiogram.types import User
+from aiogram.utils.i18n import I18n
+
+from bot.talk import Talk
+from core.bootstrap import Services
+from core.i18n import pick_locale
+from core.notices import EmailConfirmed, Notice, PasswordSet, SignedIn, SignInFailed
+
+log = logging.getLogger(__name__)
+
+
+class BotNotifier:
+    """Turns a notice into the next step of the person's conversation."""
+
+    def __init__(self, bot: Bot, dispatcher: Dispatcher, services: Services, i18n: I18n) -> None:
+        self.bot = bot
+        self.dispatcher = dispatcher
+        self.services = services
+        self.i18n = i18n
+
+    async def notify(self, notice: Notice) -> None:
+        talk = await self._talk(notice.telegram_user_id)
+        with self.i18n.context(), self.i18n.use_locale(talk.locale):
+            try:
+                await self._react(talk, notice)
+            except Exception:
+                log.exception("could not deliver a notice", extra={"kind": type(notice).__name__})
+
+    async def _react(self, talk: Talk, notice: Notice) -> None:
+        from bot.routers import bind_email, password, start
+
+        match notice:
+            case SignedIn():
+                await start.after_sign_in(talk)
+            case SignInFailed():
+                await start.send_sign_in(talk, again=True)
+            case EmailConfirmed():
+                await bind_email.after_link(talk, notice.address)
+            case PasswordSet():
+                await password.after_secure_page(talk)
+
+    async def _talk(self, telegram_user_id: int) -> Talk:
+        found = await self.services.account.person(telegram_user_id)
+        account_id, chosen = found if found else (None, None)
+        state = self.dispatcher.fsm.get_context(self.bot, telegram_user_id, telegram_user_id)
+        data = await state.get_data()
+        user = User(
+            id=telegram_user_id,
+            is_bot=False,
+            first_name=data.get("first_name", ""),
+            language_code=data.get("language_code"),
+        )
+        locale = pick_locale(chosen or user.language_code, self.services.settings.default_locale)
+        return Talk(self.bot, user, state, self.services, account_id, locale)

@@ -1,0 +1,77 @@
+"""The account card (SPEC §1.2): /me, its buttons, language and sign out."""
+
+from __future__ import annotations
+
+from aiogram import Router
+from aiogram.filters import Command
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.i18n import I18n
+from aiogram.utils.i18n import gettext as _
+
+from bot import entry, texts
+from bot.callbacks import Language, Menu
+from bot.keyboards import card as keyboards
+from bot.talk import Talk
+
+
+async def show_card(talk: Talk, *, note: str | None = None) -> None:
+    if talk.account_id is None:
+        await talk.say(_("Please sign in first: /start"))
+        return
+    view = await talk.services.account.view(talk.account_id)
+    text = texts.card(view)
+    if note:
+        text = f"{note}\n\n{text}"
+    markup = keyboards.card(view, phone_available=talk.services.bind_phone.available)
+    await talk.say(text, markup)
+
+
+async def on_me(message: Message, talk: Talk) -> None:
+    await talk.state.clear()
+    await show_card(talk)
+
+
+async def on_language_command(message: Message, talk: Talk) -> None:
+    await talk.say(_("Choose the language:"), keyboards.languages())
+
+
+async def on_language(
+    query: CallbackQuery, callback_data: Language, talk: Talk, i18n: I18n
+) -> None:
+    """The choice is kept on the account, not in the conversation state (issue #6)."""
+    if talk.account_id is not None:
+        await talk.services.account.set_locale(talk.account_id, callback_data.code)
+    talk.locale = callback_data.code
+    with i18n.use_locale(callback_data.code):
+        await talk.say(_("Done, I will speak English now."))
+        if await talk.state.get_state() is None:
+            await show_card(talk)
+
+
+async def on_menu(query: CallbackQuery, callback_data: Menu, talk: Talk) -> None:
+    if talk.account_id is None:
+        await talk.say(_("Please sign in first: /start"))
+        return
+    action = callback_data.action
+    if action == "card":
+        await talk.state.clear()
+        await show_card(talk)
+    elif action == "language":
+        await talk.say(_("Choose the language:"), keyboards.languages())
+    elif action == "signout":
+        await talk.state.clear()
+        await talk.services.account.sign_out(talk.user.id)
+        await talk.say(_("You are signed out here. Your account stays; /start to sign in again."))
+    elif action in entry.MENU and (flow := entry.begin(action)) is not None:
+        await talk.state.clear()
+        await flow(talk)
+
+
+def make_router() -> Router:
+    """A fresh router with this module's handlers (no module-level router state)."""
+    router = Router(name="card")
+    router.message.register(on_me, Command("me"))
+    router.message.register(on_language_command, Command("language"))
+    router.callback_query.register(on_language, Language.filter())
+    router.callback_query.register(on_menu, Menu.filter())
+    return router

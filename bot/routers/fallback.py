@@ -1,0 +1,80 @@
+"""What nobody else took: a short hint, never silence (SPEC §3). Included last."""
+
+from __future__ import annotations
+
+from aiogram import Router
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.callback_answer import CallbackAnswer
+from aiogram.utils.i18n import gettext as _
+
+from bot.talk import Talk
+
+# What each state waits for, said again when something else arrives.
+HINTS = {
+    "BindEmail:awaiting_address": lambda: _("I am waiting for an email address, as text."),
+    "BindEmail:awaiting_workspaces": lambda: _("Please choose one of the buttons above."),
+    "BindEmail:awaiting_password": lambda: _(
+        "I am waiting for a password, as text, or use the secure page button."
+    ),
+    "BindEmail:awaiting_code": lambda: _("I am waiting for the 6-digit code from the letter."),
+    "BindPhone:awaiting_number": lambda: _(
+        "I am waiting for a phone number, as text, or the button below."
+    ),
+    "BindPhone:awaiting_workspaces": lambda: _("Please choose one of the buttons above."),
+    "BindPhone:awaiting_code": lambda: _("I am waiting for the 6-digit code from the SMS."),
+    "BindPhone:awaiting_password": lambda: _(
+        "I am waiting for a password, as text, or use the secure page button."
+    ),
+    "AddressTaken:awaiting_choice": lambda: _("Please choose one of the buttons above."),
+    "AddressTaken:awaiting_proof": lambda: _(
+        "I am waiting for the code, or the other account's password."
+    ),
+    "AddressTaken:awaiting_new_address": lambda: _(
+        "I am waiting for the other account's new address, as text."
+    ),
+    "AddressTaken:awaiting_new_code": lambda: _(
+        "I am waiting for the code sent to the new address."
+    ),
+    "Password:awaiting_new": lambda: _(
+        "I am waiting for the new password, as text, or use the secure page button."
+    ),
+    "Recovery:awaiting_code": lambda: _("I am waiting for the recovery code."),
+    "Recovery:awaiting_password": lambda: _("I am waiting for the new password, as text."),
+    "SignIn:awaiting_terms": lambda: _("Please accept the user agreement with the button above."),
+}
+
+
+async def on_edit(message: Message, talk: Talk) -> None:
+    await talk.say(_("I do not read edited messages. Please send the text again as a new message."))
+
+
+async def on_anything(message: Message, talk: Talk) -> None:
+    state = await talk.state.get_state()
+    hint = HINTS.get(state or "")
+    if message.forward_origin is not None:
+        lead = _("Forwarded messages are not read here.")
+    elif message.text and message.text.startswith("/"):
+        lead = _("I do not know this command.")
+    else:
+        lead = _("Sorry, I did not understand that.")
+    if hint is not None:
+        await talk.say(f"{lead} {hint()}\n{_('Send /cancel to stop.')}")
+    elif talk.account_id is None:
+        await talk.say(f"{lead} {_('Send /start to sign in.')}")
+    else:
+        await talk.say(f"{lead} {_('Send /me to see your account, or /help.')}")
+
+
+async def on_stale_button(query: CallbackQuery, callback_answer: CallbackAnswer) -> None:
+    """A button from an old message, or forged data: say so, change nothing."""
+    callback_answer.text = _("This button is no longer active. Send /me for a fresh menu.")
+    callback_answer.show_alert = True
+
+
+def make_router() -> Router:
+    """A fresh router with this module's handlers (no module-level router state)."""
+    router = Router(name="fallback")
+    router.edited_message.register(on_edit)
+    router.message.register(on_anything)
+    router.callback_query.register(on_stale_button)
+    return router

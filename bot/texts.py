@@ -1,0 +1,140 @@
+"""What the bot says that more than one router needs: the card, step headers, error messages.
+
+Every string goes through gettext; `_("... {name}").format(...)`, never an f-string inside `_()`.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from html import escape
+
+from aiogram.utils.i18n import gettext as _
+from aiogram.utils.i18n import ngettext
+
+from core import errors
+from core.domain.addresses import mask
+from core.domain.models import AccountView
+
+PROVIDER_TITLES = {
+    "google": "Google",
+    "vk": "VK ID",
+    "yandex": "Yandex ID",
+    "github": "GitHub",
+    "oidc": "OpenID Connect",
+    "dev": "Dev ID",
+}
+
+
+def step(number: int, total: int) -> str:
+    return _("Step {number} of {total}").format(number=number, total=total)
+
+
+def with_step(number: int, total: int, text: str) -> str:
+    return f"<i>{step(number, total)}</i>\n{text}"
+
+
+def seconds(delta: timedelta) -> str:
+    value = max(1, round(delta.total_seconds()))
+    if value >= 120:
+        minutes = round(value / 60)
+        return ngettext("{n} minute", "{n} minutes", minutes).format(n=minutes)
+    return ngettext("{n} second", "{n} seconds", value).format(n=value)
+
+
+def card(view: AccountView) -> str:
+    """The account card (SPEC §1.2); addresses masked, as it may be seen over a shoulder."""
+    methods = ", ".join(f"{PROVIDER_TITLES.get(i.provider, i.provider)} ✓" for i in view.identities)
+    if view.email:
+        email = _("{address} ✓").format(address=mask(view.email.address))
+    elif view.pending_email:
+        email = _("{address}, waiting for confirmation").format(
+            address=mask(view.pending_email.address)
+        )
+    else:
+        email = _("not bound")
+    if view.phone:
+        phone = _("{address} ✓").format(address=mask(view.phone.address))
+    elif view.pending_phone:
+        phone = _("{address}, waiting for the code").format(
+            address=mask(view.pending_phone.address)
+        )
+    else:
+        phone = _("not bound")
+    password = _("set") if view.has_password else _("not set")
+    lines = [
+        _("<b>Your account</b>"),
+        _("Name: {name}").format(name=escape(view.account.name)),
+        _("Sign-in with: {methods}").format(methods=methods or "—"),
+        _("Email: {email}").format(email=email),
+        _("Phone: {phone}").format(phone=phone),
+        _("Password: {password}").format(password=password),
+    ]
+    if not view.has_password or not (view.email or view.phone):
+        lines.append("")
+        lines.append(
+            _(
+                "Bind an email or a phone and create a password to sign in without the social "
+                "network."
+            )
+        )
+    return "\n".join(lines)
+
+
+def explain(error: errors.DomainError) -> str:
+    """The one place a domain error becomes words for the person."""
+    match error:
+        case errors.InvalidEmail(reason="too_long"):
+            return _("This address is too long. Please send another one.")
+        case errors.InvalidEmail(reason="domain"):
+            return _("This address has a mistake after the @. Please check it and send it again.")
+        case errors.InvalidEmail():
+            return _("This does not look like an email address, for example name@example.com.")
+        case errors.InvalidPhone(reason="not_mobile"):
+            return _("This is not a mobile number. Codes come by SMS, so send a mobile one.")
+        case errors.InvalidPhone(reason="not_a_number"):
+            return _("There is no such number. Please check the digits, with the country code.")
+        case errors.InvalidPhone():
+            return _("This does not look like a phone number, for example +7 912 345-67-89.")
+        case errors.AddressAlreadyYours():
+            return _("This address is already bound to your account.")
+        case errors.CodeInvalid(attempts_left=0):
+            return _("Wrong code, and that was the last attempt. Ask for a new code.")
+        case errors.CodeInvalid(attempts_left=left):
+            return ngettext(
+                "Wrong code. {n} attempt left.", "Wrong code. {n} attempts left.", left
+            ).format(n=left)
+        case errors.CodeExpired():
+            return _("This code has expired or was already used. Ask for a new one.")
+        case errors.ResendTooSoon(retry_in=left):
+            return _("A new code can be sent in {time}.").format(time=seconds(left))
+        case errors.LimitReached():
+            return _("Too many codes for today. Try again tomorrow or write to support.")
+        case errors.WeakPassword(reason="too_short", limit=limit):
+            return ngettext(
+                "Too short: at least {n} character.", "Too short: at least {n} characters.", limit
+            ).format(n=limit)
+        case errors.WeakPassword(reason="too_long", limit=limit):
+            return _("Too long: at most {n} characters.").format(n=limit)
+        case errors.WeakPassword(reason="common"):
+            return _("This password is among the most common ones and easy to guess. Try another.")
+        case errors.WeakPassword():
+            return _("The password must not be your name, email or phone. Try another.")
+        case errors.LastSignInMethod():
+            return _("This is your last way to sign in, so it cannot be removed.")
+        case errors.WrongPassword():
+            return _("That password does not match. Try again or use the code instead.")
+        case errors.Throttled() | errors.AuthenticationFailed():
+            return _("Too many attempts. Please wait a little and try again.")
+        case errors.FeatureDisabled():
+            return _("This is not available here yet.")
+        case errors.NothingPending():
+            return _("There is nothing to confirm right now. Let's start over: /me")
+        case errors.NotSignedIn():
+            return _("Please sign in first: /start")
+        case errors.Unavailable():
+            return unavailable()
+    return _("Something went wrong. Please try again.")
+
+
+def unavailable() -> str:
+    return _("The service is temporarily unavailable. Please try again in a minute.")
