@@ -42,17 +42,18 @@ def _inline(markup: dict[str, Any] | None) -> dict[str, Any] | None:
     return markup if markup and "inline_keyboard" in markup else None
 
 
+EDITABLE = ("text", "entities", "caption", "caption_entities")
+
+
 def _edit(call: Call, message: Message, **changes: Any) -> Any:
-    before = (message.text, message.entities, _inline(message.reply_markup))
-    after = (
-        changes.get("text", message.text),
-        changes.get("entities", message.entities),
-        _inline(changes.get("reply_markup")),
-    )
-    if before == after:
+    """Apply an edit; an inline keyboard left out of it is removed, as in Telegram."""
+    before = [getattr(message, key) for key in EDITABLE] + [_inline(message.reply_markup)]
+    after = [changes.get(key, getattr(message, key)) for key in EDITABLE]
+    if before == [*after, _inline(changes.get("reply_markup"))]:
         raise bad_request(NOT_MODIFIED)
-    if message.text is not None:
-        message.history.append(message.text)
+    shown = message.text if message.text is not None else message.caption
+    if shown is not None:
+        message.history.append(shown)
     for key, value in changes.items():
         setattr(message, key, value)
     message.edit_date = call.state.now()
@@ -67,6 +68,15 @@ async def edit_message_text(call: Call) -> Any:
     text, entities = call.message_text()
     markup = call.markup(message.chat)
     return _edit(call, message, text=text, entities=entities, reply_markup=markup)
+
+
+async def edit_message_caption(call: Call) -> Any:
+    message = _own_message(call, "message to edit not found")
+    if not message.media:
+        raise bad_request("there is no caption in the message to edit")
+    caption, entities = call.caption()
+    markup = call.markup(message.chat)
+    return _edit(call, message, caption=caption, caption_entities=entities, reply_markup=markup)
 
 
 async def edit_message_reply_markup(call: Call) -> Any:
@@ -158,6 +168,7 @@ async def send_chat_action(call: Call) -> Any:
 METHODS: dict[str, Handler] = {
     "sendmessage": send_message,
     "editmessagetext": edit_message_text,
+    "editmessagecaption": edit_message_caption,
     "editmessagereplymarkup": edit_message_reply_markup,
     "deletemessage": delete_message,
     "deletemessages": delete_messages,

@@ -9,7 +9,7 @@ from typing import Any
 
 from aiohttp import web
 
-from sandbox.botapi import callbacks, chats, files, forum, messages, updates
+from sandbox.botapi import callbacks, chats, files, forum, messages, profile, updates
 from sandbox.botapi.calls import Call, Handler
 from sandbox.botapi.errors import ApiError
 from sandbox.botapi.group_api import GROUP_ROUTES
@@ -26,6 +26,7 @@ METHODS: dict[str, Handler] = {
     **files.METHODS,
     **forum.METHODS,
     **messages.METHODS,
+    **profile.METHODS,
     **updates.METHODS,
 }
 

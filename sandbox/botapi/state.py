@@ -20,6 +20,8 @@ WEBHOOK_RETRY_DELAYS = (1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 60.0)
 
 
 class _UtcClock:
+    """Real time, UTC, when no clock is injected."""
+
     def now(self) -> datetime:
         return datetime.now(UTC)
 
@@ -50,6 +52,7 @@ class BotAccount:
     menu_button: dict[str, Any] = field(default_factory=lambda: {"type": "default"})
     signal: Signal = field(default_factory=Signal)
     poll_generation: int = 0
+    profile: dict[tuple[str, str], str] = field(default_factory=dict)
 
     @property
     def id(self) -> int:

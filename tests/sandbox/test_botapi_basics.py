@@ -100,3 +100,21 @@ async def test_chat_member_status_follows_group_membership(running: Running) -> 
         for user_id in (agent.id, member.id, outsider.id, running.bot.id)
     ]
     assert status == ["administrator", "member", "left", "administrator"]
+
+
+async def test_the_bots_description_and_name_are_kept_per_language(running: Running) -> None:
+    await running.bot.set_my_description("Adds a password to your account", language_code="en")
+    await running.bot.set_my_short_description("Account assistant")
+    assert (await running.bot.get_my_description(language_code="en")).description == (
+        "Adds a password to your account"
+    )
+    assert (await running.bot.get_my_short_description()).short_description == "Account assistant"
+    assert (await running.bot.get_my_name()).name == "Test Bot"
+
+
+async def test_group_administrators_are_listed(running: Running) -> None:
+    group = await running.sandbox.group()
+    await running.sandbox.agent(group, "Olga", status="administrator")
+    await running.sandbox.agent(group, "Max", status="member")
+    admins = await running.bot.get_chat_administrators(group["id"])
+    assert sorted(a.user.first_name for a in admins) == ["Olga", "Test Bot"]

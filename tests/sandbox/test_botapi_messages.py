@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 from aiogram.exceptions import TelegramBadRequest, TelegramForbiddenError
 from aiogram.types import (
+    BufferedInputFile,
     ForceReply,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
@@ -185,4 +186,20 @@ async def test_a_reply_quotes_the_persons_message(running: Running) -> None:
     with pytest.raises(TelegramBadRequest, match="message to be replied not found"):
         await running.bot.send_message(
             person.id, "?", reply_parameters=ReplyParameters(message_id=9999)
+        )
+
+
+async def test_a_caption_can_be_edited(running: Running) -> None:
+    person = await running.started_person()
+    photo = BufferedInputFile(b"img", filename="qr.png")
+    sent = await running.bot.send_photo(person.id, photo, caption="Scan me")
+    await running.bot.edit_message_caption(
+        chat_id=person.id, message_id=sent.message_id, caption="Expired"
+    )
+    shown = await person.last_message()
+    assert shown is not None
+    assert (shown.kind, shown.text, shown.edited) == ("photo", "Expired", True)
+    with pytest.raises(TelegramBadRequest, match="message is not modified"):
+        await running.bot.edit_message_caption(
+            chat_id=person.id, message_id=sent.message_id, caption="Expired"
         )
