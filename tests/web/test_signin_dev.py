@@ -195,6 +195,7 @@ async def test_pages_follow_the_browser_language(site: Site, http: aiohttp.Clien
         page = await response.text()
 
     assert '<html lang="ru">' in page
+    assert "Эта ссылка уже использована или устарела" in page
 
 
 async def test_a_callback_naming_another_issuer_is_refused(
