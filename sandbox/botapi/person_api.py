@@ -192,7 +192,7 @@ async def events(state: SandboxState, params: Params, request: web.Request) -> A
         wait = min(float(params.text("timeout") or 25), MAX_EVENT_WAIT)
     except ValueError:
         raise bad_request("timeout must be a number of seconds") from None
-    if state.version <= since:
+    if state.version <= since and not state.closing:
         await state.changed.wait(wait)
     return {"version": state.version}
 

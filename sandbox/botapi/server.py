@@ -94,3 +94,8 @@ def register_botapi(app: web.Application, state: SandboxState) -> None:
         await asyncio.gather(*tasks, return_exceptions=True)
 
     app.cleanup_ctx.append(stop_webhooks)
+
+    async def end_long_polls(_: web.Application) -> None:
+        state.close()
+
+    app.on_shutdown.append(end_long_polls)

@@ -75,6 +75,7 @@ class SandboxState:
         self.queries: dict[str, PendingQuery] = {}
         self.version = 0
         self.changed = Signal()
+        self.closing = False
         self._person_ids = itertools.count(700_000_001)
         self._group_ids = itertools.count(1)
         self._query_ids = itertools.count(4_000_000_000_001)
@@ -91,6 +92,13 @@ class SandboxState:
         self.version += 1
         self.changed.fire()
         return self.version
+
+    def close(self) -> None:
+        """End every long poll now, so the server can stop without waiting for them."""
+        self.closing = True
+        self.changed.fire()
+        for bot in self.bots.values():
+            bot.signal.fire()
 
     # --- registration --------------------------------------------------------------------------
 

@@ -46,7 +46,7 @@ async def get_updates(call: Call) -> Any:
     bot.poll_generation += 1
     generation = bot.poll_generation
     deadline = asyncio.get_running_loop().time() + timeout
-    while not bot.updates:
+    while not bot.updates and not call.state.closing:
         left = deadline - asyncio.get_running_loop().time()
         if left <= 0 or not await bot.signal.wait(left):
             break

@@ -179,3 +179,12 @@ async def test_the_event_feed_wakes_when_something_happens(running: Running) -> 
     assert not waiting.done()
     await running.sandbox.person("Newcomer")
     assert await asyncio.wait_for(waiting, 5) > version
+
+
+async def test_stopping_the_server_ends_waiting_polls(running: Running) -> None:
+    poll = asyncio.create_task(running.bot.get_updates(timeout=30))
+    feed = asyncio.create_task(running.sandbox.wait_event(running.state.version, 25))
+    await asyncio.sleep(0.05)
+    running.state.close()
+    assert await asyncio.wait_for(poll, 5) == []
+    assert await asyncio.wait_for(feed, 5) == running.state.version
