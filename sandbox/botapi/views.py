@@ -40,6 +40,18 @@ def _media(message: Message, kind: str) -> dict[str, Any]:
     return {}
 
 
+def _links(text: str, entities: list[dict[str, Any]]) -> list[dict[str, str]]:
+    """The links in a text, with their anchors: text_link entities and bare URLs."""
+    units = text.encode("utf-16-le")
+    links = []
+    for entity in entities:
+        if entity["type"] in ("text_link", "url"):
+            start, end = entity["offset"] * 2, (entity["offset"] + entity["length"]) * 2
+            anchor = units[start:end].decode("utf-16-le", errors="replace")
+            links.append({"text": anchor, "url": entity.get("url", anchor)})
+    return links
+
+
 def message_view(message: Message, viewer_id: int) -> dict[str, Any]:
     """One message with its text as safe HTML, its buttons and whether it was deleted."""
     kind = next((key for key in MEDIA_KINDS if key in message.media), "text")
@@ -60,6 +72,7 @@ def message_view(message: Message, viewer_id: int) -> dict[str, Any]:
         "kind": kind,
         "text": text,
         "html": to_safe_html(text or "", entities),
+        "links": _links(text or "", entities),
         "buttons": _buttons((message.reply_markup or {}).get("inline_keyboard", [])),
         "force_reply": bool((message.reply_markup or {}).get("force_reply")),
         "deleted": message.deleted,

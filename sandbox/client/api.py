@@ -7,11 +7,9 @@ from typing import Any
 import aiohttp
 
 from sandbox.client.agent import Agent
+from sandbox.client.browser import new_browser
+from sandbox.client.messages import SandboxError
 from sandbox.client.person import Person
-
-
-class SandboxError(Exception):
-    """The sandbox refused a person's action; carries its description."""
 
 
 class Sandbox:
@@ -21,6 +19,7 @@ class Sandbox:
         self.base_url = base_url.rstrip("/")
         self.bot = bot
         self._session: aiohttp.ClientSession | None = None
+        self._browsers: list[aiohttp.ClientSession] = []
 
     async def __aenter__(self) -> Sandbox:
         return self
@@ -29,8 +28,15 @@ class Sandbox:
         await self.close()
 
     async def close(self) -> None:
-        if self._session is not None:
-            await self._session.close()
+        for session in [self._session, *self._browsers]:
+            if session is not None:
+                await session.close()
+
+    def browser(self) -> aiohttp.ClientSession:
+        """A browser of its own for one person: its own cookies, closed with the client."""
+        session = new_browser()
+        self._browsers.append(session)
+        return session
 
     async def call(self, verb: str, path: str, **params: Any) -> Any:
         """One person-API request; the result, or SandboxError with the description."""

@@ -12,6 +12,10 @@ Reader = Callable[[], Awaitable[tuple[list["ChatMessage"], int]]]
 EVENT_WAIT = 2.0
 
 
+class SandboxError(Exception):
+    """The sandbox refused a person's action; carries its description."""
+
+
 class EventFeed(Protocol):
     """Whatever can block until the sandbox changes (the Sandbox client)."""
 

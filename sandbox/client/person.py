@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from sandbox.client.messages import Button, ChatMessage, Match, Waiter
+import aiohttp
+
+from sandbox.client.browser import OpenedPage, open_page
+from sandbox.client.messages import Button, ChatMessage, Match, SandboxError, Waiter
 
 if TYPE_CHECKING:
     from sandbox.client.api import Sandbox
@@ -19,6 +22,7 @@ class Person:
         self.id: int = data["id"]
         self.first_name: str = data["first_name"]
         self.waiter = Waiter(sandbox)
+        self._browser: aiohttp.ClientSession | None = None
 
     async def _act(self, action: str, **params: Any) -> Any:
         result = await self.sandbox.call("POST", f"people/{self.id}/{action}", **params)
@@ -94,3 +98,20 @@ class Person:
     async def wait_for(self, match: Match, timeout: float = 5.0) -> ChatMessage:  # noqa: ASYNC109
         """The first bot message new or edited since the last action that matches."""
         return await self.waiter.wait(self._read, match, timeout)
+
+    async def open_link(self, target: str) -> OpenedPage:
+        """Open a URL, a link in the bot's messages (by its text) or a link button."""
+        url = target if "://" in target else await self._link_named(target)
+        if self._browser is None:
+            self._browser = self.sandbox.browser()
+        return await open_page(self._browser, url)
+
+    async def _link_named(self, text: str) -> str:
+        for message in reversed(await self.messages()):
+            for link in message.raw.get("links", []) if message.from_bot else []:
+                if text in (link["text"], link["url"]):
+                    return str(link["url"])
+        url = await self.press(text)
+        if url is None:
+            raise SandboxError(f"{text!r} is neither a link nor a link button")
+        return url
