@@ -14,6 +14,9 @@ import pytest
 from aiohttp import web
 
 from core.flows.sign_in import TelegramUser
+
+# Chromium fixtures, shared with the browser tests of the sandbox pages.
+from tests.browser.conftest import browser, new_page, page, screenshot  # noqa: F401
 from tests.conftest import FakeClock
 from tests.core.flows.conftest import World, make_world
 from tests.web.standins import OidcIssuer, serve
@@ -42,13 +45,13 @@ class Site:
             return await uow.telegram.account_for(telegram_id)
 
 
-def browser() -> aiohttp.ClientSession:
+def cookie_session() -> aiohttp.ClientSession:
     """A browser-like client: keeps cookies for 127.0.0.1 (aiohttp refuses IP hosts otherwise)."""
     return aiohttp.ClientSession(cookie_jar=aiohttp.CookieJar(unsafe=True))
 
 
-def csrf_of(page: str) -> str:
-    match = CSRF.search(page)
+def csrf_of(html: str) -> str:
+    match = CSRF.search(html)
     assert match, "the page has no CSRF field"
     return match.group(1)
 
@@ -100,7 +103,7 @@ async def site(make_site: SiteFactory) -> Site:
 
 @pytest.fixture
 async def http() -> AsyncIterator[aiohttp.ClientSession]:
-    async with browser() as session:
+    async with cookie_session() as session:
         yield session
 
 
