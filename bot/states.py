@@ -26,13 +26,19 @@ class AddressTaken(StatesGroup):
     awaiting_proof = State()
     awaiting_new_address = State()
     awaiting_new_code = State()
+    awaiting_password = State()
 
 
 class Password(StatesGroup):
     awaiting_new = State()
 
 
+class Unbind(StatesGroup):
+    awaiting_confirmation = State()
+
+
 class Recovery(StatesGroup):
+    awaiting_choice = State()
     awaiting_code = State()
     awaiting_password = State()
 

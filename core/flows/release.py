@@ -135,6 +135,15 @@ class ReleaseFlow:
         await self._send(account_id, "new", kind, new, locale, telegram_user_id)
         return new
 
+    async def resend_new(self, account_id: int, telegram_user_id: int) -> timedelta:
+        """A fresh code to the proposed new address; returns when the next resend is allowed."""
+        data = await self._data(account_id)
+        if data["proven"] != "1" or not data.get("new"):
+            raise NothingPending()
+        kind = AddressKind(data["kind"])
+        await self._send(account_id, "new", kind, data["new"], data["locale"], telegram_user_id)
+        return await self._codes("new").next_resend_in(str(account_id))
+
     async def confirm_new(self, account_id: int, code: str) -> str:
         """Swap in one transaction: holder gets the new address, this account the old one."""
         data = await self._data(account_id)
