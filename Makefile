@@ -29,7 +29,7 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy core bot web sandbox
+	$(BIN)/mypy core bot web sandbox accountbot
 	$(BIN)/lint-imports
 
 run: $(STAMP)

@@ -45,29 +45,28 @@ def card(view: AccountView) -> str:
     """The account card (SPEC §1.2); addresses masked, as it may be seen over a shoulder."""
     methods = ", ".join(f"{PROVIDER_TITLES.get(i.provider, i.provider)} ✓" for i in view.identities)
     if view.email:
-        email = _("{address} ✓").format(address=mask(view.email.address))
+        email = _("Email: {address} ✓").format(address=mask(view.email.address))
     elif view.pending_email:
-        email = _("{address}, waiting for confirmation").format(
+        email = _("Email: {address}, waiting for confirmation").format(
             address=mask(view.pending_email.address)
         )
     else:
-        email = _("not bound")
+        email = _("Email: not bound")
     if view.phone:
-        phone = _("{address} ✓").format(address=mask(view.phone.address))
+        phone = _("Phone: {address} ✓").format(address=mask(view.phone.address))
     elif view.pending_phone:
-        phone = _("{address}, waiting for the code").format(
+        phone = _("Phone: {address}, waiting for the code").format(
             address=mask(view.pending_phone.address)
         )
     else:
-        phone = _("not bound")
-    password = _("set") if view.has_password else _("not set")
+        phone = _("Phone: not bound")
     lines = [
         _("<b>Your account</b>"),
         _("Name: {name}").format(name=escape(view.account.name)),
         _("Sign-in with: {methods}").format(methods=methods or "—"),
-        _("Email: {email}").format(email=email),
-        _("Phone: {phone}").format(phone=phone),
-        _("Password: {password}").format(password=password),
+        email,
+        phone,
+        _("Password: set") if view.has_password else _("Password: not set"),
     ]
     if not view.has_password or not (view.email or view.phone):
         lines.append("")

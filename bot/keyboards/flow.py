@@ -33,8 +33,10 @@ def choices(
 def workspaces(flow: str, on: bool) -> InlineKeyboardMarkup:
     """The seed's checkbox: "update in all my workspaces", off by default."""
     mark = "☑" if on else "☐"
-    kind = _("email") if flow == "email" else _("phone")
-    label = _("{mark} Update the {kind} in all my workspaces").format(mark=mark, kind=kind)
+    if flow == "email":
+        label = _("{mark} Update the email in all my workspaces").format(mark=mark)
+    else:
+        label = _("{mark} Update the phone in all my workspaces").format(mark=mark)
     return choices(flow, [("toggle", label), ("continue", _("Continue »"))])
 
 

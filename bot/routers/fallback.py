@@ -58,11 +58,12 @@ async def on_anything(message: Message, talk: Talk) -> None:
     else:
         lead = _("Sorry, I did not understand that.")
     if hint is not None:
-        await talk.say(f"{lead} {hint()}\n{_('Send /cancel to stop.')}")
+        tail = hint() + "\n" + _("Send /cancel to stop.")
     elif talk.account_id is None:
-        await talk.say(f"{lead} {_('Send /start to sign in.')}")
+        tail = _("Send /start to sign in.")
     else:
-        await talk.say(f"{lead} {_('Send /me to see your account, or /help.')}")
+        tail = _("Send /me to see your account, or /help.")
+    await talk.say(f"{lead} {tail}")
 
 
 async def on_stale_button(query: CallbackQuery, callback_answer: CallbackAnswer) -> None:
