@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -11,16 +12,41 @@ import pytest
 
 from accountbot.runner import SandboxStack, start_sandbox
 from sandbox.client import Person, Sandbox
+from tests import services
 from tests.conversation.browser import Browser
 
 CODE = re.compile(r"\b(\d{6})\b")
 
 
-@pytest.fixture
-async def stack(tmp_path: Path) -> AsyncIterator[SandboxStack]:
-    running = await start_sandbox("127.0.0.1", 0, tmp_path / "sandbox", flood_limits=False)
-    yield running
-    await running.stop()
+STORAGE_PAIRS = ["sqlite+memory", "postgres+redis"]
+
+
+@asynccontextmanager
+async def running_stack(pair: str, folder: Path, **overrides: Any) -> AsyncIterator[SandboxStack]:
+    """The product on one storage pair: SQLite + memory, or PostgreSQL + Redis (SPEC §2)."""
+    database = None
+    if pair == "postgres+redis":
+        database = await services.create_pg_database()
+        overrides.setdefault("database_url", database)
+        overrides.setdefault("redis_url", services.redis_url())
+    running = await start_sandbox("127.0.0.1", 0, folder, flood_limits=False, **overrides)
+    try:
+        yield running
+    finally:
+        redis = running.services.resources.get("redis")
+        if redis is not None:
+            async for key in redis.scan_iter(match="accountbot:*"):
+                await redis.delete(key)
+        await running.stop()
+        if database is not None:
+            await services.drop_pg_database(database)
+
+
+@pytest.fixture(params=STORAGE_PAIRS)
+async def stack(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[SandboxStack]:
+    """The whole product, once per storage pair."""
+    async with running_stack(request.param, tmp_path / "sandbox") as running:
+        yield running
 
 
 @pytest.fixture
