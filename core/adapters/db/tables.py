@@ -166,3 +166,50 @@ audit_events = sa.Table(
     sa.Column("at", UtcDateTime, nullable=False),
     sa.Index("ix_audit_events_account_id_at", "account_id", "at"),
 )
+
+# Support handoffs (SPEC §1.8). Keyed by the Telegram user, not the account: a person who is not
+# signed in may need help too. No foreign keys, like the audit: the record outlives the account.
+OPEN_HANDOFF = sa.text("closed_at IS NULL")
+
+support_handoffs = sa.Table(
+    "support_handoffs",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("telegram_user_id", sa.BigInteger, nullable=False),
+    sa.Column("account_id", sa.Integer, nullable=True),
+    sa.Column("reason", sa.String(64), nullable=False),
+    sa.Column("saved_state", sa.String(128), nullable=True),
+    sa.Column("saved_data", sa.JSON, nullable=False),
+    sa.Column("opened_at", UtcDateTime, nullable=False),
+    sa.Column("closed_at", UtcDateTime, nullable=True),
+    sa.Index("ix_support_handoffs_telegram_user_id", "telegram_user_id"),
+    # Two instances opening a handoff for one person at once: exactly one row wins.
+    sa.Index(
+        "uq_support_handoffs_open",
+        "telegram_user_id",
+        unique=True,
+        sqlite_where=OPEN_HANDOFF,
+        postgresql_where=OPEN_HANDOFF,
+    ),
+)
+
+support_topics = sa.Table(
+    "support_topics",
+    metadata,
+    sa.Column("chat_id", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("telegram_user_id", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("thread_id", sa.BigInteger, nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.UniqueConstraint("chat_id", "thread_id"),
+)
+
+support_messages = sa.Table(
+    "support_messages",
+    metadata,
+    sa.Column("chat_id", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("group_message_id", sa.BigInteger, primary_key=True, autoincrement=False),
+    sa.Column("telegram_user_id", sa.BigInteger, nullable=False),
+    sa.Column("person_message_id", sa.BigInteger, nullable=False),
+    sa.Column("at", UtcDateTime, nullable=False),
+    sa.Index("ix_support_messages_person", "chat_id", "telegram_user_id", "person_message_id"),
+)

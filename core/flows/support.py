@@ -1,0 +1,99 @@
+"""Support handoff (SPEC §1.8): open, close and reopen; one topic per person; the message map."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from core.ports import Clock
+from core.support_ports import Handoff, Relayed, SupportStore
+
+HIDDEN = "[hidden]"
+# A one-time code is 4-8 digits (SPEC §1.9); any such run is hidden, whatever surrounds it.
+CODE_RUN = re.compile(r"(?<!\d)\d{4,8}(?!\d)")
+# A single word mixing letters with digits or symbols reads like a password (NIST 800-63B §5.1.1).
+PASSWORD_LIKE = re.compile(r"^\S{8,}$")
+
+
+def redact(text: str) -> str:
+    """Hide codes and anything that looks like a password before it reaches people (§1.8)."""
+    text = CODE_RUN.sub(HIDDEN, text)
+    words = text.split()
+    if len(words) == 1 and _looks_like_password(words[0]):
+        return HIDDEN
+    return " ".join(HIDDEN if _looks_like_password(w) else w for w in words) if words else text
+
+
+def _looks_like_password(word: str) -> bool:
+    if not PASSWORD_LIKE.match(word) or "@" in word or "://" in word or word == HIDDEN:
+        return False
+    kinds = sum(
+        (
+            any(c.islower() for c in word),
+            any(c.isupper() for c in word),
+            any(c.isdigit() for c in word),
+            any(not c.isalnum() for c in word),
+        )
+    )
+    return kinds >= 3
+
+
+@dataclass(frozen=True)
+class SupportFlow:
+    """The persistence side of handoffs; the Telegram layer does the sending."""
+
+    store: SupportStore
+    clock: Clock
+
+    async def open(
+        self,
+        telegram_user_id: int,
+        account_id: int | None,
+        reason: str,
+        saved_state: str | None,
+        saved_data: Mapping[str, Any],
+    ) -> tuple[Handoff, bool]:
+        """The open handoff, made now unless one is open already (then nothing is overwritten)."""
+        return await self.store.open(
+            telegram_user_id, account_id, reason, saved_state, saved_data, self.clock.now()
+        )
+
+    async def current(self, telegram_user_id: int) -> Handoff | None:
+        return await self.store.current(telegram_user_id)
+
+    async def close(self, telegram_user_id: int) -> Handoff | None:
+        """Close the open handoff and hand back what was saved, or None when none was open."""
+        return await self.store.close(telegram_user_id, self.clock.now())
+
+    async def reopen(
+        self, telegram_user_id: int, saved_state: str | None, saved_data: Mapping[str, Any]
+    ) -> tuple[Handoff, bool] | None:
+        """Open again for the person whose last handoff was closed; None if there never was one."""
+        last = await self.store.last(telegram_user_id)
+        if last is None:
+            return None
+        return await self.open(
+            telegram_user_id, last.account_id, "reopened", saved_state, saved_data
+        )
+
+    async def topic(self, chat_id: int, telegram_user_id: int) -> int | None:
+        return await self.store.topic(chat_id, telegram_user_id)
+
+    async def set_topic(self, chat_id: int, telegram_user_id: int, thread_id: int) -> None:
+        await self.store.set_topic(chat_id, telegram_user_id, thread_id, self.clock.now())
+
+    async def person_in(self, chat_id: int, thread_id: int) -> int | None:
+        return await self.store.person_in(chat_id, thread_id)
+
+    async def remember(self, chat_id: int, relayed: Relayed) -> None:
+        await self.store.remember(chat_id, relayed, self.clock.now())
+
+    async def by_group_message(self, chat_id: int, message_id: int) -> Relayed | None:
+        return await self.store.by_group_message(chat_id, message_id)
+
+    async def by_person_message(
+        self, chat_id: int, telegram_user_id: int, message_id: int
+    ) -> Relayed | None:
+        return await self.store.by_person_message(chat_id, telegram_user_id, message_id)

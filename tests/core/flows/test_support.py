@@ -1,0 +1,86 @@
+"""The support handoff's persistence: one open handoff, the step kept, topics and the map."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from core.adapters.db.engine import Database
+from core.adapters.db.migrate import upgrade
+from core.adapters.db.support import SqlSupportStore
+from core.flows.support import HIDDEN, SupportFlow, redact
+from core.support_ports import Relayed
+from tests.conftest import FakeClock
+
+GROUP = -1001
+
+
+@pytest.fixture
+async def flow(tmp_path: Path, clock: FakeClock) -> AsyncIterator[SupportFlow]:
+    url = f"sqlite+aiosqlite:///{tmp_path}/support.sqlite3"
+    await upgrade(url)
+    database = Database(url)
+    yield SupportFlow(SqlSupportStore(database.engine), clock)
+    await database.dispose()
+
+
+async def test_opening_keeps_the_step_and_a_second_open_changes_nothing(flow: SupportFlow) -> None:
+    first, created = await flow.open(
+        7, 1, "button", "BindEmail:awaiting_code", {"address": "a@b.c"}
+    )
+    again, created_again = await flow.open(7, 1, "email_code", None, {})
+    assert created and not created_again
+    assert again.id == first.id
+    assert again.saved_state == "BindEmail:awaiting_code"
+    assert again.saved_data == {"address": "a@b.c"}
+
+
+async def test_closing_hands_back_the_saved_step_once(flow: SupportFlow) -> None:
+    await flow.open(7, 1, "button", "Password:awaiting_new", {"flow_total": 1})
+    closed = await flow.close(7)
+    assert closed is not None and closed.saved_state == "Password:awaiting_new"
+    assert await flow.current(7) is None
+    assert await flow.close(7) is None
+
+
+async def test_reopening_needs_an_earlier_handoff(flow: SupportFlow) -> None:
+    assert await flow.reopen(7, None, {}) is None
+    await flow.open(7, None, "button", None, {})
+    await flow.close(7)
+    reopened = await flow.reopen(7, "BindPhone:awaiting_number", {})
+    assert reopened is not None
+    handoff, created = reopened
+    assert created and handoff.reason == "reopened" and handoff.is_open
+
+
+async def test_a_topic_belongs_to_one_person_and_can_be_replaced(flow: SupportFlow) -> None:
+    assert await flow.topic(GROUP, 7) is None
+    await flow.set_topic(GROUP, 7, 11)
+    assert await flow.person_in(GROUP, 11) == 7
+    await flow.set_topic(GROUP, 7, 15)
+    assert await flow.topic(GROUP, 7) == 15
+    assert await flow.person_in(GROUP, 11) is None
+
+
+async def test_the_message_map_finds_both_sides(flow: SupportFlow) -> None:
+    await flow.remember(GROUP, Relayed(7, 3, 40))
+    assert await flow.by_group_message(GROUP, 40) == Relayed(7, 3, 40)
+    assert await flow.by_person_message(GROUP, 7, 3) == Relayed(7, 3, 40)
+    assert await flow.by_group_message(GROUP, 41) is None
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("my code is 123456", f"my code is {HIDDEN}"),
+        ("4821", HIDDEN),
+        ("Tr0ub4dor&3", HIDDEN),
+        ("the code 12-34 never came", "the code 12-34 never came"),
+        ("write to ivan@example.org please", "write to ivan@example.org please"),
+        ("call +44 7700 900123", f"call +44 {HIDDEN} {HIDDEN}"),
+    ],
+)
+def test_codes_and_password_like_words_are_hidden(text: str, shown: str) -> None:
+    assert redact(text) == shown
