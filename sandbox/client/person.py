@@ -102,6 +102,8 @@ class Person:
     async def open_link(self, target: str) -> OpenedPage:
         """Open a URL, a link in the bot's messages (by its text) or a link button."""
         url = target if "://" in target else await self._link_named(target)
+        # Opening a link is an action too: wait_for then looks only at what comes after it.
+        self.waiter.mark = max(self.waiter.mark, await self.sandbox.wait_event(0, 0))
         if self._browser is None:
             self._browser = self.sandbox.browser()
         return await open_page(self._browser, url)
