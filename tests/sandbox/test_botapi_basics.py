@@ -4,13 +4,10 @@ from __future__ import annotations
 
 import aiohttp
 import pytest
-from aiogram import Bot
-from aiogram.client.session.aiohttp import AiohttpSession
-from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import TelegramBadRequest, TelegramUnauthorizedError
 from aiogram.types import BotCommand, BotCommandScopeAllPrivateChats, MenuButtonWebApp, WebAppInfo
 
-from tests.sandbox.conftest import Running
+from tests.sandbox.conftest import Running, sandbox_bot
 
 
 async def test_get_me_describes_the_registered_bot(running: Running) -> None:
@@ -19,8 +16,7 @@ async def test_get_me_describes_the_registered_bot(running: Running) -> None:
 
 
 async def test_a_wrong_token_is_unauthorized(running: Running) -> None:
-    api = TelegramAPIServer.from_base(running.base_url)
-    stranger = Bot("123456789:wrong-secret", session=AiohttpSession(api=api))
+    stranger = sandbox_bot("123456789:wrong-secret", running.base_url)
     try:
         with pytest.raises(TelegramUnauthorizedError, match="Unauthorized"):
             await stranger.get_me()
