@@ -29,7 +29,7 @@ SIMPLE_TAGS = {
 }
 SAFE_SCHEMES = ("http://", "https://", "tg://", "mailto:")
 DETECTED = (
-    ("bot_command", re.compile(r"(?<!\S)/[A-Za-z0-9_]{1,32}(?:@[A-Za-z0-9_]{3,32})?(?!\S)")),
+    ("bot_command", re.compile(r"(?<![\w/])/[A-Za-z0-9_]{1,32}(?:@[A-Za-z0-9_]{3,32})?(?![\w@/])")),
     ("url", re.compile(r"https?://[^\s<>\"]+")),
     ("mention", re.compile(r"(?<![\w@/])@[A-Za-z0-9_]{5,32}")),
 )
