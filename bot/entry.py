@@ -12,7 +12,7 @@ from bot.talk import Talk
 
 Begin = Callable[[Talk], Awaitable[None]]
 DEEP_LINKS = ("bind_email", "bind_phone", "support")
-MENU = ("email", "phone", "password", "support")
+MENU = ("email", "phone", "password", "support", "unbind_email", "unbind_phone", "recover")
 
 
 # name -> (router module, its entry function)
@@ -23,6 +23,9 @@ FLOWS = {
     "phone": ("bind_phone", "begin"),
     "password": ("password", "begin"),
     "support": ("support", "begin"),
+    "unbind_email": ("settings", "unbind_email"),
+    "unbind_phone": ("settings", "unbind_phone"),
+    "recover": ("recovery", "begin"),
 }
 
 

@@ -12,24 +12,37 @@ from core.domain.models import AccountView
 
 def card(view: AccountView, *, phone_available: bool) -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
-    kb.button(
+    email = InlineKeyboardButton(
         text=_("Change email") if view.email else _("Bind email"),
-        callback_data=Menu(action="email"),
+        callback_data=Menu(action="email").pack(),
     )
+    kb.row(email, *_second(view.email is not None, _("Unbind email"), "unbind_email"))
     if phone_available:
-        kb.button(
+        phone = InlineKeyboardButton(
             text=_("Change phone") if view.phone else _("Bind phone"),
-            callback_data=Menu(action="phone"),
+            callback_data=Menu(action="phone").pack(),
         )
-    kb.button(
+        kb.row(phone, *_second(view.phone is not None, _("Unbind phone"), "unbind_phone"))
+    password = InlineKeyboardButton(
         text=_("Change password") if view.has_password else _("Create password"),
-        callback_data=Menu(action="password"),
+        callback_data=Menu(action="password").pack(),
     )
-    kb.button(text=_("Language"), callback_data=Menu(action="language"))
-    kb.button(text=_("Support"), callback_data=Menu(action="support"))
-    kb.button(text=_("Sign out"), callback_data=Menu(action="signout"))
-    kb.adjust(1, 1, 1, 2, 1) if phone_available else kb.adjust(1, 1, 2, 1)
+    # Recovery needs a password to replace and an address to send the code to.
+    recoverable = view.has_password and bool(view.email or view.phone)
+    kb.row(password, *_second(recoverable, _("Forgot password?"), "recover"))
+    kb.row(
+        InlineKeyboardButton(text=_("Language"), callback_data=Menu(action="language").pack()),
+        InlineKeyboardButton(text=_("Support"), callback_data=Menu(action="support").pack()),
+    )
+    kb.row(InlineKeyboardButton(text=_("Sign out"), callback_data=Menu(action="signout").pack()))
     return kb.as_markup()
+
+
+def _second(shown: bool, label: str, action: str) -> list[InlineKeyboardButton]:
+    """A second button in the row, when it applies."""
+    if not shown:
+        return []
+    return [InlineKeyboardButton(text=label, callback_data=Menu(action=action).pack())]
 
 
 def sign_in(links: list[tuple[str, str]]) -> InlineKeyboardMarkup:

@@ -1,0 +1,166 @@
+"""Password recovery (SPEC §1.7): a code to a bound email or phone, then a new password.
+
+The reset token from core is a secret: it stays in the conversation data only between the right
+code and the new password, and is dropped right after use.
+"""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.filters import Command
+from aiogram.types import CallbackQuery, Message
+from aiogram.utils.callback_answer import CallbackAnswer
+from aiogram.utils.i18n import gettext as _
+
+from bot import texts
+from bot.callbacks import Step
+from bot.keyboards import flow as buttons
+from bot.routers.card import show_card
+from bot.routers.release import forget
+from bot.states import Recovery
+from bot.talk import Talk
+from core.domain.addresses import mask
+from core.domain.models import AddressKind
+from core.errors import CodeExpired, DomainError, ResendTooSoon, WeakPassword
+
+FLOW = "recover"
+TOTAL = 2  # the code, then the new password
+
+
+async def _logins(talk: Talk) -> dict[AddressKind, str]:
+    """The account's confirmed addresses: only those can receive a recovery code."""
+    assert talk.account_id is not None
+    view = await talk.services.account.view(talk.account_id)
+    found = {AddressKind.EMAIL: view.email, AddressKind.PHONE: view.phone}
+    return {kind: binding.address for kind, binding in found.items() if binding is not None}
+
+
+async def begin(talk: Talk) -> None:
+    """ "Forgot password?": straight to the code with one address, a choice with two."""
+    if talk.account_id is None:
+        await talk.say(_("Please sign in first: /start"))
+        return
+    logins = await _logins(talk)
+    if not logins:
+        note = _("Recovery needs a bound email or phone. Bind one first, then create a password.")
+        await show_card(talk, note=note)
+        return
+    if len(logins) == 1:
+        await send_code(talk, next(iter(logins)))
+        return
+    await talk.state.set_state(Recovery.awaiting_choice)
+    options = [
+        ("email", _("Email {address}").format(address=mask(logins[AddressKind.EMAIL]))),
+        ("phone", _("Phone {address}").format(address=mask(logins[AddressKind.PHONE]))),
+    ]
+    await talk.say(_("Where should I send the recovery code?"), buttons.choices(FLOW, options))
+
+
+async def on_command(message: Message, talk: Talk) -> None:
+    await talk.state.clear()
+    await begin(talk)
+
+
+async def on_choice(query: CallbackQuery, callback_data: Step, talk: Talk) -> None:
+    await send_code(talk, AddressKind(callback_data.choice))
+
+
+async def send_code(talk: Talk, kind: AddressKind) -> None:
+    """Step 1: the code goes out; a code sent moments ago stays valid (the cooldown)."""
+    login = (await _logins(talk)).get(kind)
+    if login is None:
+        await show_card(talk, note=texts.explain(CodeExpired()))
+        return
+    await talk.state.set_state(Recovery.awaiting_code)
+    await talk.remember(recover_kind=kind.value)
+    try:
+        await talk.services.recovery.start(login, talk.locale)
+    except ResendTooSoon as error:
+        note = texts.explain(error)
+    except DomainError as error:
+        await talk.state.clear()
+        await show_card(talk, note=texts.explain(error))
+        return
+    else:
+        note = ""
+    text = _("I sent a recovery code to {address}. Send it here.").format(address=mask(login))
+    await talk.say(
+        texts.with_step(1, TOTAL, f"{text}\n{note}".strip()),
+        buttons.choices(FLOW, [("resend", _("Send the code again"))]),
+    )
+
+
+async def _login(talk: Talk) -> str:
+    kind = AddressKind(await talk.recall("recover_kind"))
+    return (await _logins(talk)).get(kind, "")
+
+
+async def on_code(message: Message, talk: Talk) -> None:
+    """Step 2 after a right code: the token is kept only until the new password arrives."""
+    try:
+        token = await talk.services.recovery.confirm(
+            await _login(talk), message.text or "", talk.locale
+        )
+    except DomainError as error:  # attempts left, or expired: a new code is a button away
+        markup = buttons.choices(FLOW, [("resend", _("Send the code again"))])
+        await talk.say(texts.explain(error), markup)
+        return
+    await talk.remember(reset_token=token)
+    await talk.state.set_state(Recovery.awaiting_password)
+    policy = talk.services.password.policy
+    text = _(
+        "The code is right. Now send the new password: at least {n} characters. I will delete "
+        "your message at once."
+    ).format(n=policy.min_length)
+    await talk.say(texts.with_step(2, TOTAL, text), buttons.only_back())
+
+
+async def on_password(message: Message, talk: Talk) -> None:
+    await forget(message, talk)
+    token = str(await talk.recall("reset_token", ""))
+    try:
+        await talk.services.recovery.reset(token, message.text or "")
+    except WeakPassword as error:  # the token stays valid: core checks before using it up
+        await talk.say(texts.explain(error) + "\n" + _("Please send another password."))
+        return
+    except DomainError as error:
+        await talk.state.clear()  # the token is gone or used: drop it with the rest
+        await show_card(talk, note=texts.explain(error))
+        return
+    await talk.state.clear()
+    await show_card(talk, note=_("Password changed. Sign in with your new password."))
+
+
+async def on_resend(query: CallbackQuery, talk: Talk, callback_answer: CallbackAnswer) -> None:
+    """A new code; the same message is edited to say so (not a new message each time)."""
+    login = await _login(talk)
+    try:
+        await talk.services.recovery.start(login, talk.locale)
+    except DomainError as error:  # ResendTooSoon above all: shown on the button, nothing sent
+        callback_answer.text = texts.explain(error)
+        callback_answer.show_alert = True
+        return
+    text = _("I sent a new code to {address}. The earlier code no longer works.").format(
+        address=mask(login)
+    )
+    if isinstance(query.message, Message):
+        markup = buttons.choices(FLOW, [("resend", _("Send the code again"))])
+        await talk.edit(query.message.message_id, texts.with_step(1, TOTAL, text), markup)
+
+
+def make_router() -> Router:
+    """A fresh router with this module's handlers (no module-level router state)."""
+    router = Router(name="recovery")
+    text = (F.text, ~F.text.startswith("/"))
+    router.message.register(on_command, Command("recover"))
+    router.callback_query.register(
+        on_choice,
+        Recovery.awaiting_choice,
+        Step.filter((F.flow == FLOW) & F.choice.in_({"email", "phone"})),
+    )
+    router.callback_query.register(
+        on_resend, Recovery.awaiting_code, Step.filter((F.flow == FLOW) & (F.choice == "resend"))
+    )
+    router.message.register(on_code, Recovery.awaiting_code, *text)
+    router.message.register(on_password, Recovery.awaiting_password, *text)
+    return router

@@ -1,0 +1,77 @@
+"""Settings from the card (SPEC §1.7): unbind an email or a phone, never the last way in.
+
+Changing the email or phone is the bind flow again (core tells the old address), and changing
+the password is `bot.routers.password.begin`; both start from the card's own buttons.
+"""
+
+from __future__ import annotations
+
+from aiogram import F, Router
+from aiogram.types import CallbackQuery
+from aiogram.utils.i18n import gettext as _
+
+from bot import texts
+from bot.callbacks import Step
+from bot.keyboards import flow as buttons
+from bot.routers.card import show_card
+from bot.states import Unbind
+from bot.talk import Talk
+from core.domain.addresses import mask
+from core.domain.models import AddressKind
+from core.errors import DomainError
+
+FLOW = "unbind"
+
+
+async def unbind_email(talk: Talk) -> None:
+    """The card's "Unbind email" button."""
+    await ask(talk, AddressKind.EMAIL)
+
+
+async def unbind_phone(talk: Talk) -> None:
+    """The card's "Unbind phone" button."""
+    await ask(talk, AddressKind.PHONE)
+
+
+async def ask(talk: Talk, kind: AddressKind) -> None:
+    """Name the address (masked) and wait for an explicit yes."""
+    assert talk.account_id is not None
+    view = await talk.services.account.view(talk.account_id)
+    binding = view.email if kind is AddressKind.EMAIL else view.phone
+    if binding is None:
+        await show_card(talk, note=_("There is nothing to unbind."))
+        return
+    await talk.state.set_state(Unbind.awaiting_confirmation)
+    await talk.remember(unbind_kind=kind.value)
+    text = "\n".join(
+        [
+            _("Unbind {address}?").format(address=mask(binding.address)),
+            _("You will no longer sign in with it. You can bind it again later."),
+        ]
+    )
+    await talk.say(text, buttons.choices(FLOW, [("yes", _("Yes, unbind"))]))
+
+
+async def on_confirm(query: CallbackQuery, talk: Talk) -> None:
+    """Core refuses the last way in (LastSignInMethod); the card comes back either way."""
+    assert talk.account_id is not None
+    kind = AddressKind(await talk.recall("unbind_kind"))
+    await talk.state.clear()
+    try:
+        await talk.services.account.unbind(talk.account_id, kind, talk.actor)
+    except DomainError as error:
+        await show_card(talk, note=texts.explain(error))
+        return
+    note = _("Email unbound.") if kind is AddressKind.EMAIL else _("Phone unbound.")
+    await show_card(talk, note=note)
+
+
+def make_router() -> Router:
+    """A fresh router with this module's handlers (no module-level router state)."""
+    router = Router(name="settings")
+    router.callback_query.register(
+        on_confirm,
+        Unbind.awaiting_confirmation,
+        Step.filter((F.flow == FLOW) & (F.choice == "yes")),
+    )
+    return router
