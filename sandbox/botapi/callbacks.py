@@ -9,6 +9,7 @@ from sandbox.botapi.errors import bad_request
 from sandbox.botapi.models import Dialog, Message, PendingQuery, User
 from sandbox.botapi.state import BotAccount, SandboxState
 
+MAX_ANSWER = 200
 TOO_OLD = "query is too old and response timeout expired or query ID is invalid"
 
 
@@ -35,11 +36,14 @@ async def answer_callback_query(call: Call) -> Any:
     query = call.state.queries.get(call.params.required_str("callback_query_id"))
     if query is None or query.answered or query.bot_id != call.bot.id:
         raise bad_request(TOO_OLD)
+    text = call.params.text("text")
+    if text is not None and len(text) > MAX_ANSWER:
+        raise bad_request("MESSAGE_TOO_LONG")
     query.answered = True
     query.dialog.callback_answer = {
         "query_id": query.query_id,
         "message_id": query.message_id,
-        "text": call.params.text("text"),
+        "text": text,
         "show_alert": call.params.flag("show_alert"),
         "url": call.params.text("url"),
     }

@@ -58,7 +58,11 @@ class Call:
         if mode == "html":
             return parse_html(raw)
         entities = self.params.obj(entities_name)
-        return raw, entities if isinstance(entities, list) else detect_entities(raw)
+        if entities is None:
+            return raw, detect_entities(raw)
+        if not isinstance(entities, list) or not all(map(_is_entity, entities)):
+            raise bad_request(f"can't parse {entities_name}")
+        return raw, entities
 
     def message_text(self) -> tuple[str, list[dict[str, Any]]]:
         text, entities = self.formatted("text", "entities")
@@ -106,6 +110,15 @@ class Call:
         dialog.action = None
         message.version = self.state.touch()
         return message
+
+
+def _is_entity(entity: object) -> bool:
+    return (
+        isinstance(entity, dict)
+        and isinstance(entity.get("type"), str)
+        and isinstance(entity.get("offset"), int)
+        and isinstance(entity.get("length"), int)
+    )
 
 
 Handler = Callable[[Call], Awaitable[Any]]

@@ -19,7 +19,6 @@ from sandbox.botapi.state import BotAccount, SandboxState
 
 log = logging.getLogger(__name__)
 STATE_KEY = web.AppKey("sandbox_state", SandboxState)
-NOT_FOUND = ApiError(404, "Not Found")
 METHODS: dict[str, Handler] = {
     **callbacks.METHODS,
     **chats.METHODS,
@@ -41,7 +40,7 @@ def method_handler(state: SandboxState) -> Callable[[web.Request], Awaitable[web
                 raise ApiError(401, "Unauthorized")
             method = METHODS.get(request.match_info["method"].lower())
             if method is None:
-                raise NOT_FOUND
+                raise ApiError(404, "Not Found")
             result = await method(Call(state, bot, await Params.read(request)))
         except ApiError as error:
             return web.json_response(error.to_api(), status=error.code)
@@ -55,7 +54,7 @@ async def run_reply(state: SandboxState, bot: BotAccount, data: dict[str, Any]) 
     method = METHODS.get(str(data.pop("method")).lower())
     try:
         if method is None:
-            raise NOT_FOUND
+            raise ApiError(404, "Not Found")
         await method(Call(state, bot, Params(data)))
     except ApiError as error:
         log.warning("a method in a webhook reply failed: %s", error.description)

@@ -13,6 +13,10 @@ from sandbox.botapi.webhooks import deliver
 
 MAX_TIMEOUT = 50.0
 SECRET = re.compile(r"^[A-Za-z0-9_-]{1,256}$")
+WEBHOOK_ACTIVE = (
+    "Conflict: can't use getUpdates method while webhook is active; "
+    "use deleteWebhook to delete the webhook first"
+)
 
 
 def _remember_allowed(call: Call) -> None:
@@ -34,11 +38,7 @@ def _confirm(bot: BotAccount, offset: int | None) -> None:
 async def get_updates(call: Call) -> Any:
     bot = call.bot
     if bot.webhook is not None:
-        raise ApiError(
-            409,
-            "Conflict: can't use getUpdates method while webhook is active; "
-            "use deleteWebhook to delete the webhook first",
-        )
+        raise ApiError(409, WEBHOOK_ACTIVE)
     _remember_allowed(call)
     _confirm(bot, call.params.integer("offset"))
     limit = min(max(call.params.integer("limit") or 100, 1), 100)
@@ -50,6 +50,8 @@ async def get_updates(call: Call) -> Any:
         left = deadline - asyncio.get_running_loop().time()
         if left <= 0 or not await bot.signal.wait(left):
             break
+        if bot.webhook is not None:
+            raise ApiError(409, WEBHOOK_ACTIVE)
         if bot.poll_generation != generation:
             raise ApiError(
                 409,

@@ -188,3 +188,15 @@ async def test_links_to_scripts_are_not_shown_as_links(running: Running) -> None
     assert shown is not None
     assert "javascript" not in shown.html
     assert 'href="#"' in shown.html
+
+
+async def test_a_callback_answer_over_200_characters_is_refused(running: Running) -> None:
+    person = await running.started_person()
+    markup = inline(InlineKeyboardButton(text="Go", callback_data="go"))
+    await running.bot.send_message(person.id, "Tap", reply_markup=markup)
+    await person.press("Go")
+    query = (await running.bot.get_updates(timeout=0))[-1].callback_query
+    assert query is not None
+    with pytest.raises(TelegramBadRequest, match="MESSAGE_TOO_LONG"):
+        await running.bot.answer_callback_query(query.id, text="x" * 201)
+    await running.bot.answer_callback_query(query.id, text="ok")

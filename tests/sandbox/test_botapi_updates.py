@@ -188,3 +188,12 @@ async def test_stopping_the_server_ends_waiting_polls(running: Running) -> None:
     running.state.close()
     assert await asyncio.wait_for(poll, 5) == []
     assert await asyncio.wait_for(feed, 5) == running.state.version
+
+
+async def test_setting_a_webhook_ends_a_waiting_poll(running: Running) -> None:
+    poll = asyncio.create_task(running.bot.get_updates(timeout=10))
+    await asyncio.sleep(0.05)
+    await running.bot.set_webhook("http://127.0.0.1:9/unreachable")
+    with pytest.raises(TelegramConflictError, match="webhook is active"):
+        await asyncio.wait_for(poll, 5)
+    await running.bot.delete_webhook()
