@@ -26,6 +26,11 @@ def _buttons(rows: list[list[dict[str, Any]]]) -> list[list[dict[str, str]]]:
     ]
 
 
+def _reply_rows(markup: dict[str, Any] | None) -> list[list[dict[str, str]]] | None:
+    """The reply keyboard this message brought, if any."""
+    return _buttons(markup["keyboard"]) if markup and "keyboard" in markup else None
+
+
 def _media(message: Message, kind: str) -> dict[str, Any]:
     media: Any = message.media.get(kind)
     if kind == "photo":
@@ -74,6 +79,7 @@ def message_view(message: Message, viewer_id: int) -> dict[str, Any]:
         "html": to_safe_html(text or "", entities),
         "links": _links(text or "", entities),
         "buttons": _buttons((message.reply_markup or {}).get("inline_keyboard", [])),
+        "reply_keyboard": _reply_rows(message.reply_markup),
         "force_reply": bool((message.reply_markup or {}).get("force_reply")),
         "deleted": message.deleted,
         "edited": message.edit_date is not None,

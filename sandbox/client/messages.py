@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 Match = str | Callable[["ChatMessage"], bool]
 Reader = Callable[[], Awaitable[tuple[list["ChatMessage"], int]]]
@@ -22,13 +22,16 @@ class EventFeed(Protocol):
     async def wait_event(self, since: int, seconds: float) -> int: ...
 
 
-@dataclass(frozen=True)
-class Button:
+class Button(NamedTuple):
     """A button as the person sees it: its text, kind (callback, url, web_app…) and value."""
 
     text: str
     kind: str
     value: str
+
+
+def button_rows(rows: list[list[dict[str, str]]]) -> list[list[Button]]:
+    return [[Button(b["text"], b["kind"], b["value"]) for b in row] for row in rows]
 
 
 @dataclass(frozen=True)
@@ -45,22 +48,24 @@ class ChatMessage:
     kind: str
     version: int
     thread_id: int | None
+    reply_keyboard: list[list[Button]] | None
     raw: dict[str, Any] = field(repr=False)
 
     @classmethod
     def from_view(cls, view: dict[str, Any]) -> ChatMessage:
-        rows = [[Button(b["text"], b["kind"], b["value"]) for b in row] for row in view["buttons"]]
+        keyboard = view.get("reply_keyboard")
         return cls(
             message_id=view["message_id"],
             text=view["text"],
             html=view["html"],
             from_bot=view["from"]["is_bot"],
-            buttons=rows,
+            buttons=button_rows(view["buttons"]),
             deleted=view["deleted"],
             edited=view["edited"],
             kind=view["kind"],
             version=view["version"],
             thread_id=view["thread_id"],
+            reply_keyboard=None if keyboard is None else button_rows(keyboard),
             raw=view,
         )
 

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 import aiohttp
 
 from sandbox.client.browser import OpenedPage, open_page
-from sandbox.client.messages import Button, ChatMessage, Match, SandboxError, Waiter
+from sandbox.client.messages import Button, ChatMessage, Match, SandboxError, Waiter, button_rows
 
 if TYPE_CHECKING:
     from sandbox.client.api import Sandbox
@@ -89,7 +89,7 @@ class Person:
         keyboard = (await self.chat())["reply_keyboard"]
         if keyboard is None:
             return None
-        return [[Button(b["text"], b["kind"], b["value"]) for b in row] for row in keyboard["rows"]]
+        return button_rows(keyboard["rows"])
 
     async def callback_answer(self) -> dict[str, Any] | None:
         answer = (await self.chat())["callback_answer"]
