@@ -26,6 +26,11 @@ class Signal:
         finally:
             self._waiters.discard(future)
 
+    @property
+    def waiting(self) -> int:
+        """How many are waiting now (tests use it to know a long poll has arrived)."""
+        return len(self._waiters)
+
     def fire(self) -> None:
         for future in list(self._waiters):
             if not future.done():

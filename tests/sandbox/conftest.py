@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
@@ -40,6 +41,15 @@ class Running:
     bot: Bot
     sandbox: Sandbox
     clock: FakeClock
+
+    async def until_waiting(self, polls: int = 0, feeds: int = 0) -> None:
+        """Wait until that many getUpdates polls and event-feed requests are parked."""
+        bot = self.state.find_bot()
+        for _ in range(1000):
+            if bot.signal.waiting >= polls and self.state.changed.waiting >= feeds:
+                return
+            await asyncio.sleep(0.005)  # the requests are on their way through the loop
+        raise AssertionError("the long polls never reached the sandbox")
 
     async def started_person(self, first_name: str = "Alice") -> Person:
         """A person who has opened the chat with /start, its update already confirmed."""

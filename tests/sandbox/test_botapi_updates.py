@@ -17,7 +17,7 @@ from tests.sandbox.conftest import Running
 async def test_long_polling_returns_as_soon_as_a_person_writes(running: Running) -> None:
     person = await running.sandbox.person("Alice")
     poll = asyncio.create_task(running.bot.get_updates(timeout=10))
-    await asyncio.sleep(0.05)
+    await running.until_waiting(polls=1)
     assert not poll.done()
     await person.send("hello")
     updates = await asyncio.wait_for(poll, 5)
@@ -61,9 +61,9 @@ async def test_allowed_updates_leaves_out_other_kinds(running: Running) -> None:
 
 async def test_a_new_poll_ends_the_one_still_waiting(running: Running) -> None:
     first = asyncio.create_task(running.bot.get_updates(timeout=10))
-    await asyncio.sleep(0.05)
+    await running.until_waiting(polls=1)
     second = asyncio.create_task(running.bot.get_updates(timeout=1))
-    await asyncio.sleep(0.05)
+    await running.until_waiting(polls=2)
     person = await running.sandbox.person()
     await person.send("hi")
     with pytest.raises(TelegramConflictError, match="terminated by other getUpdates request"):
@@ -175,7 +175,7 @@ async def test_a_method_in_the_webhook_answer_is_run(running: Running) -> None:
 async def test_the_event_feed_wakes_when_something_happens(running: Running) -> None:
     version = await running.sandbox.wait_event(0, 0.1)
     waiting = asyncio.create_task(running.sandbox.wait_event(version, 5))
-    await asyncio.sleep(0.05)
+    await running.until_waiting(feeds=1)
     assert not waiting.done()
     await running.sandbox.person("Newcomer")
     assert await asyncio.wait_for(waiting, 5) > version
@@ -184,7 +184,7 @@ async def test_the_event_feed_wakes_when_something_happens(running: Running) -> 
 async def test_stopping_the_server_ends_waiting_polls(running: Running) -> None:
     poll = asyncio.create_task(running.bot.get_updates(timeout=30))
     feed = asyncio.create_task(running.sandbox.wait_event(running.state.version, 25))
-    await asyncio.sleep(0.05)
+    await running.until_waiting(polls=1, feeds=1)
     running.state.close()
     assert await asyncio.wait_for(poll, 5) == []
     assert await asyncio.wait_for(feed, 5) == running.state.version
@@ -192,7 +192,7 @@ async def test_stopping_the_server_ends_waiting_polls(running: Running) -> None:
 
 async def test_setting_a_webhook_ends_a_waiting_poll(running: Running) -> None:
     poll = asyncio.create_task(running.bot.get_updates(timeout=10))
-    await asyncio.sleep(0.05)
+    await running.until_waiting(polls=1)
     await running.bot.set_webhook("http://127.0.0.1:9/unreachable")
     with pytest.raises(TelegramConflictError, match="webhook is active"):
         await asyncio.wait_for(poll, 5)
