@@ -20,6 +20,7 @@ from core.adapters.db.migrate import upgrade
 from core.bootstrap import Services, build_services
 from core.settings import Settings, load_settings
 from sandbox.botapi import SandboxState, register_botapi
+from sandbox.desk import register_desk, support_group
 from sandbox.mailbox import Mailbox, register_mailbox
 from sandbox.outbox import register_outbox
 from sandbox.pages import register_pages
@@ -75,16 +76,25 @@ class SandboxStack:
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
 
     async def stop(self) -> None:
+        await self._stop_bot()
+        await self.runner.cleanup()
+        await self.mailbox.stop()
+        await self.services.close()
+
+    async def restart_bot(self) -> None:
+        """Stop the bot and start a new one, as a deploy would; the web side keeps running."""
+        await self._stop_bot()
+        self.bot, self.dispatcher = await _start_bot(self.services, self.tasks)
+
+    async def _stop_bot(self) -> None:
         with contextlib.suppress(RuntimeError):  # not polling
             await self.dispatcher.stop_polling()
         for task in self.tasks:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
-        await self.runner.cleanup()
+        self.tasks.clear()
         await self.bot.session.close()
-        await self.mailbox.stop()
-        await self.services.close()
 
 
 def sandbox_settings(url: str, data: Path, smtp_port: int, **overrides: Any) -> Settings:
@@ -118,9 +128,10 @@ async def start_sandbox(
     data: Path | str = "var/sandbox",
     *,
     flood_limits: bool = True,
+    state: SandboxState | None = None,
     **overrides: Any,
 ) -> SandboxStack:
-    """Start the sandbox; port 0 picks a free one (tests)."""
+    """Start the sandbox; port 0 picks a free one (tests); `state` keeps Telegram's side."""
     folder = Path(data)
     folder.mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240 - once, at start-up
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -130,15 +141,19 @@ async def start_sandbox(
 
     mailbox = Mailbox(folder / "mail")
     smtp_port = await mailbox.start(host)
+    if state is None:
+        state = SandboxState(flood_limits=flood_limits)
+        state.add_bot(SANDBOX_TOKEN, username=SANDBOX_BOT, first_name="Account assistant")
+    # The forum support group exists before the settings name it (SPEC §1.8).
+    overrides.setdefault("support_chat_id", support_group(state))
     settings = sandbox_settings(url, folder, smtp_port, **overrides)
     await upgrade(settings.database_url)
     services = build_services(settings)
     outbox: SmsOutbox = services.resources["sms_outbox"]
 
-    state = SandboxState(flood_limits=flood_limits)
-    state.add_bot(SANDBOX_TOKEN, username=SANDBOX_BOT, first_name="Account assistant")
     app = web.Application()
     register_botapi(app, state)
+    register_desk(app, state)
     register_pages(app)
     register_mailbox(app, mailbox)
     register_outbox(app, outbox)
@@ -154,14 +169,19 @@ async def start_sandbox(
     await runner.setup()
     await web.SockSite(runner, sock).start()
 
-    bot = build_bot(settings)
+    tasks: list[asyncio.Task[Any]] = []
+    bot, dp = await _start_bot(services, tasks)
+    return SandboxStack(url, services, state, mailbox, outbox, bot, dp, runner, tasks)
+
+
+async def _start_bot(services: Services, tasks: list[asyncio.Task[Any]]) -> tuple[Bot, Dispatcher]:
+    bot = build_bot(services.settings)
     dp, i18n = build_dispatcher(services, bot)
     await set_commands(bot, i18n)
-    stack = SandboxStack(url, services, state, mailbox, outbox, bot, dp, runner)
-    stack.tasks.append(
+    tasks.append(
         asyncio.create_task(dp.start_polling(bot, handle_signals=False, polling_timeout=10))
     )
-    return stack
+    return bot, dp
 
 
 async def _to_index(request: web.Request) -> web.StreamResponse:

@@ -46,7 +46,7 @@ def build_storage(services: Services) -> tuple[BaseStorage, BaseEventIsolation |
     from aiogram.fsm.storage.redis import RedisEventIsolation, RedisStorage
 
     ttl = services.settings.fsm_ttl
-    keys = DefaultKeyBuilder(prefix="accountbot:fsm", with_destiny=True)
+    keys = DefaultKeyBuilder(prefix=services.settings.redis_prefix + "fsm", with_destiny=True)
     storage = RedisStorage(redis, key_builder=keys, state_ttl=ttl, data_ttl=ttl)
     return storage, RedisEventIsolation(redis, key_builder=keys)
 
@@ -67,7 +67,7 @@ def build_dispatcher(
     dp.update.outer_middleware(Person(services))
     PersonI18n(i18n).setup(dp)
     dp.callback_query.middleware(CallbackAnswerMiddleware())
-    dp.include_routers(*get_routers())
+    dp.include_routers(*get_routers(services))
     dp.errors.register(on_error)
     services.notifier.target = BotNotifier(bot, dp, services, i18n)
     return dp, i18n

@@ -210,11 +210,12 @@ def _stores(
 
         checks["redis"] = ping
         closers.append(client.aclose)
+        prefix = settings.redis_prefix
         return {
-            "codes": r.RedisCodeStore(client, clock),
-            "tokens": r.RedisTokenStore(client, clock),
-            "limiter": r.RedisLimiter(client, clock),
-            "cooldowns": r.RedisCooldowns(client, clock),
+            "codes": r.RedisCodeStore(client, clock, prefix),
+            "tokens": r.RedisTokenStore(client, clock, prefix),
+            "limiter": r.RedisLimiter(client, clock, prefix),
+            "cooldowns": r.RedisCooldowns(client, clock, prefix),
         }
     from core.adapters import memory_stores as m
 

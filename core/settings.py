@@ -42,6 +42,7 @@ class StorageSettings(BaseSettings):
 
     database_url: str = "sqlite+aiosqlite:///var/accountbot.sqlite3"
     redis_url: str | None = None
+    redis_prefix: str = Field("accountbot:", min_length=1, description="key prefix in Redis")
     data_dir: Path = Path("var")
 
     @field_validator("database_url")
@@ -173,6 +174,16 @@ class Settings(StorageSettings):
             return None
         secret: SecretStr | None = getattr(self, f"oauth_{name}_client_secret", None)
         return client_id, secret.get_secret_value() if secret else ""
+
+    def sign_in_providers(self) -> list[tuple[str, str]]:
+        """(name, button title) of every provider a person may sign in with, in menu order."""
+        titles = {"google": "Google", "vk": "VK ID", "yandex": "Yandex ID", "github": "GitHub"}
+        found = [(name, titles[name]) for name in PROVIDERS if self.provider_credentials(name)]
+        if self.oidc_issuer and self.oidc_client_id:
+            found.append(("oidc", self.oidc_name))
+        if self.dev_idp_enabled:
+            found.append(("dev", "Dev ID"))
+        return found
 
     @property
     def public_is_https(self) -> bool:

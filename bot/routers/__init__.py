@@ -5,16 +5,34 @@ from __future__ import annotations
 from aiogram import F, Router
 from aiogram.enums import ChatType
 
-from bot.routers import bind_email, card, common, fallback, password, start
+from bot.routers import (
+    bind_email,
+    card,
+    common,
+    fallback,
+    password,
+    start,
+    support,
+    support_desk,
+)
+from bot.support.card import RecentLog
+from bot.support.desk import desk_for
+from core.bootstrap import Services
 
 
-def get_routers() -> list[Router]:
-    """The private-chat conversation; the filter is set once, on the parent (SPEC §3)."""
+def get_routers(services: Services) -> list[Router]:
+    """The private-chat conversation; the filter is set once, on the parent (SPEC §3).
+
+    The support chat, when configured, has its own router: agents are never in a private chat.
+    """
     private = Router(name="private")
     private.message.filter(F.chat.type == ChatType.PRIVATE)
     private.edited_message.filter(F.chat.type == ChatType.PRIVATE)
     private.callback_query.filter(F.message.chat.type == ChatType.PRIVATE)
+    private.message.outer_middleware(RecentLog())
     private.include_routers(
+        support.make_router(),  # first: while a handoff is open, it takes every message
+        fallback.make_forward_guard(),  # a forwarded text is never taken as an answer
         common.make_router(),
         start.make_router(),
         card.make_router(),
@@ -22,4 +40,7 @@ def get_routers() -> list[Router]:
         bind_email.make_router(),
         fallback.make_router(),
     )
-    return [private]
+    chat_id = services.settings.support_chat_id
+    if chat_id is None:
+        return [private]
+    return [support_desk.make_router(desk_for(services), chat_id), private]

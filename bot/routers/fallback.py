@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from aiogram import Router
+from aiogram import F, Router
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
@@ -35,6 +35,11 @@ HINTS = {
     "AddressTaken:awaiting_new_code": lambda: _(
         "I am waiting for the code sent to the new address."
     ),
+    "AddressTaken:awaiting_password": lambda: _(
+        "I am waiting for a password, as text, or use the secure page button."
+    ),
+    "Unbind:awaiting_confirmation": lambda: _("Please choose one of the buttons above."),
+    "Recovery:awaiting_choice": lambda: _("Please choose one of the buttons above."),
     "Password:awaiting_new": lambda: _(
         "I am waiting for the new password, as text, or use the secure page button."
     ),
@@ -57,6 +62,11 @@ async def on_anything(message: Message, talk: Talk) -> None:
         lead = _("I do not know this command.")
     else:
         lead = _("Sorry, I did not understand that.")
+    if hint is None and _looks_like_code(message.text):
+        await talk.say(
+            _("I was not waiting for a code: that step may have expired. Let's start over: /me")
+        )
+        return
     if hint is not None:
         tail = hint() + "\n" + _("Send /cancel to stop.")
     elif talk.account_id is None:
@@ -78,4 +88,16 @@ def make_router() -> Router:
     router.edited_message.register(on_edit)
     router.message.register(on_anything)
     router.callback_query.register(on_stale_button)
+    return router
+
+
+def _looks_like_code(text: str | None) -> bool:
+    digits = "".join(ch for ch in text or "" if ch.isdigit())
+    return len(digits) == 6 and len((text or "").strip()) <= 9
+
+
+def make_forward_guard() -> Router:
+    """Forwarded messages get the step's hint before any flow could take them as input."""
+    router = Router(name="forward_guard")
+    router.message.register(on_anything, F.forward_origin)
     return router

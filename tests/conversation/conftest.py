@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
+import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -29,13 +31,14 @@ async def running_stack(pair: str, folder: Path, **overrides: Any) -> AsyncItera
         database = await services.create_pg_database()
         overrides.setdefault("database_url", database)
         overrides.setdefault("redis_url", services.redis_url())
+        overrides.setdefault("redis_prefix", f"test-{uuid.uuid4().hex[:8]}:")
     running = await start_sandbox("127.0.0.1", 0, folder, flood_limits=False, **overrides)
     try:
         yield running
     finally:
         redis = running.services.resources.get("redis")
         if redis is not None:
-            async for key in redis.scan_iter(match="accountbot:*"):
+            async for key in redis.scan_iter(match=running.services.settings.redis_prefix + "*"):
                 await redis.delete(key)
         await running.stop()
         if database is not None:
@@ -90,3 +93,14 @@ def code_in(text: str) -> str:
 
 def letters_to(stack: SandboxStack, address: str) -> list[Any]:
     return stack.mailbox.letters(to=address)
+
+
+async def answer_to_press(person: Person, timeout: float = 5.0) -> dict[str, Any]:  # noqa: ASYNC109
+    """The bot's answer to the button just pressed (it comes asynchronously)."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while asyncio.get_running_loop().time() < deadline:
+        answer = await person.callback_answer()
+        if answer is not None:
+            return answer
+        await asyncio.sleep(0.05)
+    raise TimeoutError("the bot did not answer the button")
