@@ -7,6 +7,7 @@ from aiogram.enums import ChatType
 
 from bot.routers import (
     bind_email,
+    bind_phone,
     card,
     common,
     fallback,
@@ -38,6 +39,7 @@ def get_routers(services: Services) -> list[Router]:
         card.make_router(),
         password.make_router(),
         bind_email.make_router(),
+        bind_phone.make_router(),
         fallback.make_router(),
     )
     chat_id = services.settings.support_chat_id
