@@ -1,0 +1,101 @@
+"""The context card agents see at the top of a topic, and the rolling log it quotes.
+
+The log keeps a person's last messages, redacted, in its own corner of the conversation store
+(a separate FSM destiny, so /cancel does not wipe it). A message sent while a code or password
+was awaited is never kept: only "[hidden]" stands for it (SPEC §1.8).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import replace
+from html import escape
+from typing import Any
+
+from aiogram import BaseMiddleware
+from aiogram.fsm.context import FSMContext
+from aiogram.types import Message, TelegramObject, User
+from aiogram.utils.i18n import gettext as _
+
+from bot import texts
+from bot.states import AddressTaken, BindEmail, BindPhone, Password, Recovery, Support
+from core.bootstrap import Services
+from core.flows.support import HIDDEN, redact
+from core.support_ports import Handoff
+
+LOG_SIZE = 20
+LOG_DESTINY = "support_log"
+# States in which whatever the person types is a secret (a code or a password).
+SECRET_STATES = {
+    state.state
+    for state in (
+        BindEmail.awaiting_password,
+        BindEmail.awaiting_code,
+        BindPhone.awaiting_code,
+        BindPhone.awaiting_password,
+        AddressTaken.awaiting_proof,
+        AddressTaken.awaiting_new_code,
+        Password.awaiting_new,
+        Recovery.awaiting_code,
+        Recovery.awaiting_password,
+    )
+}
+Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
+
+
+def log_of(state: FSMContext) -> FSMContext:
+    """The same person's log, beside (not inside) their conversation state."""
+    return FSMContext(storage=state.storage, key=replace(state.key, destiny=LOG_DESTINY))
+
+
+def summary(message: Message, state: str | None) -> str:
+    """What the card may show of one message: never a secret."""
+    if state in SECRET_STATES:
+        return HIDDEN
+    if message.text:
+        return redact(message.text)
+    if message.photo:
+        return "[photo]" + (f" {redact(message.caption)}" if message.caption else "")
+    if message.document:
+        return f"[document {message.document.file_name or ''}]".replace(" ]", "]")
+    return f"[{message.content_type}]"
+
+
+class RecentLog(BaseMiddleware):
+    """Keeps the last messages of each person for the card; handoff messages go to the topic."""
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        state: FSMContext | None = data.get("state")
+        if isinstance(event, Message) and state is not None:
+            current = await state.get_state()
+            if current != Support.in_handoff.state:
+                log = log_of(state)
+                kept = list((await log.get_data()).get("log", []))
+                kept.append(summary(event, current))
+                await log.set_data({"log": kept[-LOG_SIZE:]})
+        return await handler(event, data)
+
+
+async def render(
+    services: Services, user: User, handoff: Handoff, state: FSMContext, locale: str
+) -> str:
+    """The card: who, which account, the paused step, why, and the redacted last messages."""
+    name = escape(user.full_name or str(user.id))
+    handle = f" @{escape(user.username)}" if user.username else ""
+    lines = [
+        _("<b>Support request</b>"),
+        _("Person: {name}{handle}, Telegram id {id}").format(name=name, handle=handle, id=user.id),
+        _("Reason: {reason}").format(reason=escape(handoff.reason)),
+        _("Step: {state}").format(state=escape(handoff.saved_state or "—")),
+        _("Language: {locale}").format(locale=escape(locale)),
+    ]
+    if handoff.account_id is None:
+        lines.append(_("Not signed in."))
+    else:
+        lines.append(_("Account id: {id}").format(id=handoff.account_id))
+        view = await services.account.view(handoff.account_id)
+        lines += ["", texts.card(view).split("\n\n")[0]]
+    recent = (await log_of(state).get_data()).get("log", [])
+    lines += ["", _("<b>Last messages</b>")]
+    lines += [f"› {escape(text)}" for text in recent] or ["—"]
+    return "\n".join(lines)

@@ -1,0 +1,130 @@
+"""Topics and relaying: one topic per person, made again if deleted; messages both ways."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from html import escape
+from typing import Any
+
+from aiogram import Bot
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.types import Message, User
+
+from bot.support.desk import Desk
+from core.flows.support import redact
+from core.support_ports import Relayed
+
+THREAD_GONE = "message thread not found"
+Card = Callable[[], Awaitable[str]]
+SendTo = Callable[[int], Awaitable[Any]]
+
+
+def topic_name(user: User) -> str:
+    handle = f" @{user.username}" if user.username else ""
+    return f"{user.full_name or user.id}{handle} · {user.id}"[:128]
+
+
+async def create_topic(desk: Desk, bot: Bot, chat_id: int, user: User, card: Card) -> int:
+    """A new topic for the person, remembered, with the context card at its top."""
+    name = topic_name(user)
+    topic = await desk.queue(chat_id).send(lambda: bot.create_forum_topic(chat_id, name))
+    thread = int(topic.message_thread_id)
+    await desk.flow.set_topic(chat_id, user.id, thread)
+    text = await card()
+    await desk.queue(chat_id).send(
+        lambda: bot.send_message(chat_id, text, message_thread_id=thread)
+    )
+    return thread
+
+
+async def to_topic(desk: Desk, bot: Bot, chat_id: int, user: User, send: SendTo, card: Card) -> Any:
+    """Send into the person's topic; one an agent deleted is made again, card first."""
+    thread = await desk.flow.topic(chat_id, user.id)
+    if thread is not None:
+        known = thread
+
+        async def into_known() -> Any:
+            return await send(known)
+
+        try:
+            return await desk.queue(chat_id).send(into_known)
+        except TelegramBadRequest as error:
+            if THREAD_GONE not in error.message:
+                raise
+    fresh = await create_topic(desk, bot, chat_id, user, card)
+    return await desk.queue(chat_id).send(lambda: send(fresh))
+
+
+async def post_card(desk: Desk, bot: Bot, chat_id: int, user: User, card: Card) -> None:
+    """The card on a new handoff: in the person's topic, reused when it is still there."""
+    thread = await desk.flow.topic(chat_id, user.id)
+    if thread is not None:
+        text = await card()
+        try:
+            await desk.queue(chat_id).send(
+                lambda: bot.send_message(chat_id, text, message_thread_id=thread)
+            )
+            return
+        except TelegramBadRequest as error:
+            if THREAD_GONE not in error.message:
+                raise
+    await create_topic(desk, bot, chat_id, user, card)
+
+
+async def note(desk: Desk, bot: Bot, chat_id: int, user: User, text: str, card: Card) -> None:
+    """A line from the bot to the agents in the person's topic."""
+
+    async def send(thread: int) -> Any:
+        return await bot.send_message(chat_id, text, message_thread_id=thread)
+
+    await to_topic(desk, bot, chat_id, user, send, card)
+
+
+async def person_to_topic(desk: Desk, bot: Bot, chat_id: int, message: Message, card: Card) -> None:
+    """The person's message into their topic: copied, or its redacted text when it held a code."""
+    assert message.from_user is not None
+    origin = message.chat.id
+    text = message.text
+    caption = message.caption
+
+    async def send(thread: int) -> Any:
+        if text is not None and redact(text) != text:
+            return await bot.send_message(
+                chat_id, escape(redact(text)), message_thread_id=thread, parse_mode="HTML"
+            )
+        extra: dict[str, Any] = {}
+        if caption is not None and redact(caption) != caption:
+            extra = {"caption": escape(redact(caption)), "parse_mode": "HTML"}
+        return await bot.copy_message(
+            chat_id, origin, message.message_id, message_thread_id=thread, **extra
+        )
+
+    sent = await to_topic(desk, bot, chat_id, message.from_user, send, card)
+    relayed = Relayed(message.from_user.id, message.message_id, sent.message_id)
+    await desk.flow.remember(chat_id, relayed)
+
+
+async def topic_to_person(desk: Desk, bot: Bot, message: Message, person: int) -> None:
+    """An agent's message to the person; the agent's name only when settings say so."""
+    named = desk.services.settings.support_show_agent_names and message.from_user is not None
+    name = escape(message.from_user.full_name) if named and message.from_user else ""
+    reply_to = None
+    if message.reply_to_message is not None:
+        found = await desk.flow.by_group_message(
+            message.chat.id, message.reply_to_message.message_id
+        )
+        reply_to = found.person_message_id if found else None
+
+    async def send() -> Any:
+        if named and message.text is not None:
+            text = f"<b>{name}</b>: {escape(message.text)}"
+            return await bot.send_message(person, text, reply_to_message_id=reply_to)
+        extra: dict[str, Any] = {}
+        if named:
+            extra["caption"] = f"<b>{name}</b>: {escape(message.caption or '')}"
+        return await bot.copy_message(
+            person, message.chat.id, message.message_id, reply_to_message_id=reply_to, **extra
+        )
+
+    sent = await desk.queue(person).send(send)
+    await desk.flow.remember(message.chat.id, Relayed(person, sent.message_id, message.message_id))
