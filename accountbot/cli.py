@@ -8,13 +8,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import logging
 import sys
 from collections.abc import Callable, Coroutine, Sequence
 from typing import Any
 
 from pydantic import ValidationError
 
+from accountbot import logs
 from core.settings import StorageSettings, describe_error
 
 Command = Callable[[argparse.Namespace], Coroutine[Any, Any, int]]
@@ -54,8 +54,8 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-    logging.getLogger("alembic").setLevel(logging.WARNING)
+    # Production logs are JSON lines; the sandbox's are for a person at a terminal.
+    logs.configure("INFO", as_json=args.command == "run")
     handlers: dict[str, Command] = {
         "run": _run,
         "sandbox": _sandbox,

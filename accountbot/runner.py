@@ -189,6 +189,7 @@ async def _to_index(request: web.Request) -> web.StreamResponse:
 
 
 async def run_sandbox(host: str, port: int, data: str) -> int:
+    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)  # the bot's polls, every second
     stack = await start_sandbox(host, port, data)
     print(f"\nThe sandbox is running. Open {stack.url}/ in your browser.\n", flush=True)
     try:
