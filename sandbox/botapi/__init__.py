@@ -2,5 +2,6 @@
 
 from sandbox.botapi.server import STATE_KEY, register_botapi
 from sandbox.botapi.state import BotAccount, SandboxState
+from sandbox.botapi.storage import restore, save
 
-__all__ = ["STATE_KEY", "BotAccount", "SandboxState", "register_botapi"]
+__all__ = ["STATE_KEY", "BotAccount", "SandboxState", "register_botapi", "restore", "save"]

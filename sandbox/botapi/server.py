@@ -9,7 +9,7 @@ from typing import Any
 
 from aiohttp import web
 
-from sandbox.botapi import callbacks, chats, files, forum, messages, profile, updates
+from sandbox.botapi import callbacks, chats, files, forum, messages, profile, storage, updates
 from sandbox.botapi.calls import Call, Handler
 from sandbox.botapi.errors import ApiError
 from sandbox.botapi.group_api import GROUP_ROUTES
@@ -91,6 +91,8 @@ def register_botapi(app: web.Application, state: SandboxState) -> None:
         for bot in state.bots.values():
             updates.stop_webhook(bot)
         await asyncio.gather(*tasks, return_exceptions=True)
+        if state.storage_path is not None:
+            storage.save(state, state.storage_path)
 
     app.cleanup_ctx.append(stop_webhooks)
 

@@ -7,6 +7,7 @@ import itertools
 import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 from core.ports import Clock
@@ -76,10 +77,18 @@ class SandboxState:
         self.version = 0
         self.changed = Signal()
         self.closing = False
+        self.storage_path: Path | None = None
         self._person_ids = itertools.count(700_000_001)
         self._group_ids = itertools.count(1)
         self._query_ids = itertools.count(4_000_000_000_001)
         self._file_ids = itertools.count(1)
+
+    def continue_ids(self) -> None:
+        """After a restore: new people and groups get ids after the kept ones."""
+        people = [user.id for user in self.people()]
+        groups = [-1_001_000_000_000 - chat.id for chat in self.chats.values() if chat.id < 0]
+        self._person_ids = itertools.count(max([700_000_000, *people]) + 1)
+        self._group_ids = itertools.count(max([0, *groups]) + 1)
 
     def new_file_number(self) -> int:
         return next(self._file_ids)
