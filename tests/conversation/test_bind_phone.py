@@ -1,0 +1,255 @@
+"""SPEC §1.4 through the sandbox, as a person: the number, the SMS code, the password."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AsyncExitStack
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from accountbot.runner import SandboxStack, start_sandbox
+from sandbox.client import Person, Sandbox
+from sandbox.client.messages import ChatMessage
+from tests.conversation.browser import Browser
+from tests.conversation.conftest import code_in, sign_in
+
+Started = tuple[SandboxStack, Sandbox]
+StackFactory = Callable[..., Awaitable[Started]]
+
+
+@pytest.fixture
+async def stack_with(tmp_path: Path) -> AsyncIterator[StackFactory]:
+    """A stack with smaller limits (Settings overrides), for cooldowns, expiry and caps."""
+    async with AsyncExitStack() as exits:
+
+        async def start(**overrides: Any) -> Started:
+            running = await start_sandbox(
+                "127.0.0.1", 0, tmp_path / "sandbox", flood_limits=False, **overrides
+            )
+            exits.push_async_callback(running.stop)
+            client = await exits.enter_async_context(Sandbox(running.url))
+            return running, client
+
+        yield start
+
+
+async def signed_in(sandbox: Sandbox, browser: Browser, **person: Any) -> Person:
+    ivan = await sandbox.person("Ivan", **{"language_code": "en", **person})
+    await sign_in(ivan, browser)
+    return ivan
+
+
+async def to_code(ivan: Person, number: str = "+44 7911 123456") -> int:
+    """Bind phone, type the number, wait for "code sent": that message's id."""
+    await ivan.press("Bind phone")
+    await ivan.wait_for("Step 1 of 3")
+    await ivan.send(number)
+    return (await ivan.wait_for("I sent a 6-digit code")).message_id
+
+
+def last_code(stack: SandboxStack) -> str:
+    return code_in(stack.outbox.messages[-1].text)
+
+
+async def test_a_typed_british_number_gets_a_code_and_then_a_password(
+    sandbox: Sandbox, browser: Browser, stack: SandboxStack
+) -> None:
+    ivan = await signed_in(sandbox, browser)
+
+    await ivan.press("Bind phone")
+    await ivan.wait_for("Step 1 of 3")
+    assert "📱 Share my Telegram number" in str(await ivan.reply_keyboard())
+    await ivan.send("+44 7911 123456")
+    sent = await ivan.wait_for("I sent a 6-digit code to +44 7911 123456")
+
+    assert "Step 2 of 3" in (sent.text or "")
+    assert await ivan.reply_keyboard() is None
+    assert [sms.phone for sms in stack.outbox.messages] == ["+447911123456"]
+    await ivan.send(last_code(stack))
+    await ivan.wait_for("Step 3 of 3")
+    typed = await ivan.send("kettle under the violet moon")
+    done = await ivan.wait_for("Phone bound")
+
+    assert "You can now sign in with +44 7911 123456 and your password" in (done.text or "")
+    assert "Your account" in (done.text or "")
+    assert next(m for m in await ivan.messages() if m.message_id == typed).deleted
+
+
+async def test_a_russian_number_typed_with_8_is_read_as_russian(
+    sandbox: Sandbox, browser: Browser, stack: SandboxStack
+) -> None:
+    ivan = await signed_in(sandbox, browser)
+    await ivan.send("/language")
+    await ivan.wait_for(lambda m: "Русский" in m.button_texts)
+    await ivan.press("Русский")
+    await ivan.wait_for(lambda m: bool(m.buttons))  # the card again, in Russian
+
+    await ivan.start("bind_phone")
+    await ivan.wait_for(lambda m: True)
+    assert "request_contact" in str(await ivan.reply_keyboard())
+    await ivan.send("8 912 345-67-89")
+    await ivan.wait_for(lambda m: "+7 912 345-67-89" in (m.text or "") and bool(m.buttons))
+
+    assert [sms.phone for sms in stack.outbox.messages] == ["+79123456789"]
+
+
+async def test_ones_own_shared_contact_gets_a_code(
+    sandbox: Sandbox, browser: Browser, stack: SandboxStack
+) -> None:
+    ivan = await signed_in(sandbox, browser, phone_number="+447912345678")
+
+    await ivan.press("Bind phone")
+    await ivan.wait_for("Step 1 of 3")
+    await ivan.press("📱 Share my Telegram number")
+    await ivan.wait_for("I sent a 6-digit code to +44 7912 345678")
+
+    assert [sms.phone for sms in stack.outbox.messages] == ["+447912345678"]
+
+
+async def test_ones_own_contact_skips_the_sms_when_the_operator_allows(
+    stack_with: StackFactory, browser: Browser
+) -> None:
+    stack, sandbox = await stack_with(skip_sms_for_own_contact=True)
+    ivan = await signed_in(sandbox, browser, phone_number="+447912345678")
+    await ivan.send("/start bind_phone")
+    await ivan.wait_for("Step 1 of 3")
+
+    await ivan.press("📱 Share my Telegram number")
+    await ivan.wait_for("Create a password")
+
+    assert stack.outbox.messages == []
+
+
+async def test_someone_elses_contact_is_refused(
+    sandbox: Sandbox, browser: Browser, stack: SandboxStack
+) -> None:
+    ivan = await signed_in(sandbox, browser)
+    await ivan.press("Bind phone")
+    await ivan.wait_for("Step 1 of 3")
+
+    await ivan.share_contact("+447911777777", "Maria")
+    await ivan.wait_for("This is someone else's contact")
+
+    assert stack.outbox.messages == []
+
+
+async def test_a_landline_is_explained_and_asked_again(
+    sandbox: Sandbox, browser: Browser, stack: SandboxStack
+) -> None:
+    ivan = await signed_in(sandbox, browser)
+    await ivan.press("Bind phone")
+    await ivan.wait_for("Step 1 of 3")
+
+    await ivan.send("+44 20 7946 0000")
+    reply = await ivan.wait_for("Please send the number again")
+
+    assert "mobile" in (reply.text or "")
+    assert stack.outbox.messages == []
+
+
+async def test_wrong_code_shows_attempts_left(
+    sandbox: Sandbox, browser: Browser, stack: SandboxStack
+) -> None:
+    ivan = await signed_in(sandbox, browser)
+    await to_code(ivan)
+
+    wrong = "000000" if last_code(stack) != "000000" else "111111"
+    await ivan.send(wrong)
+
+    await ivan.wait_for("Wrong code. 4 attempts left.")
+
+
+async def test_an_expired_code_offers_a_new_one(stack_with: StackFactory, browser: Browser) -> None:
+    stack, sandbox = await stack_with(sms_code_ttl=1, resend_cooldown=1)
+    ivan = await signed_in(sandbox, browser)
+    await to_code(ivan)
+    code = last_code(stack)
+
+    await asyncio.sleep(1.2)
+    await ivan.send(code)
+    expired = await ivan.wait_for("This code has expired")
+    await ivan.press("Send the code again", expired.message_id)
+    await ivan.wait_for("I sent a new code to +44 7911 123456")
+    await ivan.send(last_code(stack))
+
+    await ivan.wait_for("Create a password")
+    assert len(stack.outbox.messages) == 2
+
+
+async def test_resend_too_soon_shows_the_seconds_and_sends_nothing(
+    sandbox: Sandbox, browser: Browser, stack: SandboxStack
+) -> None:
+    ivan = await signed_in(sandbox, browser)
+    sent = await to_code(ivan)
+    before = len(await ivan.messages())
+
+    await ivan.press("Send the code again", sent)
+    await asyncio.sleep(0.3)
+    answer = await ivan.callback_answer()
+
+    assert answer is not None
+    assert "A new code can be sent in" in answer["text"]
+    assert "second" in answer["text"]
+    assert answer["show_alert"]
+    assert len(await ivan.messages()) == before
+    assert len(stack.outbox.messages) == 1
+
+
+async def test_resend_after_the_cooldown_edits_the_same_message(
+    stack_with: StackFactory, browser: Browser
+) -> None:
+    stack, sandbox = await stack_with(resend_cooldown=1)
+    ivan = await signed_in(sandbox, browser)
+    sent = await to_code(ivan)
+    before = len(await ivan.messages())
+
+    await asyncio.sleep(1.2)
+    await ivan.press("Send the code again", sent)
+    edited = await ivan.wait_for("I sent a new code to +44 7911 123456")
+
+    assert edited.message_id == sent
+    assert "Next resend in 2 seconds" in (edited.text or "")
+    assert len(await ivan.messages()) == before
+    assert len(stack.outbox.messages) == 2
+    await ivan.send(last_code(stack))
+    await ivan.wait_for("Create a password")
+
+
+async def test_the_daily_cap_says_so_and_offers_support(
+    stack_with: StackFactory, browser: Browser
+) -> None:
+    stack, sandbox = await stack_with(sms_limit_per_telegram_user=2, resend_cooldown=0)
+    ivan = await signed_in(sandbox, browser)
+    sent = await to_code(ivan)
+    await ivan.press("Send the code again", sent)
+    await ivan.wait_for("I sent a new code")
+
+    await ivan.press("Send the code again", sent)
+    await ivan.wait_for("Too many codes for today")
+
+    await ivan.wait_for(support_offer)
+    assert len(stack.outbox.messages) == 2
+
+
+def support_offer(message: ChatMessage) -> bool:
+    return "Yes, write to support" in message.button_texts
+
+
+async def test_code_not_arriving_gives_tips_then_offers_support(
+    sandbox: Sandbox, browser: Browser, stack: SandboxStack
+) -> None:
+    ivan = await signed_in(sandbox, browser)
+    sent = await to_code(ivan)
+
+    await ivan.press("The code is not arriving", sent)
+    tips = await ivan.wait_for("Check that the number is right: +44 7911 123456")
+    assert "operators" in (tips.text or "")
+    assert "You can ask for a new code in" in (tips.text or "")
+    await ivan.press("The code is not arriving", tips.message_id)
+    await ivan.wait_for("Check that the number is right")
+    await ivan.send("000000" if last_code(stack) != "000000" else "111111")
+
+    await ivan.wait_for(support_offer)
