@@ -6,12 +6,15 @@ from aiogram import F, Router
 from aiogram.enums import ChatType
 
 from bot.routers import (
+    address_taken,
     bind_email,
     bind_phone,
     card,
     common,
     fallback,
     password,
+    recovery,
+    settings,
     start,
     support,
     support_desk,
@@ -40,6 +43,9 @@ def get_routers(services: Services) -> list[Router]:
         password.make_router(),
         bind_email.make_router(),
         bind_phone.make_router(),
+        address_taken.make_router(),
+        settings.make_router(),
+        recovery.make_router(),
         fallback.make_router(),
     )
     chat_id = services.settings.support_chat_id
