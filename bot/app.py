@@ -12,9 +12,10 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 from aiogram.fsm.storage.base import BaseEventIsolation, BaseStorage
 from aiogram.fsm.storage.memory import MemoryStorage
-from aiogram.types import BotCommand, BotCommandScopeAllPrivateChats, ErrorEvent
+from aiogram.types import BotCommand, BotCommandScopeAllPrivateChats, ErrorEvent, Update
 from aiogram.utils.callback_answer import CallbackAnswerMiddleware
 from aiogram.utils.i18n import I18n
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 from bot import texts
 from bot.middlewares.i18n import PersonI18n, make_i18n
@@ -23,6 +24,7 @@ from bot.notifier import BotNotifier
 from bot.routers import get_routers
 from core.bootstrap import Services
 from core.errors import DomainError, Unavailable
+from core.i18n import pick_locale
 from core.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -58,11 +60,11 @@ def build_dispatcher(
     isolation: BaseEventIsolation | None = None
     if storage is None:
         storage, isolation = build_storage(services)
-    kwargs: dict[str, Any] = {"storage": storage}
+    i18n = make_i18n(services.settings.default_locale)
+    kwargs: dict[str, Any] = {"storage": storage, "i18n": i18n}
     if isolation is not None:
         kwargs["events_isolation"] = isolation
     dp = Dispatcher(**kwargs)
-    i18n = make_i18n(services.settings.default_locale)
     dp.update.outer_middleware(DuplicateUpdates(services))
     dp.update.outer_middleware(Person(services))
     PersonI18n(i18n).setup(dp)
@@ -73,22 +75,37 @@ def build_dispatcher(
     return dp, i18n
 
 
-async def on_error(event: ErrorEvent, **data: Any) -> bool:
+async def on_error(event: ErrorEvent, bot: Bot, **data: Any) -> bool:
     """One safety net: the person always hears something; the log gets the update id only."""
     error = event.exception
-    update = event.update
-    talk = data.get("talk")
-    if isinstance(error, Unavailable):
-        log.warning("dependency unavailable", extra={"update_id": update.update_id})
+    update_id = event.update.update_id
+    down = isinstance(error, Unavailable | ConnectionError | OSError | RedisConnectionError)
+    if down:
+        log.warning("dependency unavailable", extra={"update_id": update_id})
     elif not isinstance(error, DomainError):
-        log.exception("unhandled error", extra={"update_id": update.update_id}, exc_info=error)
-    if talk is not None:
-        text = texts.explain(error) if isinstance(error, DomainError) else texts.unavailable()
-        try:
-            await talk.say(text)
-        except Exception:
-            log.warning("could not tell the person about an error")
+        log.error("unhandled error", extra={"update_id": update_id}, exc_info=error)
+    chat_id = _private_chat_of(event.update)
+    if chat_id is None:
+        return True
+    i18n: I18n = data["i18n"]
+    user = getattr(event.update.event, "from_user", None)
+    locale = data.get("locale") or pick_locale(
+        getattr(user, "language_code", None), i18n.default_locale
+    )
+    with i18n.context(), i18n.use_locale(locale):
+        down_text = texts.unavailable()
+        message = texts.explain(error) if isinstance(error, DomainError) and not down else down_text
+    try:
+        await bot.send_message(chat_id, message)
+    except Exception:
+        log.warning("could not tell the person about an error", extra={"update_id": update_id})
     return True
+
+
+def _private_chat_of(update: Update) -> int | None:
+    inner = update.event
+    chat = getattr(inner, "chat", None) or getattr(getattr(inner, "message", None), "chat", None)
+    return chat.id if chat is not None and chat.type == "private" else None
 
 
 async def set_commands(bot: Bot, i18n: I18n) -> None:
