@@ -1,0 +1,216 @@
+"""SPEC §1.5 in the chat: the address belongs to another account; use another, free it, support."""
+
+from __future__ import annotations
+
+import aiohttp
+
+from accountbot.runner import SandboxStack
+from sandbox.client import Person, Sandbox
+from tests.conversation.browser import Browser
+from tests.conversation.conftest import code_in, sign_in
+
+HOLDER_PASSWORD = "kettle under the violet moon"
+MY_PASSWORD = "seven lanterns over a quiet harbour"
+TAKEN = "anna@example.com"
+
+
+async def can_sign_in(stack: SandboxStack, login: str, password: str) -> bool:
+    """What the sign-in page does: POST /auth/login (SPEC §1.7)."""
+    async with (
+        aiohttp.ClientSession() as session,
+        session.post(
+            stack.url + "/auth/login", json={"login": login, "password": password}
+        ) as answer,
+    ):
+        return answer.status == 200
+
+
+def last_code(stack: SandboxStack, address: str) -> str:
+    return code_in(stack.mailbox.letters(to=address)[0].text)  # newest first
+
+
+async def bind_email(person: Person, stack: SandboxStack, address: str, password: str) -> None:
+    """Bind by the code in the letter, creating the password on the way."""
+    await person.press("Bind email")
+    await person.wait_for("Send the email address")
+    await person.send(address)
+    await person.wait_for("Create a password")
+    await person.send(password)
+    await person.wait_for("I sent a letter")
+    await person.send(last_code(stack, address))
+    await person.wait_for("Email bound")
+
+
+async def holder_and_me(sandbox: Sandbox, browser: Browser, stack: SandboxStack) -> Person:
+    """Anna's account holds the address; Boris (another Dev ID subject) then asks for it."""
+    anna = await sandbox.person("Anna", language_code="en")
+    await sign_in(anna, browser, name="Anna Holder")
+    await bind_email(anna, stack, TAKEN, HOLDER_PASSWORD)
+    boris = await sandbox.person("Boris", language_code="en")
+    other_browser = Browser()
+    try:
+        await sign_in(boris, other_browser, name="Boris Other", email="boris@example.net")
+    finally:
+        await other_browser.close()
+    await boris.press("Bind email")
+    await boris.wait_for("Send the email address")
+    await boris.send(TAKEN)
+    return boris
+
+
+async def test_a_taken_email_says_so_and_reveals_nothing_about_the_other_account(
+    sandbox: Sandbox, browser: Browser, stack: SandboxStack
+) -> None:
+    boris = await holder_and_me(sandbox, browser, stack)
+
+    said = await boris.wait_for("A user with this email already exists")
+
+    assert "Anna" not in said.text
+    assert said.button_texts[:3] == ["Use another email", "It is mine, free it", "Contact support"]
+
+
+async def test_another_email_goes_back_to_the_first_step(
+    sandbox: Sandbox, browser: Browser, stack: SandboxStack
+) -> None:
+    boris = await holder_and_me(sandbox, browser, stack)
+    await boris.wait_for("already exists")
+
+    await boris.press("Use another email")
+    await boris.wait_for("Send the email address")
+    await boris.send("boris@example.org")
+
+    await boris.wait_for("Create a password")
+
+
+async def test_freeing_by_code_moves_the_address_only_after_both_confirmations(
+    sandbox: Sandbox, browser: Browser, stack: SandboxStack
+) -> None:
+    boris = await holder_and_me(sandbox, browser, stack)
+    await boris.wait_for("already exists")
+
+    await boris.press("It is mine, free it")
+    await boris.wait_for("Step 1 of 4")
+    await boris.send(last_code(stack, TAKEN))
+    await boris.wait_for("Step 2 of 4")
+    await boris.send("anna.new@example.com")
+    await boris.wait_for("Step 3 of 4")
+
+    assert await can_sign_in(stack, TAKEN, HOLDER_PASSWORD)  # nothing released yet
+    assert not await can_sign_in(stack, "anna.new@example.com", HOLDER_PASSWORD)
+
+    await boris.send(last_code(stack, "anna.new@example.com"))
+    await boris.wait_for("Create a password")
+    typed = await boris.send(MY_PASSWORD)
+    done = await boris.wait_for("Email bound")
+
+    assert "You can now sign in with anna@example.com" in done.text
+    assert next(m for m in await boris.messages() if m.message_id == typed).deleted
+    assert await can_sign_in(stack, "anna.new@example.com", HOLDER_PASSWORD)
+    assert await can_sign_in(stack, TAKEN, MY_PASSWORD)
+    assert not await can_sign_in(stack, TAKEN, HOLDER_PASSWORD)
+
+
+async def test_the_other_accounts_password_proves_control_and_is_deleted(
+    sandbox: Sandbox, browser: Browser, stack: SandboxStack
+) -> None:
+    boris = await holder_and_me(sandbox, browser, stack)
+    await boris.wait_for("already exists")
+    await boris.press("It is mine, free it")
+    await boris.wait_for("Step 1 of 4")
+
+    wrong = await boris.send("not the right password at all")
+    await boris.wait_for("That password does not match")
+    typed = await boris.send(HOLDER_PASSWORD)
+    await boris.wait_for("Done, the other account is yours")
+
+    deleted = {m.message_id for m in await boris.messages() if m.deleted}
+    assert {wrong, typed} <= deleted
+
+
+async def test_a_wrong_code_at_the_proof_shows_attempts_left(
+    sandbox: Sandbox, browser: Browser, stack: SandboxStack
+) -> None:
+    boris = await holder_and_me(sandbox, browser, stack)
+    await boris.wait_for("already exists")
+    await boris.press("It is mine, free it")
+    await boris.wait_for("Step 1 of 4")
+    right = last_code(stack, TAKEN)
+
+    await boris.send("000000" if right != "000000" else "111111")
+
+    await boris.wait_for("attempts left")
+
+
+async def test_contact_support_is_offered(
+    sandbox: Sandbox, browser: Browser, stack: SandboxStack
+) -> None:
+    boris = await holder_and_me(sandbox, browser, stack)
+    await boris.wait_for("already exists")
+
+    await boris.press("Contact support")
+
+    reply = await boris.wait_for(lambda m: "support" in m.text.lower() and m.from_bot)
+    assert "Something went wrong" not in reply.text
+
+
+async def test_back_drops_the_attempt_and_offers_the_choices_again(
+    sandbox: Sandbox, browser: Browser, stack: SandboxStack
+) -> None:
+    boris = await holder_and_me(sandbox, browser, stack)
+    await boris.wait_for("already exists")
+    await boris.press("It is mine, free it")
+    await boris.wait_for("Step 1 of 4")
+    code = last_code(stack, TAKEN)
+
+    await boris.press("« Back")
+    await boris.wait_for("already exists")
+    await boris.send(code)
+
+    await boris.wait_for("choose one of the buttons")
+    assert await can_sign_in(stack, TAKEN, HOLDER_PASSWORD)
+
+
+async def test_unexpected_input_and_cancel_at_each_step(
+    sandbox: Sandbox, browser: Browser, stack: SandboxStack
+) -> None:
+    boris = await holder_and_me(sandbox, browser, stack)
+    steps = [
+        ("already exists", "choose one of the buttons", None),
+        ("Step 1 of 4", "the other account's password", TAKEN),
+        ("Step 2 of 4", "the other account's new address", "anna.new@example.com"),
+        ("Step 3 of 4", "the code sent to the new address", None),
+    ]
+    for shown, hint, _ in steps:
+        await boris.wait_for(shown)
+        await boris.send_sticker()
+        await boris.wait_for(hint)
+        sent = await boris.send("hello")
+        await boris.edit(sent, "hello again")
+        await boris.wait_for("edited messages")
+        await advance(boris, stack, shown)
+    await boris.send("/cancel")
+    await boris.wait_for("Your account")
+    assert await can_sign_in(stack, TAKEN, HOLDER_PASSWORD)
+
+
+async def advance(boris: Person, stack: SandboxStack, shown: str) -> None:
+    if shown == "already exists":
+        await boris.press("It is mine, free it")
+    elif shown == "Step 1 of 4":
+        await boris.send(last_code(stack, TAKEN))
+    elif shown == "Step 2 of 4":
+        await boris.send("anna.new@example.com")
+
+
+async def test_cancel_at_the_proof_returns_to_the_card(
+    sandbox: Sandbox, browser: Browser, stack: SandboxStack
+) -> None:
+    boris = await holder_and_me(sandbox, browser, stack)
+    await boris.wait_for("already exists")
+    await boris.press("It is mine, free it")
+    await boris.wait_for("Step 1 of 4")
+
+    await boris.send("/cancel")
+
+    card = await boris.wait_for("Your account")
+    assert "Cancelled" in card.text
