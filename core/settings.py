@@ -6,7 +6,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 PROVIDERS = ("google", "vk", "yandex", "github")
@@ -175,6 +175,15 @@ class Settings(StorageSettings):
         secret: SecretStr | None = getattr(self, f"oauth_{name}_client_secret", None)
         return client_id, secret.get_secret_value() if secret else ""
 
+    @model_validator(mode="after")
+    def _webhook_needs_a_secret(self) -> Settings:
+        if self.telegram_mode is TelegramMode.WEBHOOK and not self.webhook_secret:
+            raise ValueError(
+                "WEBHOOK_SECRET is required when TELEGRAM_MODE=webhook "
+                "(Telegram sends it with every update)"
+            )
+        return self
+
     def sign_in_providers(self) -> list[tuple[str, str]]:
         """(name, button title) of every provider a person may sign in with, in menu order."""
         titles = {"google": "Google", "vk": "VK ID", "yandex": "Yandex ID", "github": "GitHub"}
@@ -194,7 +203,10 @@ def describe_error(error: ValidationError) -> str:
     """One line per bad variable, naming it and what is expected."""
     lines = []
     for item in error.errors():
-        field = str(item["loc"][0]) if item["loc"] else "?"
+        if not item["loc"]:  # a rule over several settings names them in its message
+            lines.append(f"Configuration error: {item['msg'].removeprefix('Value error, ')}.")
+            continue
+        field = str(item["loc"][0])
         name = field.upper()
         info = Settings.model_fields.get(field)
         hint = f" ({info.description})" if info is not None and info.description else ""

@@ -40,7 +40,7 @@ async def on_language(
 ) -> None:
     """The choice is kept on the account, not in the conversation state (issue #6)."""
     if talk.account_id is not None:
-        await talk.services.account.set_locale(talk.account_id, callback_data.code)
+        await talk.services.account.set_locale(talk.account_id, callback_data.code, talk.actor)
     talk.locale = callback_data.code
     with i18n.use_locale(callback_data.code):
         await talk.say(_("Done, I will speak English now."))

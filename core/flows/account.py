@@ -20,6 +20,15 @@ class AccountFlow:
         async with self.kit.unit() as uow:
             return await uow.telegram.account_for(telegram_user_id)
 
+    async def person(self, telegram_user_id: int) -> tuple[int, str | None] | None:
+        """The account a Telegram user is signed in to and its chosen language, in one read."""
+        async with self.kit.unit() as uow:
+            account_id = await uow.telegram.account_for(telegram_user_id)
+            if account_id is None:
+                return None
+            account = await uow.accounts.get(account_id)
+        return (account_id, account.locale) if account else None
+
     async def require(self, telegram_user_id: int) -> int:
         account_id = await self.account_for(telegram_user_id)
         if account_id is None:
@@ -30,9 +39,12 @@ class AccountFlow:
         async with self.kit.unit() as uow:
             return await load_view(uow, account_id, self.kit)
 
-    async def set_locale(self, account_id: int, locale: str) -> None:
+    async def set_locale(self, account_id: int, locale: str, actor: str = "") -> None:
         async with self.kit.unit() as uow:
             await uow.accounts.set_locale(account_id, locale)
+            await uow.audit.record(
+                self.kit.event("locale.changed", account_id, actor, locale=locale)
+            )
             await uow.commit()
 
     async def sign_out(self, telegram_user_id: int) -> None:

@@ -80,6 +80,23 @@ def test_a_malformed_setting_is_named_with_what_is_expected(tmp_path: Path) -> N
     assert "integer" in result.stderr
 
 
+def test_webhook_mode_without_a_secret_is_refused_in_one_line(tmp_path: Path) -> None:
+    result = accountbot(
+        "check-config",
+        env={
+            "BOT_TOKEN": "1:x",
+            "SECRET_KEY": "s" * 40,
+            "PUBLIC_URL": "https://id.example.com",
+            "TELEGRAM_MODE": "webhook",
+        },
+        cwd=tmp_path,
+    )
+
+    assert result.returncode == 2
+    assert result.stderr.strip().startswith("Configuration error: WEBHOOK_SECRET is required")
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
 def test_workspaces_are_managed_from_the_command_line(tmp_path: Path) -> None:
     env = {"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/w.sqlite3"}
     assert accountbot("migrate", env=env, cwd=tmp_path).returncode == 0
