@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack
 from pathlib import Path
 from typing import Any
 
 import pytest
+from aiogram.types import Update
 
 from accountbot.runner import SandboxStack, start_sandbox
+from core.flows.bind_phone import BindPhoneFlow
 from sandbox.client import Person, Sandbox
 from sandbox.client.messages import ChatMessage
 from tests.conversation.browser import Browser
@@ -253,3 +256,178 @@ async def test_code_not_arriving_gives_tips_then_offers_support(
     await ivan.send("000000" if last_code(stack) != "000000" else "111111")
 
     await ivan.wait_for(support_offer)
+
+
+async def test_the_deep_link_leads_to_the_number_after_signing_in(
+    sandbox: Sandbox, browser: Browser
+) -> None:
+    ivan = await sandbox.person("Ivan", language_code="en")
+    await ivan.start("bind_phone")
+    await ivan.wait_for("sign in with the network")
+    url = await ivan.press("Sign in with Dev ID")
+    assert url is not None
+    await browser.open(url)
+    await browser.submit(name="Ivan")
+    await browser.submit(button="confirm")
+
+    await ivan.wait_for("Send the mobile number")
+    assert "request_contact" in str(await ivan.reply_keyboard())
+
+
+async def test_without_sms_the_deep_link_says_phones_are_not_available(
+    sandbox: Sandbox, browser: Browser, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    ivan = await signed_in(sandbox, browser)
+    # An operator without an SMS gateway (the sandbox runner always has its outbox).
+    monkeypatch.setattr(BindPhoneFlow, "available", property(lambda _flow: False))
+
+    await ivan.start("bind_phone")
+    reply = await ivan.wait_for("Binding a phone is not available here")
+
+    assert "Bind phone" not in reply.button_texts
+    assert "Bind email" in reply.button_texts
+
+
+async def test_a_sticker_while_waiting_for_the_number_gets_the_hint(
+    sandbox: Sandbox, browser: Browser
+) -> None:
+    ivan = await signed_in(sandbox, browser)
+    await ivan.press("Bind phone")
+    await ivan.wait_for("Step 1 of 3")
+
+    await ivan.send_sticker()
+
+    await ivan.wait_for("I am waiting for a phone number")
+
+
+async def test_a_photo_while_waiting_for_the_code_gets_the_hint(
+    sandbox: Sandbox, browser: Browser
+) -> None:
+    ivan = await signed_in(sandbox, browser)
+    await to_code(ivan)
+
+    await ivan.send_photo()
+
+    await ivan.wait_for("I am waiting for the 6-digit code from the SMS")
+
+
+async def test_an_edited_message_while_waiting_for_the_code_is_not_taken(
+    sandbox: Sandbox, browser: Browser, stack: SandboxStack
+) -> None:
+    ivan = await signed_in(sandbox, browser)
+    await to_code(ivan)
+    typed = await ivan.send("000000" if last_code(stack) != "000000" else "111111")
+    await ivan.wait_for("Wrong code")
+
+    await ivan.edit(typed, last_code(stack))
+
+    await ivan.wait_for("I do not read edited messages")
+    await ivan.send(last_code(stack))
+    await ivan.wait_for("Create a password")
+
+
+async def test_changing_the_number_asks_for_it_again(
+    sandbox: Sandbox, browser: Browser, stack: SandboxStack
+) -> None:
+    ivan = await signed_in(sandbox, browser)
+    sent = await to_code(ivan)
+
+    await ivan.press("Change the number", sent)
+    await ivan.wait_for("Send the mobile number")
+
+    assert "request_contact" in str(await ivan.reply_keyboard())
+
+
+async def join_workspace(stack: SandboxStack, person: Person) -> None:
+    """An operator's `accountbot workspace add-member`, done directly on the database."""
+    found = await stack.services.account.person(person.id)
+    assert found is not None
+    async with stack.services.kit.unit() as uow:
+        workspace = await uow.workspaces.create("portal", "Portal")
+        await uow.workspaces.add_member(workspace.id, found[0], None, None)
+        await uow.commit()
+
+
+async def test_the_workspaces_option_is_off_until_toggled(
+    sandbox: Sandbox, browser: Browser, stack: SandboxStack
+) -> None:
+    ivan = await signed_in(sandbox, browser)
+    await join_workspace(stack, ivan)
+    await ivan.press("Bind phone")
+    await ivan.wait_for("Step 1 of 4")
+    await ivan.send("+44 7911 123456")
+    step = await ivan.wait_for("Step 2 of 4")
+
+    assert "☐ Update the phone in all my workspaces" in step.button_texts
+    await ivan.press("☐ Update the phone in all my workspaces")
+    toggled = await ivan.wait_for(
+        lambda m: "☑ Update the phone in all my workspaces" in m.button_texts
+    )
+    assert toggled.message_id == step.message_id
+    await ivan.press("Get code »")
+    await ivan.wait_for("Step 3 of 4")
+    await ivan.send(last_code(stack))
+    await ivan.wait_for("Step 4 of 4")
+
+    found = await stack.services.account.person(ivan.id)
+    assert found is not None
+    async with stack.services.kit.unit() as uow:
+        memberships = await uow.workspaces.memberships(found[0])
+    assert [m.contact_phone for m in memberships] == ["+447911123456"]
+
+
+@pytest.mark.parametrize("step", ["number", "workspaces", "code", "password"])
+async def test_cancel_at_each_step_returns_to_the_card(
+    step: str, sandbox: Sandbox, browser: Browser, stack: SandboxStack
+) -> None:
+    ivan = await signed_in(sandbox, browser)
+    if step == "workspaces":
+        await join_workspace(stack, ivan)
+    await ivan.press("Bind phone")
+    await ivan.wait_for("Step 1 of")
+    if step != "number":
+        await ivan.send("+44 7911 123456")
+        await ivan.wait_for("Step 2 of")
+    if step == "password":
+        await ivan.send(last_code(stack))
+        await ivan.wait_for("Create a password")
+
+    await ivan.send("/cancel")
+    card = await ivan.wait_for("Cancelled.")
+
+    assert "Your account" in (card.text or "")
+    await ivan.send("+44 7911 123456")
+    await ivan.wait_for("Sorry, I did not understand")
+
+
+async def test_the_same_update_delivered_twice_sends_one_sms(
+    sandbox: Sandbox, browser: Browser, stack: SandboxStack
+) -> None:
+    ivan = await signed_in(sandbox, browser)
+    await ivan.press("Bind phone")
+    await ivan.wait_for("Step 1 of 3")
+    update = Update.model_validate(
+        {
+            "update_id": 900_000_001,
+            "message": {
+                "message_id": 900_001,
+                "date": int(time.time()),
+                "chat": {"id": ivan.id, "type": "private", "first_name": "Ivan"},
+                "from": {
+                    "id": ivan.id,
+                    "is_bot": False,
+                    "first_name": "Ivan",
+                    "language_code": "en",
+                },
+                "text": "+44 7911 123456",
+            },
+        },
+        context={"bot": stack.bot},
+    )
+
+    await stack.dispatcher.feed_update(stack.bot, update)
+    after_first = len(await ivan.messages())
+    await stack.dispatcher.feed_update(stack.bot, update)
+
+    assert len(stack.outbox.messages) == 1
+    assert len(await ivan.messages()) == after_first
