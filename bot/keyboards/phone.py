@@ -7,6 +7,8 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.keyboards import flow as buttons
 
+EXAMPLE = "+7 912 345-67-89"  # a number, the same in every language
+
 
 def back_label() -> str:
     """The reply keyboard's Back: a plain text button, so the router compares the text."""
@@ -19,12 +21,11 @@ def ask_number() -> ReplyKeyboardMarkup:
     return ReplyKeyboardMarkup(
         keyboard=[[share], [KeyboardButton(text=back_label())]],
         resize_keyboard=True,
-        input_field_placeholder=_("+7 912 345-67-89"),
+        input_field_placeholder=EXAMPLE,
     )
 
 
 def workspaces(on: bool) -> InlineKeyboardMarkup:
     """The seed's checkbox, off by default, and then the SMS goes out."""
-    mark = "☑" if on else "☐"
-    label = _("{mark} Update the {kind} in all my workspaces").format(mark=mark, kind=_("phone"))
+    label = _("{mark} Update the phone in all my workspaces").format(mark="☑" if on else "☐")
     return buttons.choices("phone", [("toggle", label), ("continue", _("Get code »"))])

@@ -122,23 +122,14 @@ async def on_get_code(query: CallbackQuery, talk: Talk) -> None:
 
 
 async def send_code(talk: Talk) -> None:
-    """ "Get code": the SMS goes out, or Telegram's own contact binds at once (SPEC §1.4.6)."""
-    assert talk.account_id is not None
+    """Get code: the SMS goes out, or Telegram's own contact binds at once (SPEC §1.4.6)."""
     try:
-        outcome = await talk.services.bind_phone.send_code(
-            talk.account_id,
-            await talk.recall("phone"),
-            telegram_user_id=talk.user.id,
-            locale=talk.locale,
-            update_workspaces=bool(await talk.recall("workspaces")),
-            own_contact=bool(await talk.recall("own_contact")),
-        )
+        outcome = await _request(talk, own_contact=bool(await talk.recall("own_contact")))
     except AddressTaken as taken:
         await offer_taken(talk, taken.address)
         return
     except LimitReached as error:
-        await talk.say(texts.explain(error))
-        await offer_support(talk)
+        await limit_reached(talk, error)
         return
     except DomainError as error:  # a cooldown from an earlier number, SMS switched off, ...
         await talk.say(texts.explain(error))
@@ -147,6 +138,17 @@ async def send_code(talk: Talk) -> None:
         await after_bound(talk)
         return
     await show_code_sent(talk, outcome)
+
+
+async def _request(talk: Talk, *, own_contact: bool) -> PhoneBound | PhoneCodeSent:
+    return await talk.services.bind_phone.send_code(
+        talk.account_id or 0,
+        await talk.recall("phone"),
+        telegram_user_id=talk.user.id,
+        locale=talk.locale,
+        update_workspaces=bool(await talk.recall("workspaces")),
+        own_contact=own_contact,
+    )
 
 
 async def show_code_sent(talk: Talk, sent: PhoneCodeSent) -> None:
@@ -217,7 +219,7 @@ async def not_arriving(talk: Talk) -> None:
         _("Check that the number is right: {phone}.").format(
             phone=format_phone(await talk.recall("phone") or "")
         ),
-        _("SMS sometimes take a few minutes: operators can delay them."),
+        _("SMS messages sometimes take a few minutes: operators can delay them."),
         _("You can ask for a new code in {time}.").format(time=texts.seconds(left))
         if left.total_seconds() > 0
         else _("You can ask for a new code now."),
@@ -233,10 +235,11 @@ async def resend(query: CallbackQuery, talk: Talk, callback_answer: CallbackAnsw
         try:
             sent = await talk.services.bind_phone.resend(talk.account_id, talk.user.id)
         except NothingPending:  # expired or spent: a fresh code to the same number
-            sent = await _send_again(talk)
+            outcome = await _request(talk, own_contact=False)  # False: always an SMS
+            assert isinstance(outcome, PhoneCodeSent)
+            sent = outcome
     except LimitReached as error:
-        await talk.say(texts.explain(error))
-        await offer_support(talk)
+        await limit_reached(talk, error)
         return
     except DomainError as error:  # ResendTooSoon above all: shown on the button, nothing sent
         callback_answer.text = texts.explain(error)
@@ -248,18 +251,6 @@ async def resend(query: CallbackQuery, talk: Talk, callback_answer: CallbackAnsw
     text = text.format(phone=format_phone(sent.phone), time=texts.seconds(sent.resend_in))
     if isinstance(query.message, Message):
         await talk.edit(query.message.message_id, text, buttons.waiting_code(FLOW))
-
-
-async def _send_again(talk: Talk) -> PhoneCodeSent:
-    outcome = await talk.services.bind_phone.send_code(
-        talk.account_id or 0,
-        await talk.recall("phone"),
-        telegram_user_id=talk.user.id,
-        locale=talk.locale,
-        update_workspaces=bool(await talk.recall("workspaces")),
-    )
-    assert isinstance(outcome, PhoneCodeSent)  # own_contact is not passed: an SMS always goes
-    return outcome
 
 
 async def note_failure(talk: Talk) -> None:
@@ -275,6 +266,11 @@ async def offer_taken(talk: Talk, address: str) -> None:
     from bot.routers import address_taken
 
     await address_taken.offer(talk, AddressKind.PHONE, address)
+
+
+async def limit_reached(talk: Talk, error: LimitReached) -> None:
+    await talk.say(texts.explain(error))
+    await offer_support(talk)
 
 
 async def offer_support(talk: Talk) -> None:
