@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import AsyncIterator
+from pathlib import Path
+
 import aiohttp
+import pytest
 
 from accountbot.runner import SandboxStack
 from sandbox.client import Person, Sandbox
 from tests.conversation.browser import Browser
-from tests.conversation.conftest import code_in, sign_in
+from tests.conversation.conftest import answer_to_press, code_in, running_stack, sign_in
 
 HOLDER_PASSWORD = "kettle under the violet moon"
 MY_PASSWORD = "seven lanterns over a quiet harbour"
@@ -29,9 +34,12 @@ def last_code(stack: SandboxStack, address: str) -> str:
     return code_in(stack.mailbox.letters(to=address)[0].text)  # newest first
 
 
-async def bind_email(person: Person, stack: SandboxStack, address: str, password: str) -> None:
+async def bind_email(
+    person: Person, stack: SandboxStack, address: str, password: str, *, pressed: bool = False
+) -> None:
     """Bind by the code in the letter, creating the password on the way."""
-    await person.press("Bind email")
+    if not pressed:
+        await person.press("Bind email")
     await person.wait_for("Send the email address")
     await person.send(address)
     await person.wait_for("Create a password")
@@ -175,12 +183,13 @@ async def test_unexpected_input_and_cancel_at_each_step(
 ) -> None:
     boris = await holder_and_me(sandbox, browser, stack)
     steps = [
-        ("already exists", "choose one of the buttons", None),
-        ("Step 1 of 4", "the other account's password", TAKEN),
-        ("Step 2 of 4", "the other account's new address", "anna.new@example.com"),
-        ("Step 3 of 4", "the code sent to the new address", None),
+        ("already exists", "choose one of the buttons"),
+        ("Step 1 of 4", "the other account's password"),
+        ("Step 2 of 4", "the other account's new address"),
+        ("Step 3 of 4", "the code sent to the new address"),
+        ("Create a password", "waiting for a password"),
     ]
-    for shown, hint, _ in steps:
+    for shown, hint in steps:
         await boris.wait_for(shown)
         await boris.send_sticker()
         await boris.wait_for(hint)
@@ -190,7 +199,7 @@ async def test_unexpected_input_and_cancel_at_each_step(
         await advance(boris, stack, shown)
     await boris.send("/cancel")
     await boris.wait_for("Your account")
-    assert await can_sign_in(stack, TAKEN, HOLDER_PASSWORD)
+    assert await can_sign_in(stack, "anna.new@example.com", HOLDER_PASSWORD)
 
 
 async def advance(boris: Person, stack: SandboxStack, shown: str) -> None:
@@ -200,6 +209,8 @@ async def advance(boris: Person, stack: SandboxStack, shown: str) -> None:
         await boris.send(last_code(stack, TAKEN))
     elif shown == "Step 2 of 4":
         await boris.send("anna.new@example.com")
+    elif shown == "Step 3 of 4":
+        await boris.send(last_code(stack, "anna.new@example.com"))
 
 
 async def test_cancel_at_the_proof_returns_to_the_card(
@@ -214,3 +225,70 @@ async def test_cancel_at_the_proof_returns_to_the_card(
 
     card = await boris.wait_for("Your account")
     assert "Cancelled" in card.text
+
+
+@pytest.fixture
+async def quick(tmp_path: Path) -> AsyncIterator[tuple[SandboxStack, Sandbox]]:
+    """A stack whose first resend cooldown is one second, so the wait is short."""
+    async with (
+        running_stack("sqlite+memory", tmp_path / "quick", resend_cooldown=1) as stack,
+        Sandbox(stack.url) as client,
+    ):
+        yield stack, client
+
+
+async def resend_after_the_cooldown(boris: Person, shown: str) -> None:
+    """Too soon: said on the button, nothing sent; then the same message is edited."""
+    await boris.press("Send the code again")
+    assert "A new code can be sent in" in (await answer_to_press(boris))["text"]
+    await asyncio.sleep(1.1)  # the one-second cooldown of the quick stack
+    before = await boris.last_message()
+    await boris.press("Send the code again")
+    edited = await boris.wait_for(f"I sent a new code to {shown}")
+    assert before is not None and edited.message_id == before.message_id
+
+
+async def test_both_codes_can_be_sent_again_after_the_cooldown(
+    quick: tuple[SandboxStack, Sandbox], browser: Browser
+) -> None:
+    stack, sandbox = quick
+    boris = await holder_and_me(sandbox, browser, stack)
+    await boris.wait_for("already exists")
+    await boris.press("It is mine, free it")
+    await boris.wait_for("Step 1 of 4")
+
+    await resend_after_the_cooldown(boris, TAKEN)
+    await boris.send(last_code(stack, TAKEN))
+    await boris.wait_for("Step 2 of 4")
+    await boris.send("anna.new@example.com")
+    await boris.wait_for("Step 3 of 4")
+    await resend_after_the_cooldown(boris, "anna.new@example.com")
+    await boris.send(last_code(stack, "anna.new@example.com"))
+
+    await boris.wait_for("Create a password")
+    assert len(stack.mailbox.letters(to="anna.new@example.com")) == 2
+
+
+async def test_an_account_with_a_password_is_done_after_three_steps(
+    sandbox: Sandbox, browser: Browser, stack: SandboxStack
+) -> None:
+    boris = await holder_and_me(sandbox, browser, stack)
+    await boris.wait_for("already exists")
+    await boris.press("Use another email")
+    await bind_email(boris, stack, "boris@example.org", MY_PASSWORD, pressed=True)
+    await boris.press("Change email")
+    await boris.wait_for("Send the email address")
+    await boris.send(TAKEN)
+    await boris.wait_for("already exists")
+
+    await boris.press("It is mine, free it")
+    await boris.wait_for("Step 1 of 3")
+    await boris.send(HOLDER_PASSWORD)
+    await boris.wait_for("Step 2 of 3")
+    await boris.send("anna.new@example.com")
+    await boris.wait_for("Step 3 of 3")
+    await boris.send(last_code(stack, "anna.new@example.com"))
+    await boris.wait_for("Email bound. You can now sign in with anna@example.com")
+
+    assert await can_sign_in(stack, TAKEN, MY_PASSWORD)
+    assert await can_sign_in(stack, "anna.new@example.com", HOLDER_PASSWORD)
