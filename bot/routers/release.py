@@ -14,7 +14,7 @@ from html import escape
 from aiogram import F, Router
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import StateFilter
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
 
@@ -74,19 +74,17 @@ async def start(
         callback_answer.text = texts.explain(error)
         callback_answer.show_alert = True
         return
-    assert talk.account_id is not None
     # Prove, new address, its code, and a password when this account has none.
     total = 3 + (not await talk.services.password.has_password(talk.account_id))
     await talk.remember(release_total=total)
     await talk.state.set_state(Waiting.awaiting_proof)
-    where = shown(kind, address)
     text = "\n\n".join(
         [
             _("First, show that the other account is yours."),
             _(
                 "I sent a code to {address}. Send me that code, or the other account's password "
                 "(I will delete that message at once)."
-            ).format(address=where),
+            ).format(address=shown(kind, address)),
             _("You can ask for a new code in {time}.").format(time=texts.seconds(wait)),
         ]
     )
@@ -104,11 +102,8 @@ async def on_proof(message: Message, talk: Talk) -> None:
         else:
             await forget(message, talk)
             await release.prove_password(talk.account_id, text)
-    except NothingPending:
-        await _start_over(talk)
-        return
     except DomainError as error:
-        await talk.say(texts.explain(error), keyboards.proof())
+        await _refuse(talk, error, keyboards.proof())
         return
     await ask_new_address(talk)
 
@@ -140,16 +135,13 @@ async def on_new_address(message: Message, talk: Talk) -> None:
         new = await talk.services.release.propose_new(
             talk.account_id, message.text or "", telegram_user_id=talk.user.id
         )
-    except NothingPending:
-        await _start_over(talk)
-        return
     except AddressTaken:
         await talk.say(
             _("This address is taken as well. Please send another one."), keyboards.new_address()
         )
         return
     except DomainError as error:
-        await talk.say(texts.explain(error), keyboards.new_address())
+        await _refuse(talk, error, keyboards.new_address())
         return
     await talk.state.set_state(Waiting.awaiting_new_code)
     text = _(
@@ -166,11 +158,8 @@ async def on_new_code(message: Message, talk: Talk) -> None:
     kind, _address = await taken(talk)
     try:
         await talk.services.release.confirm_new(talk.account_id, message.text or "")
-    except NothingPending:
-        await _start_over(talk)
-        return
     except DomainError as error:
-        await talk.say(texts.explain(error), keyboards.new_code(kind))
+        await _refuse(talk, error, keyboards.new_code(kind))
         return
     if await talk.services.password.has_password(talk.account_id):
         await finish(talk)
@@ -206,10 +195,13 @@ async def finish(talk: Talk) -> None:
     await show_card(talk, note=note)
 
 
-async def _start_over(talk: Talk) -> None:
-    """The release expired (its codes' lifetime passed): back to the three choices."""
-    await talk.say(_("That took too long and the attempt has expired. Let's start over."))
-    await _offer_again(talk)
+async def _refuse(talk: Talk, error: DomainError, markup: InlineKeyboardMarkup) -> None:
+    """The error in words; an expired release (NothingPending) goes back to the choices."""
+    if isinstance(error, NothingPending):
+        await talk.say(_("That took too long and the attempt has expired. Let's start over."))
+        await _offer_again(talk)
+    else:
+        await talk.say(texts.explain(error), markup)
 
 
 async def on_step(
@@ -220,11 +212,8 @@ async def on_step(
     kind, address = await taken(talk)
     release = talk.services.release
     choice = callback_data.choice
-    if choice == "back":
-        await _offer_again(talk)
-        return
-    if choice == "change":
-        await ask_new_address(talk)
+    if choice in ("back", "change"):
+        await (_offer_again(talk) if choice == "back" else ask_new_address(talk))
         return
     try:
         if choice == "resend_proof":
@@ -234,8 +223,8 @@ async def on_step(
             wait = await release.resend_new(talk.account_id, talk.user.id)
             state = await release.state(talk.account_id)
             markup, to = keyboards.new_code(kind), (state.new_address if state else None) or ""
-    except NothingPending:
-        await _start_over(talk)
+    except NothingPending as error:
+        await _refuse(talk, error, keyboards.proof())
         return
     except DomainError as error:  # ResendTooSoon above all: shown on the button, nothing sent
         callback_answer.text = texts.explain(error)
