@@ -431,3 +431,57 @@ async def test_the_same_update_delivered_twice_sends_one_sms(
 
     assert len(stack.outbox.messages) == 1
     assert len(await ivan.messages()) == after_first
+
+
+async def test_a_number_of_another_account_leads_to_already_exists(
+    sandbox: Sandbox, browser: Browser, stack: SandboxStack
+) -> None:
+    maria = await sandbox.person("Maria", language_code="en")
+    await sign_in(maria, browser, name="Maria")
+    await to_code(maria)
+    await maria.send(last_code(stack))
+    await maria.wait_for("Create a password")
+    ivan = await sandbox.person("Ivan", language_code="en")
+    other = Browser()  # Ivan signs in on his own device
+    try:
+        await sign_in(ivan, other, name="Ivan Petrov")
+    finally:
+        await other.close()
+
+    await ivan.press("Bind phone")
+    await ivan.wait_for("Step 1 of 3")
+    await ivan.send("+44 7911 123456")
+
+    await ivan.wait_for("A user with this phone number already exists")
+    assert await ivan.reply_keyboard() is None
+    assert len(stack.outbox.messages) == 1
+
+
+async def test_the_last_wrong_attempt_offers_a_new_code(
+    stack_with: StackFactory, browser: Browser
+) -> None:
+    stack, sandbox = await stack_with(code_max_attempts=1, resend_cooldown=0)
+    ivan = await signed_in(sandbox, browser)
+    await to_code(ivan)
+    first = last_code(stack)
+
+    await ivan.send("000000" if first != "000000" else "111111")
+    spent = await ivan.wait_for("that was the last attempt")
+    await ivan.press("Send the code again", spent.message_id)
+    await ivan.wait_for("I sent a new code")
+    await ivan.send(last_code(stack))
+
+    await ivan.wait_for("Create a password")
+
+
+async def test_back_on_the_number_keyboard_returns_to_the_card_and_hides_it(
+    sandbox: Sandbox, browser: Browser
+) -> None:
+    ivan = await signed_in(sandbox, browser)
+    await ivan.press("Bind phone")
+    await ivan.wait_for("Step 1 of 3")
+
+    await ivan.press("« Back")
+    await ivan.wait_for("Your account")
+
+    assert await ivan.reply_keyboard() is None
