@@ -49,7 +49,7 @@ async def on_offer(query: CallbackQuery, callback_data: Step, talk: Talk) -> Non
         await talk.say(_("All right. Let us go on."))
 
 
-async def hand_over(talk: Talk, reason: str, message_id: int = 0) -> None:
+async def hand_over(talk: Talk, reason: str) -> None:
     """Save the step, enter the handoff and put the context card in the person's topic."""
     chat_id = talk.services.settings.support_chat_id
     if chat_id is None:
@@ -63,17 +63,17 @@ async def hand_over(talk: Talk, reason: str, message_id: int = 0) -> None:
     data = await talk.state.get_data()
     handoff, _created = await desk.flow.open(talk.user.id, talk.account_id, reason, state, data)
     await talk.state.set_state(Support.in_handoff)
-    await talk.say(
+    told = await talk.say(
         _(
             "I have passed our conversation to a person from support. They will answer here. "
             "Everything you write now goes to them; do not send codes or passwords.\n\n"
             "Send /end to go back to where you were."
         )
     )
+    line = desk.line(talk.user.id)
+    line.reset(told.message_id)  # what the person writes from here on is relayed in order
     show = card_for(talk, handoff, get_i18n())
-    await desk.line(talk.user.id).run(
-        message_id, lambda: relay.post_card(desk, talk.bot, chat_id, talk.user, show)
-    )
+    await line.run(0, lambda: relay.post_card(desk, talk.bot, chat_id, talk.user, show))
 
 
 def card_for(talk: Talk, handoff: Handoff, i18n: I18n) -> relay.Card:
@@ -95,11 +95,14 @@ async def on_message(message: Message, talk: Talk) -> None:
         await talk.state.clear()
         await talk.say(_("The conversation with support has ended. Send /me for your account."))
         return
+    line = desk.line(talk.user.id)
     if message.content_type not in RELAYED:
-        await talk.say(_("Only text, photos and documents reach support."))
+        told = await talk.say(_("Only text, photos and documents reach support."))
+        await line.account(message.message_id)
+        await line.account(told.message_id)
         return
     show = card_for(talk, handoff, get_i18n())
-    await desk.line(talk.user.id).run(
+    await line.run(
         message.message_id,
         lambda: relay.person_to_topic(desk, talk.bot, chat_id, message, show),
     )
@@ -114,9 +117,11 @@ async def on_end(message: Message, talk: Talk) -> None:
     if handoff is not None and chat_id is not None:
         show = card_for(talk, handoff, get_i18n())
         text = _("The person ended the conversation.")
-        await desk.line(talk.user.id).run(
+        line = desk.line(talk.user.id)
+        await line.run(
             message.message_id, lambda: relay.note(desk, talk.bot, chat_id, talk.user, text, show)
         )
+        line.reset(None)
 
 
 async def resume(talk: Talk, handoff: Handoff | None, note: str) -> None:
@@ -140,7 +145,7 @@ async def on_button(query: CallbackQuery, callback_answer: CallbackAnswer) -> No
 
 
 async def on_support(message: Message, talk: Talk) -> None:
-    await hand_over(talk, "asked", message.message_id)
+    await hand_over(talk, "asked")
 
 
 def make_router() -> Router:

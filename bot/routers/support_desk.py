@@ -74,6 +74,7 @@ async def on_close(
         await reply(desk, bot, message, _("The conversation is already closed."))
         return
     talk = await person_talk(bot, dispatcher, desk, person)
+    desk.line(person).reset(None)
     with i18n.use_locale(talk.locale):
         await resume(talk, handoff, _("Support has closed the conversation. Thank you!"))
     step = handoff.saved_state or "—"
@@ -112,9 +113,10 @@ async def on_reopen(
         return
     await talk.state.set_state(Support.in_handoff)
     with i18n.use_locale(talk.locale):
-        await talk.say(
+        told = await talk.say(
             _("Support has reopened the conversation. Send /end to go back to where you were.")
         )
+    desk.line(person).reset(told.message_id)
     await reply(desk, bot, message, _("Reopened. Your messages reach the person again."))
 
 

@@ -30,7 +30,7 @@ class Desk:
     services: Services
     flow: SupportFlow
     sleep: Sleep | None = None
-    settle: float = 0.2
+    patience: float = 2.0
     queues: dict[int, GroupQueue] = field(default_factory=dict)
     lines: dict[int, PersonLine] = field(default_factory=dict)
     members: dict[tuple[int, int], tuple[bool, float]] = field(default_factory=dict)
@@ -49,7 +49,7 @@ class Desk:
 
     def line(self, telegram_user_id: int) -> PersonLine:
         if telegram_user_id not in self.lines:
-            self.lines[telegram_user_id] = PersonLine(settle=self.settle)
+            self.lines[telegram_user_id] = PersonLine(patience=self.patience)
         return self.lines[telegram_user_id]
 
     async def is_agent(self, bot: Bot, chat_id: int, user_id: int) -> bool:

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import heapq
-import itertools
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
@@ -69,24 +67,51 @@ class GroupQueue:
 
 @dataclass
 class PersonLine:
-    """One person's relays, run one at a time in the order the person wrote them.
+    """One person's relays, one at a time and in the order the person wrote them.
 
-    Updates are handled concurrently, so message 5 may reach here a moment before message 4;
-    a short wait lets the earlier one catch up, then they run sorted by message id.
+    Updates are handled concurrently, so message 5 may reach here before message 4. In a
+    private chat message ids grow by one for every message, the bot's included, so a relay
+    waits until every id before its own is accounted for (relayed, or one the bot sent), and
+    goes anyway after `patience` seconds (a message this process never saw must not stall it).
     """
 
-    settle: float = 0.2
-    pending: list[tuple[int, int, Call]] = field(default_factory=list)
+    patience: float = 2.0
+    last: int | None = None
+    done: set[int] = field(default_factory=set)
+    changed: asyncio.Condition = field(default_factory=asyncio.Condition)
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
-    numbers: itertools.count[int] = field(default_factory=itertools.count)
+
+    def reset(self, last: int | None) -> None:
+        """A handoff starts (after the bot's message `last`) or ends (None)."""
+        self.last, self.done = last, set()
+
+    async def account(self, message_id: int) -> None:
+        """Message `message_id` of this chat needs nothing more from the line."""
+        async with self.changed:
+            if self.last is None:
+                self.last = message_id
+            elif message_id > self.last:
+                self.done.add(message_id)
+                while self.last + 1 in self.done:
+                    self.last += 1
+                    self.done.discard(self.last)
+            self.changed.notify_all()
 
     async def run(self, message_id: int, job: Call) -> None:
-        heapq.heappush(self.pending, (message_id, next(self.numbers), job))
-        await asyncio.sleep(self.settle)
+        """Run `job` for the person's message `message_id` once the earlier ones ran."""
+        async with self.changed:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(
+                    self.changed.wait_for(lambda: self._ready(message_id)), self.patience
+                )
         async with self.lock:
-            while self.pending and self.pending[0][0] <= message_id:
-                _, _, next_job = heapq.heappop(self.pending)
-                try:
-                    await next_job()
-                except Exception:
-                    log.exception("a support relay failed")
+            try:
+                await job()
+            except Exception:
+                log.exception("a support relay failed")
+            finally:
+                if message_id > 0:
+                    await self.account(message_id)
+
+    def _ready(self, message_id: int) -> bool:
+        return message_id <= 0 or self.last is None or self.last >= message_id - 1

@@ -127,4 +127,5 @@ async def topic_to_person(desk: Desk, bot: Bot, message: Message, person: int) -
         )
 
     sent = await desk.queue(person).send(send)
+    await desk.line(person).account(sent.message_id)
     await desk.flow.remember(message.chat.id, Relayed(person, sent.message_id, message.message_id))
