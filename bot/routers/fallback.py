@@ -46,6 +46,9 @@ HINTS = {
     "Recovery:awaiting_code": lambda: _("I am waiting for the recovery code."),
     "Recovery:awaiting_password": lambda: _("I am waiting for the new password, as text."),
     "SignIn:awaiting_terms": lambda: _("Please accept the user agreement with the button above."),
+    "Support:in_handoff": lambda: _(
+        "You are talking to support: write your message. Send /end to go back."
+    ),
 }
 
 
