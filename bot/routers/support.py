@@ -136,7 +136,8 @@ async def resume(talk: Talk, handoff: Handoff | None, note: str) -> None:
     if hint is None:
         await show_card(talk, note=note)
         return
-    await talk.say(f"{note}\n\n{_('Let us go on where you left off.')} {hint()}")
+    again = _("Let us go on where you left off.")
+    await talk.say(f"{note}\n\n{again} {hint()}")
 
 
 async def on_button(query: CallbackQuery, callback_answer: CallbackAnswer) -> None:

@@ -118,12 +118,19 @@ async def topic_to_person(desk: Desk, bot: Bot, message: Message, person: int) -
     async def send() -> Any:
         if named and message.text is not None:
             text = f"<b>{name}</b>: {escape(message.text)}"
-            return await bot.send_message(person, text, reply_to_message_id=reply_to)
+            return await bot.send_message(
+                person, text, reply_to_message_id=reply_to, allow_sending_without_reply=True
+            )
         extra: dict[str, Any] = {}
         if named:
             extra["caption"] = f"<b>{name}</b>: {escape(message.caption or '')}"
         return await bot.copy_message(
-            person, message.chat.id, message.message_id, reply_to_message_id=reply_to, **extra
+            person,
+            message.chat.id,
+            message.message_id,
+            reply_to_message_id=reply_to,
+            allow_sending_without_reply=True,
+            **extra,
         )
 
     sent = await desk.queue(person).send(send)
