@@ -485,3 +485,16 @@ async def test_back_on_the_number_keyboard_returns_to_the_card_and_hides_it(
     await ivan.wait_for("Your account")
 
     assert await ivan.reply_keyboard() is None
+
+
+async def test_a_forwarded_number_is_not_taken_as_an_answer(
+    sandbox: Sandbox, browser: Browser, stack: SandboxStack
+) -> None:
+    ivan = await signed_in(sandbox, browser)
+    await ivan.press("Bind phone")
+    await ivan.wait_for("Step 1 of 3")
+
+    await ivan.forward("+44 7911 123456", from_name="Maria")
+
+    await ivan.wait_for("I am waiting for a phone number")
+    assert stack.outbox.messages == []
