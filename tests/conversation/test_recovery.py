@@ -40,7 +40,7 @@ async def test_recovery_by_email_code_sets_a_password_that_signs_in(
     typed = await ivan.send(NEW)
     done = await ivan.wait_for("Password changed")
 
-    assert "Your account" in done.text
+    assert "Your account" in (done.text or "")
     assert next(m for m in await ivan.messages() if m.message_id == typed).deleted
     assert await can_sign_in(stack, EMAIL, NEW)
     assert not await can_sign_in(stack, EMAIL, OLD)
@@ -116,7 +116,7 @@ async def test_unexpected_input_and_cancel_at_each_step(
     await ivan.send("/cancel")
     card = await ivan.wait_for("Your account")
 
-    assert "Cancelled" in card.text
+    assert "Cancelled" in (card.text or "")
     assert await can_sign_in(stack, EMAIL, OLD)
 
 
@@ -128,4 +128,4 @@ async def test_cancel_while_waiting_for_the_code_returns_to_the_card(
 
     await ivan.send("/cancel")
 
-    assert "Cancelled" in (await ivan.wait_for("Your account")).text
+    assert "Cancelled" in ((await ivan.wait_for("Your account")).text or "")

@@ -41,7 +41,7 @@ async def test_unbinding_asks_first_and_then_the_email_no_longer_signs_in(
     await ivan.press("Yes, unbind", question.message_id)
     card = await ivan.wait_for("Email unbound")
 
-    assert "Email: not bound" in card.text
+    assert "Email: not bound" in (card.text or "")
     assert not await can_sign_in(stack, "ivan@example.com", PASSWORD)
 
 
@@ -56,7 +56,7 @@ async def test_the_last_way_in_cannot_be_unbound(
     await ivan.press("Yes, unbind")
     refused = await ivan.wait_for("last way to sign in")
 
-    assert "Email: i***@example.com ✓" in refused.text
+    assert "Email: i***@example.com ✓" in (refused.text or "")
     assert await can_sign_in(stack, "ivan@example.com", PASSWORD)
 
 
@@ -70,7 +70,7 @@ async def test_back_keeps_the_email(
     await ivan.press("« Back")
     card = await ivan.wait_for("Your account")
 
-    assert "Email: i***@example.com ✓" in card.text
+    assert "Email: i***@example.com ✓" in (card.text or "")
 
 
 async def test_unexpected_input_and_cancel_while_asking(
@@ -88,5 +88,5 @@ async def test_unexpected_input_and_cancel_while_asking(
     await ivan.send("/cancel")
     card = await ivan.wait_for("Your account")
 
-    assert "Cancelled" in card.text
+    assert "Cancelled" in (card.text or "")
     assert await can_sign_in(stack, "ivan@example.com", PASSWORD)
