@@ -2,12 +2,21 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING, Any
 
 import aiohttp
 
 from sandbox.client.browser import OpenedPage, open_page
-from sandbox.client.messages import Button, ChatMessage, Match, SandboxError, Waiter, button_rows
+from sandbox.client.messages import (
+    EVENT_WAIT,
+    Button,
+    ChatMessage,
+    Match,
+    SandboxError,
+    Waiter,
+    button_rows,
+)
 
 if TYPE_CHECKING:
     from sandbox.client.api import Sandbox
@@ -23,6 +32,7 @@ class Person:
         self.first_name: str = data["first_name"]
         self.waiter = Waiter(sandbox)
         self._browser: aiohttp.ClientSession | None = None
+        self._query_id: str | None = None
 
     async def _act(self, action: str, **params: Any) -> Any:
         result = await self.sandbox.call("POST", f"people/{self.id}/{action}", **params)
@@ -38,6 +48,7 @@ class Person:
     async def press(self, button_text: str, message_id: int | None = None) -> str | None:
         """Tap a button; a URL or Web App button gives back the URL to open."""
         result = await self._act("press", text=button_text, message_id=message_id)
+        self._query_id = result.get("query_id", self._query_id)
         url = result.get("url")
         return str(url) if url is not None else None
 
@@ -94,6 +105,20 @@ class Person:
     async def callback_answer(self) -> dict[str, Any] | None:
         answer = (await self.chat())["callback_answer"]
         return dict(answer) if answer is not None else None
+
+    async def wait_for_answer(self, timeout: float = 5.0) -> dict[str, Any]:  # noqa: ASYNC109
+        """The bot's answer to the inline button pressed last (it comes asynchronously)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            chat = await self.chat()
+            answer = chat["callback_answer"]
+            if answer is not None and answer["query_id"] == self._query_id:
+                return dict(answer)
+            left = deadline - loop.time()
+            if left <= 0:
+                raise TimeoutError(f"the bot did not answer the press (query {self._query_id})")
+            await self.sandbox.wait_event(chat["version"], min(left, EVENT_WAIT))
 
     async def wait_for(self, match: Match, timeout: float = 5.0) -> ChatMessage:  # noqa: ASYNC109
         """The first bot message new or edited since the last action that matches."""

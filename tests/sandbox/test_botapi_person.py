@@ -48,9 +48,9 @@ async def test_a_press_is_a_callback_the_bot_answers_once(running: Running) -> N
         sent.message_id,
     )
     await running.bot.answer_callback_query(query.id, text="Done", show_alert=True)
-    answer = await person.callback_answer()
-    assert answer is not None
+    answer = await person.wait_for_answer()
     assert (answer["text"], answer["show_alert"]) == ("Done", True)
+    assert await person.callback_answer() == answer
     with pytest.raises(TelegramBadRequest) as twice:
         await running.bot.answer_callback_query(query.id)
     assert twice.value.message == TOO_OLD
@@ -200,3 +200,12 @@ async def test_a_callback_answer_over_200_characters_is_refused(running: Running
     with pytest.raises(TelegramBadRequest, match="MESSAGE_TOO_LONG"):
         await running.bot.answer_callback_query(query.id, text="x" * 201)
     await running.bot.answer_callback_query(query.id, text="ok")
+
+
+async def test_waiting_for_an_answer_that_never_comes_times_out(running: Running) -> None:
+    person = await running.started_person()
+    markup = inline(InlineKeyboardButton(text="Go", callback_data="go"))
+    await running.bot.send_message(person.id, "Tap", reply_markup=markup)
+    await person.press("Go")
+    with pytest.raises(TimeoutError, match="did not answer"):
+        await person.wait_for_answer(timeout=0.2)
