@@ -282,3 +282,43 @@ async def test_an_account_with_a_password_is_done_after_three_steps(
 
     assert await can_sign_in(stack, TAKEN, MY_PASSWORD)
     assert await can_sign_in(stack, "anna.new@example.com", HOLDER_PASSWORD)
+
+
+async def test_a_taken_phone_is_freed_by_sms_codes(
+    sandbox: Sandbox, browser: Browser, stack: SandboxStack
+) -> None:
+    anna = await sandbox.person("Anna", language_code="en")
+    await sign_in(anna, browser, name="Anna Holder")
+    await anna.press("Bind phone")
+    await anna.wait_for("Step 1 of 3")
+    await anna.send("+44 7911 123456")
+    await anna.wait_for("I sent a 6-digit code")
+    await anna.send(code_in(stack.outbox.messages[-1].text))
+    await anna.wait_for("Step 3 of 3")
+    await anna.send(HOLDER_PASSWORD)
+    await anna.wait_for("Phone bound")
+    boris = await sandbox.person("Boris", language_code="en")
+    other_browser = Browser()
+    try:
+        await sign_in(boris, other_browser, name="Boris Other")
+    finally:
+        await other_browser.close()
+
+    await boris.press("Bind phone")
+    await boris.wait_for("Step 1 of 3")
+    await boris.send("+44 7911 123456")
+    await boris.wait_for("A user with this phone number already exists")
+    await boris.press("It is mine, free it")
+    await boris.wait_for("Step 1 of 4")
+    await boris.send(code_in(stack.outbox.messages[-1].text))
+    await boris.wait_for("send a new phone number")
+    await boris.send("+44 7911 123999")
+    await boris.wait_for("I sent a code to +44 7911 123999")
+    assert await can_sign_in(stack, "+447911123456", HOLDER_PASSWORD)
+    await boris.send(code_in(stack.outbox.messages[-1].text))
+    await boris.wait_for("Create a password")
+    await boris.send(MY_PASSWORD)
+    await boris.wait_for("Phone bound. You can now sign in with +44 7911 123456")
+
+    assert await can_sign_in(stack, "+447911123999", HOLDER_PASSWORD)
+    assert await can_sign_in(stack, "+447911123456", MY_PASSWORD)
