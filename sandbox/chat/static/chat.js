@@ -197,9 +197,10 @@ function renderCommands(commands, filter) {
   }));
 }
 
-function showAnswer(answer) {
+function showAnswer(answer, quietly) {
   if (!answer || answer.query_id === page.answerId) return;
   page.answerId = answer.query_id;
+  if (quietly) return; // an answer from before the page opened is not news
   if (answer.url) window.open(answer.url, "_blank", "noopener");
   if (!answer.text) return;
   if (answer.show_alert) window.alert(answer.text);
@@ -215,6 +216,7 @@ function render(chat) {
   status.classList.toggle("busy", Boolean(chat.action));
   const list = $("messages");
   const atBottom = list.scrollHeight - list.scrollTop - list.clientHeight < 80;
+  const firstLook = page.shownCount === 0;
   list.replaceChildren(...chat.messages.map(messageNode));
   if (atBottom || chat.messages.length !== page.shownCount) list.scrollTop = list.scrollHeight;
   page.shownCount = chat.messages.length;
@@ -223,7 +225,7 @@ function render(chat) {
   const menu = chat.menu_button || {};
   $("menu").textContent = menu.type === "web_app" ? "⧉" : "☰";
   $("menu").title = menu.type === "web_app" ? menu.text : "Commands";
-  showAnswer(chat.callback_answer);
+  showAnswer(chat.callback_answer, firstLook);
 }
 
 async function refresh() {
