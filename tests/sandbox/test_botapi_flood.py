@@ -38,3 +38,14 @@ async def test_limits_switched_off_let_everything_through(running: Running) -> N
     for number in range(40):
         await running.bot.send_message(person.id, f"fast {number}")
     assert len([m for m in await person.messages() if m.from_bot]) == 40
+
+
+async def test_thirty_messages_a_second_in_all(running: Running) -> None:
+    people = [await running.started_person(f"P{number}") for number in range(8)]
+    running.state.flood_limits = True
+    for number in range(30):
+        await running.bot.send_message(people[number % 8].id, f"news {number}")
+    with pytest.raises(TelegramRetryAfter):
+        await running.bot.send_message(people[7].id, "one more")
+    running.clock.advance(seconds=1)
+    await running.bot.send_message(people[7].id, "a second later")
