@@ -182,3 +182,18 @@ async def test_without_a_support_chat_support_says_how_to_reach_people(
             await ivan.wait_for("help@example.org")
             await ivan.send("/me")
             await ivan.wait_for("Your account")
+
+
+async def test_agents_names_are_shown_when_settings_say_so(
+    tmp_path: Path, browser: Browser
+) -> None:
+    folder = tmp_path / "sandbox"
+    async with running_stack("sqlite+memory", folder, support_show_agent_names=True) as stack:
+        async with Sandbox(stack.url) as sandbox:
+            ivan = await signed_in(sandbox, browser)
+            await ivan.send("/support")
+            await ivan.wait_for(HANDED_OVER)
+            agent = await desk_agent(sandbox, stack)
+            await agent.send("Hello", thread_id=await topic_of(agent, ivan))
+            answer = await ivan.wait_for("Hello")
+            assert (answer.text or "").startswith("Sam Support: ")
