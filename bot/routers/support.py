@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from aiogram import F, Router
-from aiogram.filters import Command
+from aiogram.filters import Command, StateFilter
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import I18n
@@ -149,11 +149,26 @@ async def on_support(message: Message, talk: Talk) -> None:
     await hand_over(talk, "asked")
 
 
+async def open_in_database(message: Message, talk: Talk) -> bool:
+    """The conversation store forgot the handoff (memory storage, a restart); the database
+    did not: the person is put back in it."""
+    if talk.services.settings.support_chat_id is None:
+        return False
+    if await desk_for(talk.services).flow.current(talk.user.id) is None:
+        return False
+    await talk.state.set_state(Support.in_handoff)
+    return True
+
+
 def make_router() -> Router:
     """A fresh router with this module's handlers (no module-level router state)."""
     router = Router(name="support")
     router.message.register(on_end, Support.in_handoff, Command("end", "cancel"))
     router.message.register(on_message, Support.in_handoff)
+    # Cheap filters first: the database is asked only about a stateless, relayable message.
+    stateless = StateFilter(None)
+    router.message.register(on_end, stateless, Command("end", "cancel"), open_in_database)
+    router.message.register(on_message, stateless, ~F.text.startswith("/"), open_in_database)
     router.callback_query.register(on_button, Support.in_handoff)
     router.message.register(on_support, Command("support"))
     router.callback_query.register(on_offer, Step.filter(F.flow == FLOW))

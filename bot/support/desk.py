@@ -30,7 +30,7 @@ class Desk:
     services: Services
     flow: SupportFlow
     sleep: Sleep | None = None
-    patience: float = 2.0
+    patience: float = 5.0
     queues: dict[int, GroupQueue] = field(default_factory=dict)
     lines: dict[int, PersonLine] = field(default_factory=dict)
     members: dict[tuple[int, int], tuple[bool, float]] = field(default_factory=dict)

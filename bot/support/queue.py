@@ -75,7 +75,7 @@ class PersonLine:
     goes anyway after `patience` seconds (a message this process never saw must not stall it).
     """
 
-    patience: float = 2.0
+    patience: float = 5.0
     last: int | None = None
     done: set[int] = field(default_factory=set)
     changed: asyncio.Condition = field(default_factory=asyncio.Condition)

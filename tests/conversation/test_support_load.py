@@ -111,3 +111,21 @@ async def test_a_burst_from_ten_people_reaches_the_group_whole_and_in_order(
             assert said == [f"{person.data['first_name']} says {n}" for n in range(10)], said
         # 10 cards and 100 messages at 20 a minute: the queue waited as long as Telegram asked.
         assert clock.offset >= timedelta(minutes=4)
+
+
+async def test_a_restart_on_memory_storage_keeps_the_handoff_from_the_database(
+    tmp_path: Path, browser: Browser
+) -> None:
+    state, folder = telegram(), tmp_path / "sandbox"
+    async with product(folder, state) as stack, Sandbox(stack.url) as sandbox:
+        ivan = await signed_in(sandbox, browser)
+        await ivan.send("/support")
+        await ivan.wait_for(HANDED_OVER)
+        thread = await topic_of(await desk_agent(sandbox, stack), ivan)
+
+    async with product(folder, state) as stack, Sandbox(stack.url) as sandbox:
+        ivan, agent = Person(sandbox, ivan.data), await desk_agent(sandbox, stack)
+        await ivan.send("Hello after the restart")
+        await agent.wait_for("Hello after the restart", thread_id=thread)
+        await agent.send("/close", thread_id=thread)
+        await ivan.wait_for("Support has closed the conversation")
