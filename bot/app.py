@@ -117,6 +117,7 @@ async def set_commands(bot: Bot, i18n: I18n) -> None:
             commands = [
                 BotCommand(command="me", description=_("My account")),
                 BotCommand(command="cancel", description=_("Stop the current step")),
+                BotCommand(command="recover", description=_("Forgot your password?")),
                 BotCommand(command="language", description=_("Language")),
                 BotCommand(command="support", description=_("Talk to support")),
                 BotCommand(command="help", description=_("Help")),

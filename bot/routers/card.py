@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiogram import Router
 from aiogram.filters import Command
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery, Message, ReplyKeyboardRemove
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
@@ -12,6 +12,17 @@ from bot import entry, texts
 from bot.callbacks import Language, Menu
 from bot.keyboards import card as keyboards
 from bot.talk import Talk
+
+
+async def leave_flow(talk: Talk) -> str | None:
+    """End whatever step is going on, tidily: returns the state that was left, if any."""
+    was = await talk.state.get_state()
+    await talk.state.clear()
+    if was and was.startswith("AddressTaken:") and talk.account_id is not None:
+        await talk.services.release.cancel(talk.account_id)
+    if was == "BindPhone:awaiting_number":  # its reply keyboard would stay on screen
+        await talk.say(_("Cancelled."), ReplyKeyboardRemove())
+    return was
 
 
 async def show_card(talk: Talk, *, note: str | None = None) -> None:
@@ -54,7 +65,7 @@ async def on_menu(query: CallbackQuery, callback_data: Menu, talk: Talk) -> None
         return
     action = callback_data.action
     if action == "card":
-        await talk.state.clear()
+        await leave_flow(talk)
         await show_card(talk)
     elif action == "language":
         await talk.say(_("Choose the language:"), keyboards.languages())

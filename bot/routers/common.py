@@ -7,18 +7,20 @@ from aiogram.filters import Command
 from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 
-from bot.routers.card import show_card
+from bot.routers.card import leave_flow, show_card
 from bot.talk import Talk
 
 
 async def on_cancel(message: Message, talk: Talk) -> None:
     """Stop whatever is going on; a code already sent simply expires."""
-    was = await talk.state.get_state()
-    await talk.state.clear()
+    was = await leave_flow(talk)
     if talk.account_id is None:
         await talk.say(_("Cancelled. Send /start to sign in."))
         return
-    note = _("Cancelled.") if was else _("There was nothing to cancel.")
+    if was == "BindPhone:awaiting_number":
+        note = None  # already said, with the keyboard removed
+    else:
+        note = _("Cancelled.") if was else _("There was nothing to cancel.")
     await show_card(talk, note=note)
 
 
@@ -34,6 +36,7 @@ async def on_help(message: Message, talk: Talk) -> None:
                 _("/start — sign in"),
                 _("/me — your account"),
                 _("/cancel — stop the current step"),
+                _("/recover — forgot your password?"),
                 _("/language — change the language"),
                 _("/support — talk to a person"),
             ]

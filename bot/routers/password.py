@@ -13,12 +13,17 @@ from aiogram.utils.i18n import gettext as _
 from bot import texts
 from bot.keyboards import flow as buttons
 from bot.routers.card import show_card
-from bot.states import BindEmail, BindPhone, Password
+from bot.states import AddressTaken, BindEmail, BindPhone, Password
 from bot.talk import Talk
 from core.errors import WeakPassword
 
 # States in which a typed text is a new password for the account.
-AWAITING = (BindEmail.awaiting_password, BindPhone.awaiting_password, Password.awaiting_new)
+AWAITING = (
+    BindEmail.awaiting_password,
+    BindPhone.awaiting_password,
+    AddressTaken.awaiting_password,
+    Password.awaiting_new,
+)
 
 
 async def begin(talk: Talk) -> None:
@@ -53,9 +58,7 @@ async def ask(talk: Talk, state: object, *, step: tuple[int, int]) -> None:
 
 async def on_typed(message: Message, talk: Talk) -> None:
     """The message with the password is deleted first, whatever happens next."""
-    with contextlib.suppress(TelegramBadRequest):
-        await message.delete()
-    await talk.say(_("I deleted your message with the password, so it does not stay in the chat."))
+    await forget(message, talk)
     assert talk.account_id is not None
     try:
         await talk.services.password.set(talk.account_id, message.text or "", talk.actor)
@@ -65,6 +68,13 @@ async def on_typed(message: Message, talk: Talk) -> None:
     await after_password(talk)
 
 
+async def forget(message: Message, talk: Talk) -> None:
+    """Delete a typed password at once and say so (SPEC §1.6)."""
+    with contextlib.suppress(TelegramBadRequest):
+        await message.delete()
+    await talk.say(_("I deleted your message with the password, so it does not stay in the chat."))
+
+
 async def after_password(talk: Talk) -> None:
     """Where a new password leads: the step that asked for it, or the card."""
     state = await talk.state.get_state()
@@ -72,6 +82,10 @@ async def after_password(talk: Talk) -> None:
         from bot.routers import bind_email
 
         await bind_email.send_letter(talk)
+    elif state == AddressTaken.awaiting_password.state:
+        from bot.routers import release
+
+        await release.finish(talk)
     elif state == BindPhone.awaiting_password.state:
         from bot.routers import bind_phone
 

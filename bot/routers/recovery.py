@@ -16,7 +16,7 @@ from bot import texts
 from bot.callbacks import Step
 from bot.keyboards import flow as buttons
 from bot.routers.card import show_card
-from bot.routers.release import forget
+from bot.routers.password import forget
 from bot.states import Recovery
 from bot.talk import Talk
 from core.domain.addresses import mask

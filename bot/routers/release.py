@@ -7,12 +7,10 @@ other account never loses its way in and nothing is released early.
 
 from __future__ import annotations
 
-import contextlib
 import re
 from html import escape
 
 from aiogram import F, Router
-from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import StateFilter
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.callback_answer import CallbackAnswer
@@ -27,7 +25,7 @@ from bot.states import AddressTaken as Waiting
 from bot.talk import Talk
 from core.domain.addresses import format_phone
 from core.domain.models import AddressKind
-from core.errors import AddressTaken, DomainError, NothingPending, WeakPassword
+from core.errors import AddressTaken, DomainError, NothingPending
 
 FLOW = keyboards.FLOW
 CODE = re.compile(r"[\d\s-]+")  # "123456", "123 456", "123-456": a code, never a password
@@ -35,13 +33,6 @@ CODE = re.compile(r"[\d\s-]+")  # "123456", "123 456", "123-456": a code, never 
 
 def shown(kind: AddressKind, address: str) -> str:
     return escape(address) if kind is AddressKind.EMAIL else format_phone(address)
-
-
-async def forget(message: Message, talk: Talk) -> None:
-    """Delete a typed password at once and say so (SPEC §1.6)."""
-    with contextlib.suppress(TelegramBadRequest):
-        await message.delete()
-    await talk.say(_("I deleted your message with the password, so it does not stay in the chat."))
 
 
 async def taken(talk: Talk) -> tuple[AddressKind, str]:
@@ -100,7 +91,7 @@ async def on_proof(message: Message, talk: Talk) -> None:
         if CODE.fullmatch(text) and sum(ch.isdigit() for ch in text) == 6:
             await release.prove_code(talk.account_id, text)
         else:
-            await forget(message, talk)
+            await password.forget(message, talk)
             await release.prove_password(talk.account_id, text)
     except DomainError as error:
         await _refuse(talk, error, keyboards.proof())
@@ -167,18 +158,6 @@ async def on_new_code(message: Message, talk: Talk) -> None:
     total = await talk.recall("release_total")
     await talk.say(_("The address is yours now. One more step: a password to sign in with it."))
     await password.ask(talk, Waiting.awaiting_password, step=(total, total))
-
-
-async def on_password(message: Message, talk: Talk) -> None:
-    """The last step when this account had no password: typed here, deleted at once."""
-    assert talk.account_id is not None
-    await forget(message, talk)
-    try:
-        await talk.services.password.set(talk.account_id, message.text or "", talk.actor)
-    except WeakPassword as error:
-        await talk.say(texts.explain(error) + "\n" + _("Please send another password."))
-        return
-    await finish(talk)
 
 
 async def finish(talk: Talk) -> None:
@@ -248,5 +227,4 @@ def make_router() -> Router:
     router.message.register(on_proof, Waiting.awaiting_proof, *text)
     router.message.register(on_new_address, Waiting.awaiting_new_address, *text)
     router.message.register(on_new_code, Waiting.awaiting_new_code, *text)
-    router.message.register(on_password, Waiting.awaiting_password, *text)
     return router
