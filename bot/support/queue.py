@@ -37,8 +37,9 @@ class GroupQueue:
         return await future
 
     async def _work(self) -> None:
-        while True:
-            call, future = await self.jobs.get()
+        # Ends when the queue is empty (no idle task per chat); `send` starts a new one.
+        while not self.jobs.empty():
+            call, future = self.jobs.get_nowait()
             try:
                 result = await self._until_accepted(call)
             except Exception as error:  # the caller decides; the queue goes on
