@@ -145,8 +145,8 @@ class SandboxState:
         phone_number: str | None = None,
     ) -> User:
         person_id = next(self._person_ids)
-        # 07700 900xxx is the UK range kept for fiction, yet it parses as a valid mobile.
-        phone = phone_number or f"+447700900{person_id % 1000:03d}"
+        # A made-up UK mobile (07911 1xxxxx): phonenumbers accepts it as a valid mobile.
+        phone = phone_number or f"+4479111{person_id % 100_000:05d}"
         person = User(person_id, first_name, last_name, username, language_code, False, phone)
         self.users[person_id] = person
         self.chats[person_id] = Chat(id=person_id, type="private", person=person)

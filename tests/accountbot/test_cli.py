@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from core.adapters.db.migrate import revisions
+
 
 def accountbot(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if not k.isupper() or k in ("PATH", "HOME")}
@@ -29,7 +31,7 @@ def test_migrate_creates_a_sqlite_schema_and_a_second_run_changes_nothing(tmp_pa
 
     assert first.returncode == 0, first.stderr
     assert second.returncode == 0, second.stderr
-    assert "revision 0001" in second.stdout
+    assert f"revision {revisions()[-1]}" in second.stdout
     assert (tmp_path / "new" / "accounts.sqlite3").exists()
 
 

@@ -293,7 +293,7 @@ const ATTACH = {
   document: pickDocument,
   contact: () => act("contact", {}),
   "other-contact": () => {
-    const phone = window.prompt("Phone number", "+447700900123");
+    const phone = window.prompt("Phone number", "+447911123456");
     if (phone) act("contact", { phone_number: phone, first_name: window.prompt("Name", "Friend") || "Friend" });
   },
   forward: () => {
