@@ -46,7 +46,11 @@ async def on_offer(query: CallbackQuery, callback_data: Step, talk: Talk) -> Non
     if choice == "yes":
         await hand_over(talk, reason or "offered")
     else:
-        await talk.say(_("All right. Let us go on."))
+        from bot.routers.fallback import HINTS
+
+        hint = HINTS.get(await talk.state.get_state() or "")
+        text = _("All right. Let us go on.")
+        await talk.say(f"{text} {hint()}" if hint else text)
 
 
 async def hand_over(talk: Talk, reason: str) -> None:

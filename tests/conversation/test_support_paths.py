@@ -93,6 +93,20 @@ async def test_the_offer_after_wrong_codes_opens_a_handoff_with_the_reason(
     assert "000001" not in (card.text or "") and "[hidden]" in (card.text or "")
 
 
+async def test_declining_the_offer_keeps_the_step(
+    sandbox: Sandbox, browser: Browser, stack: SandboxStack
+) -> None:
+    ivan = await signed_in(sandbox, browser)
+    code = await waiting_for_code(ivan, stack)
+    for wrong in ("000001", "000002", "000003"):
+        await ivan.send(wrong)
+    await ivan.wait_for("Would you like to write to support?")
+    await ivan.press("No, thanks")
+    await ivan.wait_for("6-digit code")
+    await ivan.send(code)
+    await ivan.wait_for("Email bound")
+
+
 async def test_a_second_handoff_reuses_the_topic(
     sandbox: Sandbox, browser: Browser, agent: Agent
 ) -> None:
