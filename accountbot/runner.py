@@ -18,8 +18,11 @@ from bot.app import build_bot, build_dispatcher, set_commands
 from core.adapters.capture import SmsOutbox
 from core.adapters.db.migrate import upgrade
 from core.bootstrap import Services, build_services
+from core.notices import Notice, SignedIn
+from core.ports import Notifier
 from core.settings import Settings, load_settings
 from sandbox.botapi import SandboxState, register_botapi
+from sandbox.botapi.storage import restore
 from sandbox.desk import register_desk, support_group
 from sandbox.mailbox import Mailbox, register_mailbox
 from sandbox.outbox import register_outbox
@@ -74,6 +77,7 @@ class SandboxStack:
     dispatcher: Dispatcher
     runner: web.AppRunner
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
+    demo: bool = False
 
     async def stop(self) -> None:
         await self._stop_bot()
@@ -84,7 +88,7 @@ class SandboxStack:
     async def restart_bot(self) -> None:
         """Stop the bot and start a new one, as a deploy would; the web side keeps running."""
         await self._stop_bot()
-        self.bot, self.dispatcher = await _start_bot(self.services, self.tasks)
+        self.bot, self.dispatcher = await _start_bot(self.services, self.tasks, demo=self.demo)
 
     async def _stop_bot(self) -> None:
         with contextlib.suppress(RuntimeError):  # not polling
@@ -129,6 +133,7 @@ async def start_sandbox(
     *,
     flood_limits: bool = True,
     state: SandboxState | None = None,
+    demo: bool = False,
     **overrides: Any,
 ) -> SandboxStack:
     """Start the sandbox; port 0 picks a free one (tests); `state` keeps Telegram's side."""
@@ -144,12 +149,18 @@ async def start_sandbox(
     if state is None:
         state = SandboxState(flood_limits=flood_limits)
         state.add_bot(SANDBOX_TOKEN, username=SANDBOX_BOT, first_name="Account assistant")
+        # People and chats survive a restart, so an account's Telegram id is never handed out
+        # again to a new person.
+        restore(state, folder / "telegram.json")
+    state.closing = False
     # The forum support group exists before the settings name it (SPEC §1.8).
     overrides.setdefault("support_chat_id", support_group(state))
     settings = sandbox_settings(url, folder, smtp_port, **overrides)
     await upgrade(settings.database_url)
     services = build_services(settings)
-    outbox: SmsOutbox = services.resources["sms_outbox"]
+    if demo:
+        await demo_workspaces(services)
+    outbox: SmsOutbox = services.resources.get("sms_outbox") or SmsOutbox()
 
     app = web.Application()
     register_botapi(app, state)
@@ -170,18 +181,53 @@ async def start_sandbox(
     await web.SockSite(runner, sock).start()
 
     tasks: list[asyncio.Task[Any]] = []
-    bot, dp = await _start_bot(services, tasks)
-    return SandboxStack(url, services, state, mailbox, outbox, bot, dp, runner, tasks)
+    bot, dp = await _start_bot(services, tasks, demo=demo)
+    return SandboxStack(url, services, state, mailbox, outbox, bot, dp, runner, tasks, demo)
 
 
-async def _start_bot(services: Services, tasks: list[asyncio.Task[Any]]) -> tuple[Bot, Dispatcher]:
+async def _start_bot(
+    services: Services, tasks: list[asyncio.Task[Any]], *, demo: bool = False
+) -> tuple[Bot, Dispatcher]:
     bot = build_bot(services.settings)
     dp, i18n = build_dispatcher(services, bot)
+    if demo and services.notifier.target is not None:
+        services.notifier.target = DemoMemberships(services, services.notifier.target)
     await set_commands(bot, i18n)
     tasks.append(
         asyncio.create_task(dp.start_polling(bot, handle_signals=False, polling_timeout=10))
     )
     return bot, dp
+
+
+DEMO_WORKSPACES = (("portal", "Company portal"), ("shop", "Online shop"))
+
+
+async def demo_workspaces(services: Services) -> None:
+    """The sandbox's two demo workspaces (SPEC §1.3 step 4), made once."""
+    async with services.kit.unit() as uow:
+        for slug, title in DEMO_WORKSPACES:
+            if await uow.workspaces.get(slug) is None:
+                await uow.workspaces.create(slug, title)
+        await uow.commit()
+
+
+class DemoMemberships:
+    """Sandbox only: a new account joins the demo workspaces, so the option has something to do."""
+
+    def __init__(self, services: Services, target: Notifier) -> None:
+        self.services, self.target = services, target
+
+    async def notify(self, notice: Notice) -> None:
+        if isinstance(notice, SignedIn) and notice.created:
+            async with self.services.kit.unit() as uow:
+                emails = [i.email for i in await uow.identities.for_account(notice.account_id)]
+                for slug, _ in DEMO_WORKSPACES:
+                    found = await uow.workspaces.get(slug)
+                    if found is not None:
+                        email = next((e for e in emails if e), None)
+                        await uow.workspaces.add_member(found.id, notice.account_id, email, None)
+                await uow.commit()
+        await self.target.notify(notice)
 
 
 async def _to_index(request: web.Request) -> web.StreamResponse:
@@ -190,7 +236,7 @@ async def _to_index(request: web.Request) -> web.StreamResponse:
 
 async def run_sandbox(host: str, port: int, data: str) -> int:
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)  # the bot's polls, every second
-    stack = await start_sandbox(host, port, data)
+    stack = await start_sandbox(host, port, data, demo=True)
     print(f"\nThe sandbox is running. Open {stack.url}/ in your browser.\n", flush=True)
     try:
         await asyncio.Event().wait()

@@ -169,6 +169,7 @@ function messageNode(m) {
 function renderReplyKeyboard(keyboard) {
   const box = $("reply-keyboard");
   box.hidden = !keyboard;
+  $("text").placeholder = (keyboard && keyboard.placeholder) || "Message";
   if (!keyboard) return box.replaceChildren();
   box.replaceChildren(...keyboard.rows.map((row) => {
     const line = el("div", "line");
@@ -181,7 +182,6 @@ function renderReplyKeyboard(keyboard) {
     }
     return line;
   }));
-  if (keyboard.placeholder) $("text").placeholder = keyboard.placeholder;
 }
 
 function renderCommands(commands, filter) {
