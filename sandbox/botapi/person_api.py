@@ -62,7 +62,13 @@ async def list_bots(state: SandboxState, params: Params, request: web.Request) -
 
 
 async def list_people(state: SandboxState, params: Params, request: web.Request) -> Any:
-    return [person_to_view(person) for person in state.people()]
+    """Everyone, each flagged `agent` when they are a member of a group (the support desk's)."""
+    in_groups = {
+        member for chat in state.chats.values() if chat.type != "private" for member in chat.members
+    }
+    return [
+        {**person_to_view(person), "agent": person.id in in_groups} for person in state.people()
+    ]
 
 
 async def create_person(state: SandboxState, params: Params, request: web.Request) -> Any:

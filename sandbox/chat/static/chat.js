@@ -53,7 +53,8 @@ function showError(error) {
 // --- people ---------------------------------------------------------------------------------
 
 async function loadPeople() {
-  const people = await api("GET", "people");
+  // Agents answer from the Support desk page; the chat page is for the people they help.
+  const people = (await api("GET", "people")).filter((p) => !p.agent);
   const select = $("person");
   select.replaceChildren(...people.map((p) => {
     const label = p.username ? `${p.name} (@${p.username})` : p.name;
