@@ -17,6 +17,7 @@ from core.flows.password import PasswordFlow
 from core.flows.recovery import RecoveryFlow
 from core.flows.release import ReleaseFlow
 from core.flows.sign_in import SignInFlow
+from core.flows.support import SupportFlow
 from core.notices import Notice
 from core.ports import Notifier
 from core.settings import PROVIDERS, Settings, SmsBackend
@@ -54,6 +55,7 @@ class Services:
     password: PasswordFlow
     auth: AuthFlow
     recovery: RecoveryFlow
+    support: SupportFlow
     notifier: DeferredNotifier
     checks: dict[str, Callable[[], Awaitable[None]]] = field(default_factory=dict)
     closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
@@ -116,6 +118,7 @@ def build_services(settings: Settings, **overrides: Any) -> Services:
     from core.adapters import argon2, smtp
     from core.adapters.capture import SmsOutbox
     from core.adapters.db.engine import Database
+    from core.adapters.db.support import SqlSupportStore
 
     clock = overrides.pop("clock", None) or SystemClock()
     checks: dict[str, Callable[[], Awaitable[None]]] = {}
@@ -182,6 +185,7 @@ def build_services(settings: Settings, **overrides: Any) -> Services:
         password=PasswordFlow(kit),
         auth=AuthFlow(kit),
         recovery=RecoveryFlow(kit),
+        support=SupportFlow(SqlSupportStore(database.engine), clock),
         notifier=notifier,
         checks=checks,
         closers=closers,

@@ -10,7 +10,6 @@ from aiogram import Bot
 from aiogram.enums import ChatMemberStatus
 
 from bot.support.queue import GroupQueue, PersonLine, Sleep
-from core.adapters.db.support import SqlSupportStore
 from core.bootstrap import Services
 from core.flows.support import SupportFlow
 
@@ -73,8 +72,7 @@ def desk_for(services: Services) -> Desk:
     found = services.resources.get(RESOURCE)
     if isinstance(found, Desk):
         return found
-    engine = services.resources["database"].engine
-    desk = Desk(services, SupportFlow(SqlSupportStore(engine), services.kit.clock))
+    desk = Desk(services, services.support)
     services.resources[RESOURCE] = desk
     services.closers.append(desk.close)
     return desk
