@@ -206,8 +206,9 @@ async def note_failure(talk: Talk) -> None:
         await support.offer(talk, reason="email_code")
 
 
-async def done(talk: Talk, address: str) -> None:
-    await talk.state.clear()
+async def done(talk: Talk, address: str, *, clear: bool = True) -> None:
+    if clear:
+        await talk.state.clear()
     note = _("Email bound. You can now sign in with {email} and your password.").format(
         email=escape(address)
     )
@@ -215,13 +216,10 @@ async def done(talk: Talk, address: str) -> None:
 
 
 async def after_link(talk: Talk, address: str) -> None:
-    """The link in the letter was followed (the notifier calls this)."""
-    if await talk.state.get_state() == BindEmail.awaiting_code.state:
-        await talk.state.clear()
-    note = _("Email bound. You can now sign in with {email} and your password.").format(
-        email=escape(address)
-    )
-    await show_card(talk, note=note)
+    """The link in the letter was followed (the notifier calls this); another step the person
+    has moved on to meanwhile is left as it is."""
+    waiting = await talk.state.get_state() == BindEmail.awaiting_code.state
+    await done(talk, address, clear=waiting)
 
 
 def make_router() -> Router:
