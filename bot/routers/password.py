@@ -37,7 +37,7 @@ async def ask(talk: Talk, state: object, *, step: tuple[int, int]) -> None:
     await talk.state.set_state(state)  # type: ignore[arg-type]
     purpose = "change" if await talk.services.password.has_password(talk.account_id) else "set"
     url = await talk.services.password.create_page(
-        talk.account_id, talk.user.id, purpose, talk.locale
+        talk.account_id, talk.user.id, purpose, talk.locale, await being_bound(talk)
     )
     policy = talk.services.password.policy
     text = "\n\n".join(
@@ -61,11 +61,18 @@ async def on_typed(message: Message, talk: Talk) -> None:
     await forget(message, talk)
     assert talk.account_id is not None
     try:
-        await talk.services.password.set(talk.account_id, message.text or "", talk.actor)
+        await talk.services.password.set(
+            talk.account_id, message.text or "", talk.actor, await being_bound(talk)
+        )
     except WeakPassword as error:
         await talk.say(texts.explain(error) + "\n" + _("Please send another password."))
         return
     await after_password(talk)
+
+
+async def being_bound(talk: Talk) -> list[str]:
+    """The address this flow is binding: the password must not be it either (SPEC §1.6)."""
+    return [str(v) for v in (await talk.recall("address"), await talk.recall("phone")) if v]
 
 
 async def forget(message: Message, talk: Talk) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from core import letters
@@ -21,6 +22,7 @@ class SecurePage:
     telegram_user_id: int
     purpose: str  # "set", "change"
     locale: str
+    also: tuple[str, ...] = ()  # addresses being bound that the password must not be
 
 
 @dataclass(frozen=True)
@@ -34,8 +36,9 @@ class PasswordFlow:
         limits = self.kit.limits
         return PasswordPolicy(limits.password_min_length, limits.password_max_length)
 
-    async def check(self, account_id: int, password: str) -> str:
-        """The normalized password, or WeakPassword: length, common list, the person's own data."""
+    async def check(self, account_id: int, password: str, also: Iterable[str] = ()) -> str:
+        """The normalized password, or WeakPassword: length, common list, the person's own data
+        (`also`: an address being bound right now, not on the account yet)."""
         async with self.kit.unit() as uow:
             view = await load_view(uow, account_id, self.kit)
         personal = [view.account.name]
@@ -43,15 +46,17 @@ class PasswordFlow:
             b.address for b in (view.email, view.pending_email, view.phone, view.pending_phone) if b
         ]
         personal += [i.email for i in view.identities if i.email]
-        return self.policy.check(password, personal)
+        return self.policy.check(password, [*personal, *also])
 
     async def has_password(self, account_id: int) -> bool:
         async with self.kit.unit() as uow:
             return await uow.passwords.get(account_id) is not None
 
-    async def set(self, account_id: int, password: str, actor: str) -> None:
+    async def set(
+        self, account_id: int, password: str, actor: str, also: Iterable[str] = ()
+    ) -> None:
         """Set or replace the password; a replaced one is announced to the bound email."""
-        text = await self.check(account_id, password)
+        text = await self.check(account_id, password, also)
         password_hash = await self.kit.hasher.hash(text)
         async with self.kit.unit() as uow:
             await uow.accounts.lock(account_id)
@@ -72,7 +77,12 @@ class PasswordFlow:
         return "pwpage:" + self.kit.keyed.digest("pwpage", token)
 
     async def create_page(
-        self, account_id: int, telegram_user_id: int, purpose: str, locale: str
+        self,
+        account_id: int,
+        telegram_user_id: int,
+        purpose: str,
+        locale: str,
+        also: Iterable[str] = (),
     ) -> str:
         """A one-time URL of the secure password page for this account and this step."""
         token = self.kit.new_token()
@@ -81,6 +91,7 @@ class PasswordFlow:
             "telegram_user_id": str(telegram_user_id),
             "purpose": purpose,
             "locale": locale,
+            "also": "\n".join(also),
         }
         await self.kit.tokens.put(self._page_key(token), data, self.kit.limits.secure_page_ttl)
         return self.kit.url(f"/password/{token}")
@@ -94,15 +105,20 @@ class PasswordFlow:
         page = await self.open_page(token)
         if page is None:
             raise CodeExpired()
-        await self.check(page.account_id, password)
+        await self.check(page.account_id, password, page.also)
         if await self.kit.tokens.pop(self._page_key(token)) is None:
             raise CodeExpired()
-        await self.set(page.account_id, password, "web")
+        await self.set(page.account_id, password, "web", page.also)
         await self.kit.notifier.notify(PasswordSet(page.telegram_user_id, page.account_id))
         return page
 
 
 def _page(data: dict[str, str]) -> SecurePage:
+    also = tuple(filter(None, data.get("also", "").split("\n")))
     return SecurePage(
-        int(data["account_id"]), int(data["telegram_user_id"]), data["purpose"], data["locale"]
+        int(data["account_id"]),
+        int(data["telegram_user_id"]),
+        data["purpose"],
+        data["locale"],
+        also,
     )
