@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from core.domain.addresses import mask_email, mask_phone
 from core.ports import Clock
 from core.support_ports import Handoff, Relayed, SupportStore
 
@@ -15,15 +16,27 @@ HIDDEN = "[hidden]"
 CODE_RUN = re.compile(r"(?<!\d)\d{4,8}(?!\d)")
 # A single word mixing letters with digits or symbols reads like a password (NIST 800-63B §5.1.1).
 PASSWORD_LIKE = re.compile(r"^\S{8,}$")
+# Addresses reach the support chat masked, as everywhere but in the owner's own chat.
+EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
+PHONE = re.compile(r"(?<![\w+])\+?\d[\d\s()-]{8,17}\d(?!\d)")
 
 
 def redact(text: str) -> str:
-    """Hide codes and anything that looks like a password before it reaches people (§1.8)."""
+    """Hide codes and anything that looks like a password, mask addresses (SPEC §1.8)."""
+    text = EMAIL.sub(lambda m: mask_email(m.group(0)), text)
+    text = PHONE.sub(_masked_phone, text)
     text = CODE_RUN.sub(HIDDEN, text)
     words = text.split()
     if len(words) == 1 and _looks_like_password(words[0]):
         return HIDDEN
     return " ".join(HIDDEN if _looks_like_password(w) else w for w in words) if words else text
+
+
+def _masked_phone(match: re.Match[str]) -> str:
+    digits = re.sub(r"\D", "", match.group(0))
+    if len(digits) < 10:
+        return match.group(0)  # too short for a phone: the code rule decides
+    return mask_phone("+" + digits)
 
 
 def _looks_like_password(word: str) -> bool:
