@@ -121,6 +121,18 @@ class SignInFlow:
         )
         return SignInResult(account_id, created, needs_terms)
 
+    async def needs_terms(self, profile: SocialProfile) -> bool:
+        """Whether signing in with this profile must accept the user agreement first: a new
+        account, or one that never accepted it, while TERMS_URL is set (SPEC §1.1)."""
+        if not self.kit.options.terms_url:
+            return False
+        async with self.kit.unit() as uow:
+            identity = await uow.identities.find(profile.provider, profile.subject)
+            if identity is None:
+                return True
+            account = await uow.accounts.get(identity.account_id)
+        return account is None or account.terms_accepted_at is None
+
     async def accept_terms(self, account_id: int, actor: str) -> None:
         """Record that the person accepted the operator's user agreement."""
         terms = self.kit.options.terms_url

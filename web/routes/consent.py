@@ -59,18 +59,6 @@ def _profile(record: dict[str, str]) -> SocialProfile:
     )
 
 
-async def _needs_terms(ctx: WebContext, profile: SocialProfile) -> bool:
-    """A first sign-in, or an account that never accepted them, when TERMS_URL is set."""
-    if not ctx.services.settings.terms_url:
-        return False
-    async with ctx.services.kit.unit() as uow:
-        identity = await uow.identities.find(profile.provider, profile.subject)
-        if identity is None:
-            return True
-        account = await uow.accounts.get(identity.account_id)
-    return account is None or account.terms_accepted_at is None
-
-
 async def page(request: web.Request) -> web.Response:
     ctx = context(request)
     key = consent_key(ctx, request.match_info["id"])
@@ -80,7 +68,7 @@ async def page(request: web.Request) -> web.Response:
         ctx.metrics.failures.labels("consent_expired").inc()
         return expired(request)
     profile = _profile(record)
-    needs_terms = await _needs_terms(ctx, profile)
+    needs_terms = await ctx.services.sign_in.needs_terms(profile)
     if request.method == "POST":
         form = await request.post()
         sent = str(form.get("csrf", ""))

@@ -77,14 +77,17 @@ async def test_terms_are_asked_for_and_recorded_once_accepted(clock, tmp_path) -
         settings={"terms_url": "https://example.com/terms"},
     )
     try:
+        profile = SocialProfile("google", "g-1")
+        assert await world.services.sign_in.needs_terms(profile)
         token = token_of(await world.services.sign_in.create_link(IVAN, "google"))
-        result = await world.services.sign_in.complete(token, SocialProfile("google", "g-1"))
+        result = await world.services.sign_in.complete(token, profile)
         assert result.needs_terms
 
         await world.services.sign_in.accept_terms(result.account_id, "telegram:42")
 
         view = await world.services.account.view(result.account_id)
         assert view.account.terms_accepted_at == clock.now()
+        assert not await world.services.sign_in.needs_terms(profile)
         token = token_of(await world.services.sign_in.create_link(IVAN, "google"))
         again = await world.services.sign_in.complete(token, SocialProfile("google", "g-1"))
         assert not again.needs_terms
