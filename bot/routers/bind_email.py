@@ -14,6 +14,7 @@ from bot.callbacks import Step
 from bot.keyboards import flow as buttons
 from bot.routers import password
 from bot.routers.card import show_card
+from bot.routers.trouble import note_failure
 from bot.states import BindEmail
 from bot.talk import Talk
 from core.domain.models import AddressKind
@@ -154,7 +155,7 @@ async def on_code(message: Message, talk: Talk) -> None:
         return
     except DomainError as error:
         await talk.say(texts.explain(error))
-        await note_failure(talk)
+        await note_failure(talk, "email_code")
         return
     await done(talk, address)
 
@@ -174,7 +175,7 @@ async def on_waiting_choice(
             ),
             buttons.waiting_code(FLOW),
         )
-        await note_failure(talk)
+        await note_failure(talk, "email_code")
     elif callback_data.choice == "resend":
         await resend(query, talk, callback_answer)
 
@@ -194,16 +195,6 @@ async def resend(query: CallbackQuery, talk: Talk, callback_answer: CallbackAnsw
     ).format(email=escape(pending.address), time=texts.seconds(pending.resend_in))
     if isinstance(query.message, Message):
         await talk.edit(query.message.message_id, text, buttons.waiting_code(FLOW))
-
-
-async def note_failure(talk: Talk) -> None:
-    """After repeated trouble, offer a human (SPEC §1.4 step 4)."""
-    failures = int(await talk.recall("failures", 0)) + 1
-    await talk.remember(failures=failures)
-    if failures >= 3:
-        from bot.routers import support
-
-        await support.offer(talk, reason="email_code")
 
 
 async def done(talk: Talk, address: str, *, clear: bool = True) -> None:

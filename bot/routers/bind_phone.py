@@ -4,15 +4,15 @@ from __future__ import annotations
 
 from aiogram import F, Router
 from aiogram.types import CallbackQuery, Message, ReplyKeyboardRemove
-from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
 
 from bot import texts
 from bot.callbacks import Step
 from bot.keyboards import flow as buttons
 from bot.keyboards import phone as keyboards
-from bot.routers import password
+from bot.routers import password, phone_code
 from bot.routers.card import show_card
+from bot.routers.trouble import note_failure
 from bot.states import BindPhone
 from bot.talk import Talk
 from core.domain.addresses import format_phone
@@ -23,12 +23,10 @@ from core.errors import (
     CodeInvalid,
     DomainError,
     LimitReached,
-    NothingPending,
 )
 from core.flows.bind_phone import PhoneBound, PhoneCodeSent
 
 FLOW = "phone"
-FAILURES_BEFORE_SUPPORT = 3  # wrong codes, "not arriving" and caps together (SPEC §1.4 step 4)
 
 
 async def _memberships(talk: Talk) -> int:
@@ -124,12 +122,12 @@ async def on_get_code(query: CallbackQuery, talk: Talk) -> None:
 async def send_code(talk: Talk) -> None:
     """Get code: the SMS goes out, or Telegram's own contact binds at once (SPEC §1.4.6)."""
     try:
-        outcome = await _request(talk, own_contact=bool(await talk.recall("own_contact")))
+        outcome = await request_code(talk, own_contact=bool(await talk.recall("own_contact")))
     except AddressTaken as taken:
         await offer_taken(talk, taken.address)
         return
     except LimitReached as error:
-        await limit_reached(talk, error)
+        await phone_code.limit_reached(talk, error)
         return
     except DomainError as error:  # a cooldown from an earlier number, SMS switched off, ...
         await talk.say(texts.explain(error))
@@ -140,7 +138,7 @@ async def send_code(talk: Talk) -> None:
     await show_code_sent(talk, outcome)
 
 
-async def _request(talk: Talk, *, own_contact: bool) -> PhoneBound | PhoneCodeSent:
+async def request_code(talk: Talk, *, own_contact: bool) -> PhoneBound | PhoneCodeSent:
     return await talk.services.bind_phone.send_code(
         talk.account_id or 0,
         await talk.recall("phone"),
@@ -173,7 +171,7 @@ async def on_code(message: Message, talk: Talk) -> None:
         # The last attempt and an expired code both end with a new code on offer.
         spent = isinstance(error, CodeExpired) or error.attempts_left == 0
         await talk.say(texts.explain(error), buttons.waiting_code(FLOW) if spent else None)
-        await note_failure(talk)
+        await note_failure(talk, "sms_code")
         return
     await after_bound(talk)
 
@@ -198,85 +196,11 @@ async def finish(talk: Talk) -> None:
     await show_card(talk, note=note)
 
 
-async def on_waiting_choice(
-    query: CallbackQuery, callback_data: Step, talk: Talk, callback_answer: CallbackAnswer
-) -> None:
-    assert talk.account_id is not None
-    if callback_data.choice == "change":
-        await talk.services.bind_phone.cancel(talk.account_id)
-        await begin(talk)
-    elif callback_data.choice == "help":
-        await not_arriving(talk)
-    elif callback_data.choice == "resend":
-        await resend(query, talk, callback_answer)
-
-
-async def not_arriving(talk: Talk) -> None:
-    """The seed's tips: check the number, operators' delays, ask again after the cooldown."""
-    assert talk.account_id is not None
-    left = await talk.services.bind_phone.resend_in(talk.account_id)
-    lines = [
-        _("Check that the number is right: {phone}.").format(
-            phone=format_phone(await talk.recall("phone") or "")
-        ),
-        _("SMS messages sometimes take a few minutes: operators can delay them."),
-        _("You can ask for a new code in {time}.").format(time=texts.seconds(left))
-        if left.total_seconds() > 0
-        else _("You can ask for a new code now."),
-    ]
-    await talk.say("\n".join(lines), buttons.waiting_code(FLOW))
-    await note_failure(talk)
-
-
-async def resend(query: CallbackQuery, talk: Talk, callback_answer: CallbackAnswer) -> None:
-    """A new code; the pressed message is edited to say so, not a new message each time."""
-    assert talk.account_id is not None
-    try:
-        try:
-            sent = await talk.services.bind_phone.resend(talk.account_id, talk.user.id)
-        except NothingPending:  # expired or spent: a fresh code to the same number
-            outcome = await _request(talk, own_contact=False)  # False: always an SMS
-            assert isinstance(outcome, PhoneCodeSent)
-            sent = outcome
-    except LimitReached as error:
-        await limit_reached(talk, error)
-        return
-    except DomainError as error:  # ResendTooSoon above all: shown on the button, nothing sent
-        callback_answer.text = texts.explain(error)
-        callback_answer.show_alert = True
-        return
-    text = _(
-        "I sent a new code to {phone}. The earlier code no longer works. Next resend in {time}."
-    )
-    text = text.format(phone=format_phone(sent.phone), time=texts.seconds(sent.resend_in))
-    if isinstance(query.message, Message):
-        await talk.edit(query.message.message_id, text, buttons.waiting_code(FLOW))
-
-
-async def note_failure(talk: Talk) -> None:
-    """After repeated trouble, offer a human (SPEC §1.4 step 4)."""
-    failures = int(await talk.recall("failures", 0)) + 1
-    await talk.remember(failures=failures)
-    if failures >= FAILURES_BEFORE_SUPPORT:
-        await offer_support(talk)
-
-
 async def offer_taken(talk: Talk, address: str) -> None:
     """Another account holds the number: SPEC §1.5, in its own router."""
     from bot.routers import address_taken
 
     await address_taken.offer(talk, AddressKind.PHONE, address)
-
-
-async def limit_reached(talk: Talk, error: LimitReached) -> None:
-    await talk.say(texts.explain(error))
-    await offer_support(talk)
-
-
-async def offer_support(talk: Talk) -> None:
-    from bot.routers import support
-
-    await support.offer(talk, reason="sms_code")
 
 
 def make_router() -> Router:
@@ -297,6 +221,6 @@ def make_router() -> Router:
     )
     router.message.register(on_code, BindPhone.awaiting_code, *text)
     router.callback_query.register(
-        on_waiting_choice, BindPhone.awaiting_code, Step.filter(F.flow == FLOW)
+        phone_code.on_waiting_choice, BindPhone.awaiting_code, Step.filter(F.flow == FLOW)
     )
     return router
