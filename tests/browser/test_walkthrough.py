@@ -32,7 +32,7 @@ WORDS = {
         "get_code": "Get code",
         "code_sent": "I sent a 6-digit code",
         "phone_bound": "Phone bound",
-        "signed_in": "Signed in",
+        "signed_in": "and your password: they work",
     },
     "ru": {
         "name": "Иван",
@@ -49,7 +49,7 @@ WORDS = {
         "get_code": "Получить код",
         "code_sent": "Я отправил шестизначный код",
         "phone_bound": "Телефон привязан",
-        "signed_in": "Вход выполнен",
+        "signed_in": "и паролю — всё работает",
     },
 }
 PASSWORD = "kettle under the violet moon"

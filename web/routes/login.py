@@ -79,7 +79,8 @@ async def form(request: web.Request) -> web.Response:
         response = await _page(request, ctx, text, login=login, status=429)
         response.headers["Retry-After"] = _retry_after(error)
         return response
-    return render(request, _("Signed in"), el("p", _("Signed in"), class_="ok"))
+    text = _("You signed in with {login} and your password: they work.").format(login=login)
+    return render(request, _("Signed in"), el("p", text, class_="ok"))
 
 
 async def _page(
