@@ -7,11 +7,15 @@ owns the link's life and what a sign-in does to the accounts.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from core.domain.models import SocialIdentity, SocialProfile
 from core.errors import CodeExpired
 from core.flows.kit import Kit
-from core.notices import SignedIn
+from core.notices import SignedIn, SignInFailed
+
+# How long a spent or expired link is remembered, to offer a fresh one when it is clicked.
+MEMORY = timedelta(hours=24)
 
 
 @dataclass(frozen=True)
@@ -52,31 +56,56 @@ class SignInFlow:
         return "signin:" + self.kit.keyed.digest("signin", token)
 
     async def create_link(self, telegram: TelegramUser, provider: str) -> str:
-        """The URL of the project's start page for this person and provider, valid 10 min."""
+        """The URL of the project's start page for this person and provider, valid 10 min.
+
+        The record outlives its validity by a day, so a late or second click can still tell the
+        chat to offer a fresh link (SPEC §1.1); `expires_at` decides validity, not the store.
+        """
         token = self.kit.new_token()
+        expires_at = self.kit.clock.now() + self.kit.limits.oauth_state_ttl
         data = {
+            "expires_at": expires_at.isoformat(),
             "telegram_user_id": str(telegram.id),
             "first_name": telegram.first_name,
             "username": telegram.username or "",
             "language_code": telegram.language_code or "",
             "provider": provider,
         }
-        await self.kit.tokens.put(self._key(token), data, self.kit.limits.oauth_state_ttl)
+        await self.kit.tokens.put(self._key(token), data, self.kit.limits.oauth_state_ttl + MEMORY)
         return self.kit.url(f"/auth/start/{token}")
 
     async def open_link(self, token: str) -> SignInLink | None:
         """The link's request while it is unused and fresh; None otherwise."""
         data = await self.kit.tokens.peek(self._key(token))
-        return _link(token, data) if data else None
+        return _link(token, data) if data and self._fresh(data) else None
+
+    async def report_stale(self, token: str) -> bool:
+        """A used or expired link was opened: the chat offers a fresh one, once per link."""
+        data = await self.kit.tokens.pop(self._key(token))
+        if not data or self._fresh(data):
+            if data:  # still valid after all: put it back untouched
+                await self.kit.tokens.put(self._key(token), data, self.kit.limits.oauth_state_ttl)
+            return False
+        await self.kit.notifier.notify(SignInFailed(int(data["telegram_user_id"]), "expired"))
+        return True
+
+    def _fresh(self, data: dict[str, str]) -> bool:
+        return "used" not in data and self.kit.clock.now() < datetime.fromisoformat(
+            data["expires_at"]
+        )
 
     async def complete(
         self, token: str, profile: SocialProfile, *, terms_accepted: bool = False
     ) -> SignInResult:
         """Use the link once: find or make the account by (provider, subject); sign the chat in."""
         data = await self.kit.tokens.pop(self._key(token))
-        if not data:
+        if not data or not self._fresh(data):
+            if data:
+                await self.kit.tokens.put(self._key(token), data, MEMORY)  # report_stale finds it
             raise CodeExpired()
         link = _link(token, data)
+        used = {"telegram_user_id": data["telegram_user_id"], "used": "1"}
+        await self.kit.tokens.put(self._key(token), used, MEMORY)
         now = self.kit.clock.now()
         actor = f"telegram:{link.telegram.id}"
         async with self.kit.unit() as uow:

@@ -50,3 +50,23 @@ async def test_binding_an_email_by_the_code_from_the_letter(
     done = await ivan.wait_for("Email bound")
 
     assert "ivan@example.com" in done.text
+
+
+async def test_a_second_click_on_a_used_link_shows_a_clear_page_and_a_fresh_link(
+    sandbox: Sandbox, browser: Browser
+) -> None:
+    ivan = await sandbox.person("Ivan", language_code="en")
+    await ivan.start()
+    await ivan.wait_for("sign in with the network")
+    url = await ivan.press("Sign in with Dev ID")
+    assert url is not None
+    await browser.open(url)
+    await browser.submit(name="Ivan")
+    await browser.submit(button="confirm")
+    await ivan.wait_for("Your account")
+
+    again = await browser.open(url)
+
+    assert "already used or has expired" in again.text
+    fresh = await ivan.wait_for("Here is a fresh sign-in link")
+    assert "Sign in with Dev ID" in fresh.button_texts

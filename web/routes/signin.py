@@ -41,6 +41,7 @@ async def start(request: web.Request) -> web.StreamResponse:
     provider = ctx.providers.get(link.provider) if link else None
     if link is None or provider is None:
         ctx.metrics.failures.labels("link_expired").inc()
+        await ctx.services.sign_in.report_stale(token)  # the chat offers a fresh link
         return expired(request)
     if embedded_browser(request.headers.get("User-Agent", "")):
         return _open_in_browser(request)

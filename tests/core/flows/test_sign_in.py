@@ -5,7 +5,7 @@ import pytest
 from core.domain.models import SocialProfile
 from core.errors import CodeExpired
 from core.flows.sign_in import TelegramUser
-from core.notices import SignedIn
+from core.notices import SignedIn, SignInFailed
 from tests.core.flows.conftest import World, make_world
 
 IVAN = TelegramUser(42, "Ivan", "ivan", "ru")
@@ -93,3 +93,25 @@ async def test_terms_are_asked_for_and_recorded_once_accepted(clock, tmp_path) -
         assert not again.needs_terms
     finally:
         await world.services.close()
+
+
+async def test_a_used_or_expired_link_opened_again_offers_a_fresh_one_once(world: World) -> None:
+    used = token_of(await world.services.sign_in.create_link(IVAN, "google"))
+    await world.services.sign_in.complete(used, SocialProfile("google", "g-1"))
+    late = token_of(await world.services.sign_in.create_link(IVAN, "google"))
+    world.clock.advance(minutes=11)
+    world.notifier.notices.clear()
+
+    assert await world.services.sign_in.report_stale(used)
+    assert await world.services.sign_in.report_stale(late)
+    assert not await world.services.sign_in.report_stale(used)  # once per link
+
+    assert world.notifier.notices == [SignInFailed(42, "expired"), SignInFailed(42, "expired")]
+
+
+async def test_a_fresh_link_is_not_stale(world: World) -> None:
+    token = token_of(await world.services.sign_in.create_link(IVAN, "google"))
+
+    assert not await world.services.sign_in.report_stale(token)
+    assert await world.services.sign_in.open_link(token) is not None
+    assert world.notifier.notices == []
