@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -34,7 +35,7 @@ class Pending:
     redirect_uri: str
 
 
-class Provider:
+class Provider(ABC):
     """One social sign-in provider: the authorization URL, then a callback turned into a profile."""
 
     name: str = ""
@@ -46,14 +47,15 @@ class Provider:
         self.client_secret = client_secret
         self.trust_email = trust_email
 
+    @abstractmethod
     async def authorization_url(self, http: aiohttp.ClientSession, pending: Pending) -> str:
-        raise NotImplementedError
+        """Where to send the browser: the provider's authorization endpoint with the request."""
 
+    @abstractmethod
     async def profile(
         self, http: aiohttp.ClientSession, params: Mapping[str, str], pending: Pending
     ) -> SocialProfile:
         """Check the callback's parameters, exchange the code, read who signed in."""
-        raise NotImplementedError
 
     def authorization_params(self, pending: Pending) -> dict[str, str]:
         """The authorization request of RFC 6749 §4.1.1 with PKCE S256 (RFC 7636 §4.3)."""
@@ -161,7 +163,8 @@ class OAuth2Provider(Provider):
         token = await post_form(http, self.token_endpoint, self.token_request(params, pending))
         return await self.read_profile(http, token, pending)
 
+    @abstractmethod
     async def read_profile(
         self, http: aiohttp.ClientSession, token: Mapping[str, Any], pending: Pending
     ) -> SocialProfile:
-        raise NotImplementedError
+        """Who signed in, from the token response (ID token or user-info endpoint)."""
