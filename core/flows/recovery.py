@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from core import letters
 from core.domain.models import AddressKind
-from core.errors import CodeExpired, ResendTooSoon
+from core.errors import CodeExpired
 from core.flows.auth import login_key
 from core.flows.binding import before_send, sms_rules
 from core.flows.codes import Codes
@@ -86,5 +86,3 @@ class RecoveryFlow:
     def _token_key(self, token: str) -> str:
         return "reset:" + self.kit.keyed.digest("reset", token)
 
-
-__all__ = ["RecoveryFlow", "ResendTooSoon"]

@@ -19,6 +19,7 @@ from core.errors import (
     AddressAlreadyYours,
     AddressTaken,
     CodeExpired,
+    FeatureDisabled,
     LimitReached,
     NothingPending,
     WrongPassword,
@@ -211,7 +212,7 @@ class ReleaseFlow:
                 await self.kit.mailer.send(builder(locale, address, code, minutes))
             else:
                 if self.kit.sms is None:
-                    raise NothingPending()
+                    raise FeatureDisabled()
                 await self.kit.sms.send(address, letters.sms_code_text(locale, code, minutes))
         except Exception:
             await codes.discard(subject)
