@@ -17,6 +17,7 @@ SECTIONS = (
     ("Mailbox", "/mailbox", "Every letter the project sent, with its links clickable."),
     ("SMS", "/sms", "Every text message the project sent, codes included."),
     ("Support desk", "/desk", "The support group's topics; answer a person as an agent."),
+    ("Sign-in page", "/login", "Sign in with a bound email or phone and its password."),
 )
 
 
