@@ -1,7 +1,7 @@
 """Password recovery (SPEC §1.7): a code to a bound email or phone, then a new password.
 
-The reset token from core is a secret: it stays in the conversation data only between the right
-code and the new password, and is dropped right after use.
+After the right code, core remembers that this account may set a password (for the secure-page
+lifetime); the conversation keeps nothing secret.
 """
 
 from __future__ import annotations
@@ -96,16 +96,16 @@ async def _login(talk: Talk) -> str:
 
 
 async def on_code(message: Message, talk: Talk) -> None:
-    """Step 2 after a right code: the token is kept only until the new password arrives."""
+    """Step 2 after a right code: core remembers that this account may set a password now."""
+    assert talk.account_id is not None
     try:
-        token = await talk.services.recovery.confirm(
-            await _login(talk), message.text or "", talk.locale
+        await talk.services.recovery.confirm_here(
+            talk.account_id, await _login(talk), message.text or "", talk.locale
         )
     except DomainError as error:  # attempts left, or expired: a new code is a button away
         markup = buttons.choices(FLOW, [("resend", _("Send the code again"))])
         await talk.say(texts.explain(error), markup)
         return
-    await talk.remember(reset_token=token)
     await talk.state.set_state(Recovery.awaiting_password)
     policy = talk.services.password.policy
     text = _(
@@ -117,14 +117,14 @@ async def on_code(message: Message, talk: Talk) -> None:
 
 async def on_password(message: Message, talk: Talk) -> None:
     await forget(message, talk)
-    token = str(await talk.recall("reset_token", ""))
+    assert talk.account_id is not None
     try:
-        await talk.services.recovery.reset(token, message.text or "")
-    except WeakPassword as error:  # the token stays valid: core checks before using it up
+        await talk.services.recovery.reset_here(talk.account_id, message.text or "")
+    except WeakPassword as error:  # the grant stays: core checks before using it up
         await talk.say(texts.explain(error) + "\n" + _("Please send another password."))
         return
     except DomainError as error:
-        await talk.state.clear()  # the token is gone or used: drop it with the rest
+        await talk.state.clear()  # the grant expired or was used
         await show_card(talk, note=texts.explain(error))
         return
     await talk.state.clear()

@@ -69,9 +69,29 @@ class RecoveryFlow:
         )
         return token
 
+    async def confirm_here(
+        self, account_id: int, login: str, code: str, locale: str | None = None
+    ) -> None:
+        """For a person already signed in (the chat): a right code lets this very account set a
+        new password next, and no token leaves the core (nothing secret in the chat's state)."""
+        record = await self.codes.verify(self._subject(login, locale), code)
+        if record.data["account_id"] != str(account_id):
+            raise CodeExpired()  # a code for another account's login is no use here
+        await self.kit.tokens.put(
+            self._grant_key(account_id),
+            {"account_id": str(account_id)},
+            self.kit.limits.secure_page_ttl,
+        )
+
+    async def reset_here(self, account_id: int, password: str) -> None:
+        """Set the new password after `confirm_here`; the grant works once."""
+        await self._reset(self._grant_key(account_id), password)
+
     async def reset(self, token: str, password: str) -> int:
         """Set the new password with the token from `confirm`; the token works once."""
-        key = self._token_key(token)
+        return await self._reset(self._token_key(token), password)
+
+    async def _reset(self, key: str, password: str) -> int:
         data = await self.kit.tokens.peek(key)
         if not data:
             raise CodeExpired()
@@ -86,3 +106,5 @@ class RecoveryFlow:
     def _token_key(self, token: str) -> str:
         return "reset:" + self.kit.keyed.digest("reset", token)
 
+    def _grant_key(self, account_id: int) -> str:
+        return f"reset-grant:{account_id}"

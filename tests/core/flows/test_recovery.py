@@ -36,3 +36,24 @@ async def test_an_unknown_login_gets_the_same_answer_and_no_letter(world: World)
 
     assert world.mailer.letters == []
     assert world.outbox.messages == []
+
+
+async def test_in_the_chat_a_right_code_lets_only_this_account_set_a_password(
+    world: World,
+) -> None:
+    account, _ = await world.account(email="me@example.com", password="forgotten passphrase")
+    other, _ = await world.account(email="other@example.com", password="another passphrase")
+    await world.services.recovery.start("me@example.com", "en")
+    code = world.last_code()
+
+    with pytest.raises(CodeExpired):  # a code for someone else's login is of no use here
+        await world.services.recovery.confirm_here(other, "me@example.com", code)
+    world.clock.advance(seconds=61)
+    await world.services.recovery.start("me@example.com", "en")
+    await world.services.recovery.confirm_here(account, "me@example.com", world.last_code())
+    await world.services.recovery.reset_here(account, "remembered passphrase")
+
+    auth = world.services.auth
+    assert await auth.authenticate("me@example.com", "remembered passphrase", "ip") == account
+    with pytest.raises(CodeExpired):
+        await world.services.recovery.reset_here(account, "a third passphrase")
