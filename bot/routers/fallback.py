@@ -53,7 +53,9 @@ HINTS = {
 
 
 async def on_edit(message: Message, talk: Talk) -> None:
-    await talk.say(_("I do not read edited messages. Please send the text again as a new message."))
+    lead = _("I do not read edited messages. Please send the text again as a new message.")
+    hint = HINTS.get(await talk.state.get_state() or "")
+    await talk.say(f"{lead} {hint()}" if hint else lead)
 
 
 async def on_anything(message: Message, talk: Talk) -> None:
