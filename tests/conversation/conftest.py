@@ -74,7 +74,21 @@ async def sign_in(
     verified: bool = False,
 ) -> None:
     """/start, tap "Sign in with Dev ID", sign in at the provider, confirm, see the card."""
-    await person.start()
+    await sign_in_at_provider(person, browser, name=name, email=email, verified=verified)
+    await person.wait_for("Your account")
+
+
+async def sign_in_at_provider(
+    person: Person,
+    browser: Browser,
+    payload: str | None = None,
+    *,
+    name: str = "Ivan Petrov",
+    email: str = "",
+    verified: bool = False,
+) -> str:
+    """/start [payload], tap "Sign in with Dev ID", sign in and confirm; the link's URL."""
+    await person.start(payload)
     await person.wait_for("sign in with the network")
     url = await person.press("Sign in with Dev ID")
     assert url is not None
@@ -82,7 +96,7 @@ async def sign_in(
     page = await browser.submit(name=name, email=email, email_verified=verified)
     assert "Confirm" in page.text or "Подтвердить" in page.text, page.text[:500]
     await browser.submit(button="confirm")
-    await person.wait_for("Your account")
+    return url
 
 
 def code_in(text: str) -> str:

@@ -10,7 +10,13 @@ import pytest
 from accountbot.runner import SandboxStack
 from sandbox.client import Person, Sandbox
 from tests.conversation.browser import Browser
-from tests.conversation.conftest import answer_to_press, code_in, running_stack, sign_in
+from tests.conversation.conftest import (
+    answer_to_press,
+    code_in,
+    running_stack,
+    sign_in,
+    sign_in_at_provider,
+)
 
 PASSWORD = "kettle under the violet moon"
 
@@ -180,13 +186,7 @@ async def test_the_deep_link_leads_to_the_email_step_after_signing_in(
     sandbox: Sandbox, browser: Browser
 ) -> None:
     ivan = await sandbox.person("Ivan", language_code="en")
-    await ivan.start("bind_email")
-    await ivan.wait_for("sign in with the network")
-    url = await ivan.press("Sign in with Dev ID")
-    assert url is not None
-    await browser.open(url)
-    await browser.submit(name="Ivan")
-    await browser.submit(button="confirm")
+    await sign_in_at_provider(ivan, browser, "bind_email", name="Ivan")
 
     await ivan.wait_for("Send the email address")
 

@@ -17,7 +17,7 @@ from core.flows.bind_phone import BindPhoneFlow
 from sandbox.client import Person, Sandbox
 from sandbox.client.messages import ChatMessage
 from tests.conversation.browser import Browser
-from tests.conversation.conftest import code_in, sign_in
+from tests.conversation.conftest import code_in, sign_in, sign_in_at_provider
 
 Started = tuple[SandboxStack, Sandbox]
 StackFactory = Callable[..., Awaitable[Started]]
@@ -262,13 +262,7 @@ async def test_the_deep_link_leads_to_the_number_after_signing_in(
     sandbox: Sandbox, browser: Browser
 ) -> None:
     ivan = await sandbox.person("Ivan", language_code="en")
-    await ivan.start("bind_phone")
-    await ivan.wait_for("sign in with the network")
-    url = await ivan.press("Sign in with Dev ID")
-    assert url is not None
-    await browser.open(url)
-    await browser.submit(name="Ivan")
-    await browser.submit(button="confirm")
+    await sign_in_at_provider(ivan, browser, "bind_phone", name="Ivan")
 
     await ivan.wait_for("Send the mobile number")
     assert "request_contact" in str(await ivan.reply_keyboard())

@@ -5,7 +5,7 @@ from __future__ import annotations
 from accountbot.runner import SandboxStack
 from sandbox.client import Sandbox
 from tests.conversation.browser import Browser
-from tests.conversation.conftest import code_in, sign_in
+from tests.conversation.conftest import code_in, sign_in, sign_in_at_provider
 
 
 async def test_start_greets_and_offers_a_sign_in_link(sandbox: Sandbox) -> None:
@@ -56,13 +56,7 @@ async def test_a_second_click_on_a_used_link_shows_a_clear_page_and_a_fresh_link
     sandbox: Sandbox, browser: Browser
 ) -> None:
     ivan = await sandbox.person("Ivan", language_code="en")
-    await ivan.start()
-    await ivan.wait_for("sign in with the network")
-    url = await ivan.press("Sign in with Dev ID")
-    assert url is not None
-    await browser.open(url)
-    await browser.submit(name="Ivan")
-    await browser.submit(button="confirm")
+    url = await sign_in_at_provider(ivan, browser, name="Ivan")
     await ivan.wait_for("Your account")
 
     again = await browser.open(url)
