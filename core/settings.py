@@ -117,6 +117,12 @@ class Settings(StorageSettings):
     oidc_name: str = "OpenID Connect"
     oidc_trust_email: bool = True
     dev_idp_enabled: bool = False
+    # Providers' discovery metadata and JWKS, kept in seconds (SPEC §3: rotated keys picked up)
+    provider_metadata_ttl: int = Field(3_600, gt=0)
+    provider_keys_ttl: int = Field(3_600, gt=0)
+    provider_cache_min_ttl: int = Field(60, gt=0)
+    provider_cache_max_ttl: int = Field(86_400, gt=0)
+    provider_keys_refetch_interval: int = Field(60, ge=0)
 
     # Support
     support_chat_id: int | None = None

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
+from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
@@ -27,16 +29,40 @@ class Recorder:
 
 
 class OidcIssuer(Recorder):
-    """An OpenID provider whose next ID token the test can spoil one claim at a time."""
+    """An OpenID provider whose next ID token the test can spoil one claim at a time.
+
+    It counts what it serves (`served["/oauth2/v3/certs"]` is the JWKS fetches), can rotate its
+    signing key, send Cache-Control on its documents, and hold the JWKS answer on a gate.
+    """
+
+    DISCOVERY = "/.well-known/openid-configuration"
+    JWKS = "/oauth2/v3/certs"
 
     def __init__(self) -> None:
         super().__init__()
+        self.kid = "k1"
         self.key = RSAKey.generate_key(2048, parameters={"kid": "k1"}, private=True)
         self.signer = self.key
         self.url = ""
         self.client_id = "client-1"
         self.nonce = "nonce-1"
         self.overrides: dict[str, Any] = {}
+        self.served: Counter[str] = Counter()
+        self.cache_control: dict[str, str] = {}
+        self.failing: set[str] = set()  # paths answered with 503, as a provider having trouble
+        # While set and not open, a JWKS request waits; `jwks_asked` says one is waiting.
+        self.jwks_gate: asyncio.Event | None = None
+        self.jwks_asked = asyncio.Event()
+
+    def rotate(self, kid: str | None = None) -> None:
+        """A new signing key, published under `kid` (the same one when None); the old one goes."""
+        self.kid = kid or self.kid
+        self.key = RSAKey.generate_key(2048, parameters={"kid": self.kid}, private=True)
+        self.signer = self.key
+
+    def _headers(self, path: str) -> dict[str, str]:
+        value = self.cache_control.get(path)
+        return {"Cache-Control": value} if value else {}
 
     def id_token(self) -> str:
         now = int(time.time())
@@ -51,23 +77,33 @@ class OidcIssuer(Recorder):
             "email_verified": True,
             "name": "Ivan Petrov",
         } | self.overrides
-        return jwt.encode({"alg": "RS256", "kid": "k1"}, claims, self.signer)
+        return jwt.encode({"alg": "RS256", "kid": self.kid}, claims, self.signer)
 
     def app(self) -> web.Application:
         async def discovery(request: web.Request) -> web.Response:
+            self.served[self.DISCOVERY] += 1
+            if self.DISCOVERY in self.failing:
+                raise web.HTTPServiceUnavailable()
             return web.json_response(
                 {
                     "issuer": self.url,
                     "authorization_endpoint": self.url + "/o/oauth2/v2/auth",
                     "token_endpoint": self.url + "/token",
-                    "jwks_uri": self.url + "/oauth2/v3/certs",
+                    "jwks_uri": self.url + self.JWKS,
                     "code_challenge_methods_supported": ["plain", "S256"],
-                }
+                },
+                headers=self._headers(self.DISCOVERY),
             )
 
         async def certs(request: web.Request) -> web.Response:
+            self.served[self.JWKS] += 1
+            self.jwks_asked.set()
+            if self.jwks_gate is not None:
+                await self.jwks_gate.wait()
+            if self.JWKS in self.failing:
+                raise web.HTTPServiceUnavailable()
             public = self.key.as_dict(private=False) | {"alg": "RS256", "use": "sig"}
-            return web.json_response({"keys": [public]})
+            return web.json_response({"keys": [public]}, headers=self._headers(self.JWKS))
 
         async def token(request: web.Request) -> web.Response:
             await self.note(request)
@@ -82,8 +118,8 @@ class OidcIssuer(Recorder):
             )
 
         app = web.Application()
-        app.router.add_get("/.well-known/openid-configuration", discovery)
-        app.router.add_get("/oauth2/v3/certs", certs)
+        app.router.add_get(self.DISCOVERY, discovery)
+        app.router.add_get(self.JWKS, certs)
         app.router.add_post("/token", token)
         return app
 

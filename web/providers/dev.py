@@ -7,6 +7,7 @@ import hmac
 from urllib.parse import urlsplit
 
 from core.settings import Settings
+from web.providers.cache import CachePolicy
 from web.providers.openid import OpenIDProvider
 
 CLIENT_ID = "accountbot-dev"
@@ -48,4 +49,5 @@ def from_settings(settings: Settings) -> OpenIDProvider | None:
         issuer=issuer(settings),
         name="dev",
         title="Dev ID",
+        cache=CachePolicy.from_settings(settings),
     )

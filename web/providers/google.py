@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
+
 from core.settings import Settings
+from web.providers.cache import CachePolicy
 from web.providers.openid import OpenIDProvider
 
 ISSUER = "https://accounts.google.com"
@@ -12,7 +16,14 @@ class Google(OpenIDProvider):
     """Sign in with Google (OIDC; Google signs ID tokens as either form of its issuer)."""
 
     def __init__(
-        self, client_id: str, client_secret: str, *, trust_email: bool, issuer: str = ISSUER
+        self,
+        client_id: str,
+        client_secret: str,
+        *,
+        trust_email: bool,
+        issuer: str = ISSUER,
+        cache: CachePolicy | None = None,
+        timer: Callable[[], float] = time.monotonic,
     ) -> None:
         # developers.google.com/identity/openid-connect: `iss` is https://accounts.google.com
         # or accounts.google.com.
@@ -25,6 +36,8 @@ class Google(OpenIDProvider):
             name="google",
             title="Google",
             also_issuers=also,
+            cache=cache,
+            timer=timer,
         )
 
 
@@ -32,4 +45,8 @@ def from_settings(settings: Settings) -> Google | None:
     credentials = settings.provider_credentials("google")
     if credentials is None:
         return None
-    return Google(*credentials, trust_email=settings.oauth_google_trust_email)
+    return Google(
+        *credentials,
+        trust_email=settings.oauth_google_trust_email,
+        cache=CachePolicy.from_settings(settings),
+    )

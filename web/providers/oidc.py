@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from core.settings import Settings
+from web.providers.cache import CachePolicy
 from web.providers.openid import OpenIDProvider
 
 
@@ -17,4 +18,5 @@ def from_settings(settings: Settings) -> OpenIDProvider | None:
         issuer=settings.oidc_issuer,
         name="oidc",
         title=settings.oidc_name,
+        cache=CachePolicy.from_settings(settings),
     )

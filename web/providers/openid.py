@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Mapping
 from typing import Any
@@ -9,15 +10,24 @@ from typing import Any
 import aiohttp
 from authlib.oidc.core import CodeIDToken
 from joserfc import jwt
-from joserfc.errors import ClaimError, ExpiredTokenError, InvalidKeyIdError, JoseError
+from joserfc.errors import (
+    BadSignatureError,
+    ClaimError,
+    ExpiredTokenError,
+    InvalidKeyIdError,
+    JoseError,
+)
 from joserfc.jwk import KeySet
 
 from core.domain.models import SocialProfile
-from web.providers.base import Pending, Provider, ProviderError, get_json, post_form, with_query
+from web.providers.base import Pending, Provider, ProviderError, post_form, with_query
+from web.providers.cache import Cached, CachePolicy, fetch_document
 
 ALGORITHMS = ["RS256", "ES256", "PS256"]
 # Clocks of two honest servers drift; a minute is the usual allowance for exp/iat.
 LEEWAY = 60
+
+log = logging.getLogger(__name__)
 
 
 class OpenIDProvider(Provider):
@@ -36,36 +46,64 @@ class OpenIDProvider(Provider):
         title: str = "OpenID Connect",
         also_issuers: tuple[str, ...] = (),
         now: Callable[[], float] = time.time,
+        cache: CachePolicy | None = None,
+        timer: Callable[[], float] = time.monotonic,
     ) -> None:
+        """`now` checks the ID token's times; `timer` ages the kept metadata and keys."""
         super().__init__(client_id, client_secret, trust_email=trust_email)
         self.issuer = issuer.rstrip("/")
         self.name = name
         self.title = title
         self.issuers = (self.issuer, *also_issuers)
         self.now = now
-        self._metadata: dict[str, Any] | None = None
-        self._keys: KeySet | None = None
+        self.timer = timer
+        self.cache = cache or CachePolicy()
+        self._metadata = Cached(
+            f"{name} discovery", self._fetch_metadata, self.cache.metadata_ttl, self.cache, timer
+        )
+        self._keys = Cached(
+            f"{name} JWKS", self._fetch_keys, self.cache.keys_ttl, self.cache, timer
+        )
+        self._refetched_at: float | None = None
 
     async def metadata(self, http: aiohttp.ClientSession) -> dict[str, Any]:
-        """The issuer's discovery document (OIDC Discovery §4), fetched once."""
-        if self._metadata is None:
-            url = self.issuer + "/.well-known/openid-configuration"
-            data = await get_json(http, url, reason="discovery")
-            # OIDC Discovery §4.3: the issuer in the document must be the one we asked.
-            if not isinstance(data, dict) or data.get("issuer") not in self.issuers:
-                raise ProviderError("discovery")
-            self._metadata = data
-        return self._metadata
+        """The issuer's discovery document (OIDC Discovery §4), kept for its lifetime."""
+        return (await self._metadata.get(http))[0]
 
-    async def keys(self, http: aiohttp.ClientSession, *, refresh: bool = False) -> KeySet:
-        if self._keys is None or refresh:
-            meta = await self.metadata(http)
-            data = await get_json(http, str(meta.get("jwks_uri", "")), reason="jwks")
-            try:
-                self._keys = KeySet.import_key_set(data)
-            except (JoseError, ValueError, TypeError, KeyError) as error:
-                raise ProviderError("jwks") from error
-        return self._keys
+    async def _fetch_metadata(
+        self, http: aiohttp.ClientSession
+    ) -> tuple[dict[str, Any], str | None]:
+        url = self.issuer + "/.well-known/openid-configuration"
+        data, cache_control = await fetch_document(http, url, reason="discovery")
+        # OIDC Discovery §4.3: the issuer in the document must be the one we asked.
+        if not isinstance(data, dict) or data.get("issuer") not in self.issuers:
+            raise ProviderError("discovery")
+        return data, cache_control
+
+    async def keys(self, http: aiohttp.ClientSession) -> KeySet:
+        """The issuer's signing keys (its JWKS), kept for their lifetime."""
+        return (await self._keys.get(http))[0]
+
+    async def _fetch_keys(self, http: aiohttp.ClientSession) -> tuple[KeySet, str | None]:
+        meta = await self.metadata(http)
+        data, cache_control = await fetch_document(
+            http, str(meta.get("jwks_uri", "")), reason="jwks"
+        )
+        try:
+            return KeySet.import_key_set(data), cache_control
+        except (JoseError, ValueError, TypeError, KeyError) as error:
+            raise ProviderError("jwks") from error
+
+    def _may_refetch(self) -> bool:
+        """One forced JWKS fetch per PROVIDER_KEYS_REFETCH_INTERVAL: forged or broken tokens
+        must not turn into a flood of requests to the provider."""
+        moment = self.timer()
+        last = self._refetched_at
+        if last is not None and moment - last < self.cache.refetch_interval:
+            log.warning("%s: a signature failed again; the keys were refetched just now", self.name)
+            return False
+        self._refetched_at = moment
+        return True
 
     async def authorization_url(self, http: aiohttp.ClientSession, pending: Pending) -> str:
         meta = await self.metadata(http)
@@ -111,13 +149,17 @@ class OpenIDProvider(Provider):
         self, http: aiohttp.ClientSession, id_token: str, nonce: str
     ) -> dict[str, Any]:
         """OIDC Core §3.1.3.7: signature by the issuer's JWKS, iss, aud, exp, iat and nonce."""
+        keys, version = await self._keys.get(http)
         try:
-            decoded = jwt.decode(id_token, await self.keys(http), algorithms=ALGORITHMS)
-        except InvalidKeyIdError:
-            # A rotated key: fetch the JWKS again once before refusing (OIDC Core §10.1.1).
+            decoded = jwt.decode(id_token, keys, algorithms=ALGORITHMS)
+        except (InvalidKeyIdError, BadSignatureError):
+            # A rotated key, under a new kid or the same one: fetch the JWKS again, once, before
+            # refusing (OIDC Core §10.1.1); concurrent callbacks share one fetch.
+            newer = await self._keys.newer(http, version, self._may_refetch)
+            if newer is None:
+                raise ProviderError("bad_signature") from None
             try:
-                keys = await self.keys(http, refresh=True)
-                decoded = jwt.decode(id_token, keys, algorithms=ALGORITHMS)
+                decoded = jwt.decode(id_token, newer, algorithms=ALGORITHMS)
             except (JoseError, ValueError) as error:
                 raise ProviderError("bad_signature") from error
         except (JoseError, ValueError) as error:
