@@ -105,14 +105,18 @@ async def callback(request: web.Request) -> web.StreamResponse:
     name = request.match_info["provider"]
     params = {key: request.query[key] for key in request.query}
     state = params.get("state", "")
-    record = await ctx.services.kit.tokens.pop(state_key(ctx, state)) if state else None
-    if (
-        record is None
-        or record.get("provider") != name
-        or not same_browser(ctx, request, record["browser"])
-    ):
-        # Tampered, replayed, expired or from another browser: the same refusal for each.
-        ctx.metrics.failures.labels("state").inc()
+    key = state_key(ctx, state)
+    # Look before using it up: only the browser that started may spend the state (RFC 6749
+    # §10.12), so whoever fetches this URL first (a link preview, a proxy, a stranger) cannot
+    # spoil the person's own sign-in. Two requests from that browser: the pop picks one.
+    refusal = _refusal(
+        ctx, request, name, await ctx.services.kit.tokens.peek(key) if state else None
+    )
+    record = None if refusal else await ctx.services.kit.tokens.pop(key)
+    if record is None:
+        # Tampered, replayed, expired, another provider's (mix-up) or another browser's: the same
+        # page for each, the reason in the metrics.
+        ctx.metrics.failures.labels(refusal or "state").inc()
         return expired(request)
     telegram_user_id = int(record["telegram_user_id"])
     provider = ctx.providers.get(name)
@@ -130,6 +134,19 @@ async def callback(request: web.Request) -> web.StreamResponse:
         return await _failed(request, telegram_user_id, "provider_error", error.reason)
     consent_id = await consent.begin(ctx, record, profile)
     return redirect(f"/auth/consent/{consent_id}", status=303)
+
+
+def _refusal(
+    ctx: WebContext, request: web.Request, provider: str, record: dict[str, str] | None
+) -> str | None:
+    """Why this callback may not use the state, or None when it may."""
+    if record is None:
+        return "state"
+    if record.get("provider") != provider:
+        return "state_provider"
+    if not same_browser(ctx, request, record["browser"]):
+        return "state_browser"
+    return None
 
 
 async def _failed(
