@@ -15,16 +15,17 @@ from aiogram.fsm.storage.memory import MemoryStorage
 from aiogram.types import BotCommand, BotCommandScopeAllPrivateChats, ErrorEvent, Update
 from aiogram.utils.callback_answer import CallbackAnswerMiddleware
 from aiogram.utils.i18n import I18n
-from redis.exceptions import ConnectionError as RedisConnectionError
 
 from bot import texts
 from bot.middlewares.i18n import PersonI18n, make_i18n
 from bot.middlewares.person import DuplicateUpdates, Person
+from bot.middlewares.secrets import DELETED, OPS_METRICS, Deleted, SecretMessages, dependency_of
 from bot.notifier import BotNotifier
 from bot.routers import get_routers
 from core.bootstrap import Services
-from core.errors import DomainError, Unavailable
+from core.errors import DomainError
 from core.i18n import pick_locale
+from core.metrics import OpsMetrics
 from core.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -65,6 +66,7 @@ def build_dispatcher(
     if isolation is not None:
         kwargs["events_isolation"] = isolation
     dp = Dispatcher(**kwargs)
+    SecretMessages.install(dp, services)  # before the FSM and Person: outages (SPEC §3)
     dp.update.outer_middleware(DuplicateUpdates(services))
     dp.update.outer_middleware(Person(services))
     PersonI18n(i18n).setup(dp)
@@ -79,9 +81,18 @@ async def on_error(event: ErrorEvent, bot: Bot, **data: Any) -> bool:
     """One safety net: the person always hears something; the log gets the update id only."""
     error = event.exception
     update_id = event.update.update_id
-    down = isinstance(error, Unavailable | ConnectionError | OSError | RedisConnectionError)
-    if down:
-        log.warning("dependency unavailable", extra={"update_id": update_id})
+    dependency = dependency_of(error)
+    down = dependency is not None
+    if dependency is not None:
+        # An outage is not a bug: one line naming what is down, no traceback, counted (SPEC §3).
+        log.warning(
+            "dependency unavailable: %s",
+            dependency,
+            extra={"update_id": update_id, "dependency": dependency},
+        )
+        metrics: OpsMetrics | None = data.get(OPS_METRICS)
+        if metrics is not None:
+            metrics.outages.labels(dependency).inc()
     elif not isinstance(error, DomainError):
         log.error("unhandled error", extra={"update_id": update_id}, exc_info=error)
     chat_id = _private_chat_of(event.update)
@@ -95,6 +106,11 @@ async def on_error(event: ErrorEvent, bot: Bot, **data: Any) -> bool:
     with i18n.context(), i18n.use_locale(locale):
         down_text = texts.unavailable()
         message = texts.explain(error) if isinstance(error, DomainError) and not down else down_text
+        deleted = data.get(DELETED)
+        if deleted is not None:  # a password typed during the outage went (SPEC §3)
+            safe = deleted is Deleted.UNKNOWN
+            said = texts.deleted_to_be_safe() if safe else texts.deleted_password()
+            message = f"{said}\n{message}"
     try:
         await bot.send_message(chat_id, message)
     except Exception:

@@ -137,3 +137,15 @@ def explain(error: errors.DomainError) -> str:
 
 def unavailable() -> str:
     return _("The service is temporarily unavailable. Please try again in a minute.")
+
+
+def deleted_password() -> str:
+    return _("I deleted your message with the password, so it does not stay in the chat.")
+
+
+def deleted_to_be_safe() -> str:
+    """A restart during an outage: the step is unknown, the message might be a password."""
+    return _(
+        "I could not check whether your message held a password, so I deleted it to be safe. "
+        "Please send it again in a minute."
+    )

@@ -18,6 +18,7 @@ from core.flows.recovery import RecoveryFlow
 from core.flows.release import ReleaseFlow
 from core.flows.sign_in import SignInFlow
 from core.flows.support import SupportFlow
+from core.metrics import OpsMetrics
 from core.notices import Notice
 from core.ports import Notifier
 from core.settings import PROVIDERS, Settings, SmsBackend
@@ -60,6 +61,7 @@ class Services:
     checks: dict[str, Callable[[], Awaitable[None]]] = field(default_factory=dict)
     closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     resources: dict[str, Any] = field(default_factory=dict)
+    metrics: OpsMetrics = field(default_factory=OpsMetrics)
 
     async def health(self) -> dict[str, bool]:
         """Each dependency and whether it answers (for /healthz)."""
@@ -125,7 +127,9 @@ def build_services(settings: Settings, **overrides: Any) -> Services:
     closers: list[Callable[[], Awaitable[None]]] = []
     resources: dict[str, Any] = {}
 
-    database = overrides.pop("database", None) or Database(settings.database_url)
+    database = overrides.pop("database", None) or Database(
+        settings.database_url, timeouts=pg_timeouts(settings)
+    )
     resources["database"] = database
     checks["database"] = database.ping
     closers.append(database.dispose)
@@ -193,6 +197,17 @@ def build_services(settings: Settings, **overrides: Any) -> Services:
     )
 
 
+def pg_timeouts(settings: Settings) -> Any:
+    """PostgreSQL's connect, pool and command timeouts from settings (SPEC §3)."""
+    from core.adapters.db.engine import PgTimeouts
+
+    return PgTimeouts(
+        connect=settings.database_connect_timeout,
+        pool=settings.database_pool_timeout,
+        command=settings.database_command_timeout,
+    )
+
+
 def _stores(
     settings: Settings,
     clock: Any,
@@ -203,10 +218,18 @@ def _stores(
     """Redis when REDIS_URL is set, otherwise in-process memory (SPEC §2)."""
     if settings.redis_url:
         from redis.asyncio import Redis
+        from redis.asyncio.retry import Retry
+        from redis.backoff import ExponentialWithJitterBackoff
 
         from core.adapters import redis as r
 
-        client = Redis.from_url(settings.redis_url)
+        # An outage is told within 2 s (issue #10): short socket timeouts, few quick retries.
+        client = Redis.from_url(
+            settings.redis_url,
+            socket_connect_timeout=settings.redis_connect_timeout,
+            socket_timeout=settings.redis_timeout,
+            retry=Retry(ExponentialWithJitterBackoff(base=0.01, cap=0.1), settings.redis_retries),
+        )
         resources["redis"] = client
 
         async def ping() -> None:

@@ -155,6 +155,15 @@ class Settings(StorageSettings):
     argon2_time_cost: int = Field(2, ge=1)
     argon2_parallelism: int = Field(1, ge=1)
 
+    # Outages (SPEC §3): "temporarily unavailable" within 2 s, never a long hang
+    database_connect_timeout: float = Field(1.0, gt=0)
+    database_pool_timeout: float = Field(1.0, gt=0)
+    database_command_timeout: float = Field(1.0, gt=0)
+    redis_connect_timeout: float = Field(0.5, gt=0)
+    redis_timeout: float = Field(0.5, gt=0)
+    redis_retries: int = Field(1, ge=0)
+    secret_steps_remembered: int = Field(10_000, ge=1)
+
     # Operations
     log_level: str = "INFO"
     trusted_proxies: Annotated[tuple[str, ...], NoDecode] = ()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -14,18 +15,36 @@ from core.adapters.db.uow import CONNECTIVITY_ERRORS, SqlUnitOfWork
 from core.errors import Unavailable
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
-PG_CONNECT_TIMEOUT_S = 10
 
 
-def make_engine(url: str, *, foreign_keys: bool = True) -> AsyncEngine:
+@dataclass(frozen=True)
+class PgTimeouts:
+    """How long PostgreSQL may keep a person waiting (seconds): an outage is told at once.
+
+    `connect`: a new connection; `pool`: waiting for a free pooled one; `command`: one statement
+    (pre-ping included). Settings DATABASE_*_TIMEOUT (issue #10: an answer within 2 s).
+    """
+
+    connect: float = 10.0
+    pool: float = 30.0
+    command: float | None = None
+
+
+def make_engine(
+    url: str, *, foreign_keys: bool = True, timeouts: PgTimeouts | None = None
+) -> AsyncEngine:
     """An async engine; on SQLite with WAL, a busy timeout and real BEGIN/SAVEPOINT semantics."""
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
+        pg = timeouts or PgTimeouts()
         connect_args: dict[str, Any] = {}
         if parsed.get_driver_name() == "asyncpg":
-            connect_args["timeout"] = PG_CONNECT_TIMEOUT_S
+            connect_args["timeout"] = pg.connect
+            connect_args["command_timeout"] = pg.command
         # pre_ping drops connections that died with a database restart, so the bot recovers.
-        return create_async_engine(parsed, pool_pre_ping=True, connect_args=connect_args)
+        return create_async_engine(
+            parsed, pool_pre_ping=True, pool_timeout=pg.pool, connect_args=connect_args
+        )
     engine = create_async_engine(parsed)
     _tune_sqlite(engine, parsed, foreign_keys=foreign_keys)
     return engine
@@ -67,8 +86,9 @@ def _sqlite_folder(url: URL) -> Path | None:
 class Database:
     """Owns the engine; hands out units of work."""
 
-    def __init__(self, url: str) -> None:
-        self.engine = make_engine(url)
+    def __init__(self, url: str, *, timeouts: PgTimeouts | None = None) -> None:
+        self.timeouts = timeouts  # PostgreSQL only; kept so a replacement engine gets them too
+        self.engine = make_engine(url, timeouts=timeouts)
 
     def uow(self) -> SqlUnitOfWork:
         return SqlUnitOfWork(self.engine)
