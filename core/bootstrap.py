@@ -128,7 +128,9 @@ def build_services(settings: Settings, **overrides: Any) -> Services:
     resources: dict[str, Any] = {}
 
     database = overrides.pop("database", None) or Database(
-        settings.database_url, timeouts=pg_timeouts(settings)
+        settings.database_url,
+        timeouts=pg_timeouts(settings),
+        sqlite_busy_timeout=settings.sqlite_busy_timeout,
     )
     resources["database"] = database
     checks["database"] = database.ping
@@ -154,6 +156,7 @@ def build_services(settings: Settings, **overrides: Any) -> Services:
     notifier = DeferredNotifier()
     fields: dict[str, Any] = {
         "uow": database.uow,
+        "read_uow": database.reader,
         **stores,
         "hasher": argon2.Argon2Hasher(
             settings.argon2_memory_kib, settings.argon2_time_cost, settings.argon2_parallelism

@@ -174,11 +174,20 @@ class Rule:
 
 
 class Limiter(Protocol):
-    """Sliding-window caps; several rules are checked and counted together, atomically."""
+    """Sliding-window caps; several rules are checked and counted together, atomically.
+
+    `reserve` takes a slot before the work it limits (a password check, an SMS): a held slot
+    counts like an event, so concurrent requests can never pass more than the limit. The work's
+    outcome then `confirm`s it (it counts as an event) or `release`s it (it never happened).
+    `reset` forgets the counted events of a key but not the slots still held by work in flight.
+    """
 
     async def acquire(self, rules: Sequence[Rule]) -> datetime | None: ...
     async def check(self, rules: Sequence[Rule]) -> datetime | None: ...
     async def reset(self, key: str) -> None: ...
+    async def reserve(self, rules: Sequence[Rule], slot: str) -> datetime | None: ...
+    async def confirm(self, rules: Sequence[Rule], slot: str) -> None: ...
+    async def release(self, rules: Sequence[Rule], slot: str) -> None: ...
 
 
 class Cooldowns(Protocol):

@@ -164,6 +164,11 @@ class Settings(StorageSettings):
     redis_retries: int = Field(1, ge=0)
     secret_steps_remembered: int = Field(10_000, ge=1)
 
+    # Embedded database
+    sqlite_busy_timeout: float = Field(
+        5.0, gt=0, description="seconds a SQLite writer waits for another's write lock"
+    )
+
     # Operations
     log_level: str = "INFO"
     trusted_proxies: Annotated[tuple[str, ...], NoDecode] = ()

@@ -116,11 +116,16 @@ class MemoryTokenStore:
 
 
 class MemoryLimiter:
-    """Sliding-window logs kept in a dict; see `core.ports.Limiter`."""
+    """Sliding-window logs kept in a dict; see `core.ports.Limiter`.
+
+    Counted events are a sorted list of times per key; slots held by work in flight are kept
+    apart (slot id -> time), so `reset` can forget the events and keep the slots.
+    """
 
     def __init__(self, clock: Clock) -> None:
         self._clock = clock
         self._events: _TimedDict[list[datetime]] = _TimedDict()
+        self._held: _TimedDict[dict[str, datetime]] = _TimedDict()
 
     async def acquire(self, rules: Sequence[Rule]) -> datetime | None:
         """Count one event per rule if every rule allows it; else count none, say when all will."""
@@ -128,13 +133,8 @@ class MemoryLimiter:
         retry_at = self._retry_at(rules, now)
         if retry_at is not None:
             return retry_at
-        for key in {rule.key for rule in rules}:
-            longest = max(rule.window for rule in rules if rule.key == key)
-            events = self._events.get(key, now) or []
-            # Older events can no longer count against the longest window in use for this key.
-            events = events[bisect.bisect_right(events, now - longest) :]
-            bisect.insort(events, now)
-            self._events.set(key, events, events[-1] + longest, now)
+        for key, longest in _longest(rules).items():
+            self._count(key, now, longest)
         return None
 
     async def check(self, rules: Sequence[Rule]) -> datetime | None:
@@ -142,14 +142,59 @@ class MemoryLimiter:
         return self._retry_at(rules, self._clock.now())
 
     async def reset(self, key: str) -> None:
-        """Forget every event under the key."""
+        """Forget every counted event under the key; slots still held stay."""
         self._events.pop(key, self._clock.now())
+
+    async def reserve(self, rules: Sequence[Rule], slot: str) -> datetime | None:
+        """Hold one slot per rule if every rule has room (held slots count); else none, say when."""
+        now = self._clock.now()
+        retry_at = self._retry_at(rules, now)
+        if retry_at is not None:
+            return retry_at
+        for key, longest in _longest(rules).items():
+            held = {s: t for s, t in (self._held.get(key, now) or {}).items() if t > now - longest}
+            held[slot] = now
+            self._held.set(key, held, max(held.values()) + longest, now)
+        return None
+
+    async def confirm(self, rules: Sequence[Rule], slot: str) -> None:
+        """The held slot becomes a counted event, at the time it was reserved."""
+        now = self._clock.now()
+        for key, longest in _longest(rules).items():
+            at = self._take(key, slot, now)
+            if at is not None:
+                self._count(key, at, longest)
+
+    async def release(self, rules: Sequence[Rule], slot: str) -> None:
+        """Give the held slot back: the work it was for does not count."""
+        now = self._clock.now()
+        for key in _longest(rules):
+            self._take(key, slot, now)
+
+    def _count(self, key: str, at: datetime, longest: timedelta) -> None:
+        now = self._clock.now()
+        events = self._events.get(key, now) or []
+        # Older events can no longer count against the longest window in use for this key.
+        events = events[bisect.bisect_right(events, now - longest) :]
+        bisect.insort(events, at)
+        self._events.set(key, events, events[-1] + longest, now)
+
+    def _take(self, key: str, slot: str, now: datetime) -> datetime | None:
+        held = self._held.get(key, now)
+        if held is None or slot not in held:
+            return None
+        at = held.pop(slot)
+        if not held:
+            self._held.pop(key, now)
+        return at
 
     def _retry_at(self, rules: Sequence[Rule], now: datetime) -> datetime | None:
         retry_at: datetime | None = None
         for rule in rules:
             events = self._events.get(rule.key, now) or []
-            recent = events[bisect.bisect_right(events, now - rule.window) :]
+            held = (self._held.get(rule.key, now) or {}).values()
+            floor = now - rule.window
+            recent = sorted([t for t in events if t > floor] + [t for t in held if t > floor])
             if len(recent) >= rule.limit:
                 # The rule allows again once enough events slide out to leave room for one more.
                 # A rule that allows nothing at all answers a window from now, as Redis does.
@@ -157,6 +202,14 @@ class MemoryLimiter:
                 free_at = oldest + rule.window
                 retry_at = free_at if retry_at is None else max(retry_at, free_at)
         return retry_at
+
+
+def _longest(rules: Sequence[Rule]) -> dict[str, timedelta]:
+    """Each key once, with the longest window any rule gives it."""
+    longest: dict[str, timedelta] = {}
+    for rule in rules:
+        longest[rule.key] = max(longest.get(rule.key, rule.window), rule.window)
+    return longest
 
 
 @dataclass(frozen=True)

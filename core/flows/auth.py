@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass, field
 
 from core.domain.addresses import looks_like_email, normalize_email, normalize_phone
@@ -39,25 +40,39 @@ class AuthFlow:
         ]
 
     async def authenticate(self, login: str, password: str, client_address: str) -> int:
-        """The account id, or AuthenticationFailed / Throttled(retry_in)."""
+        """The account id, or AuthenticationFailed / Throttled(retry_in).
+
+        SPEC §1.7: the slot is taken before the password is checked, so a storm of concurrent
+        guesses gets exactly `login_failures_per_login` checks and the rest are throttled.
+        """
         key = login_key(login, self.kit.options.default_locale)
         normalized = key[1] if key else login.strip().casefold()
         rules = self._rules(normalized, client_address)
-        blocked = await self.kit.limiter.check(rules)
-        now = self.kit.clock.now()
+        slot = secrets.token_hex(8)
+        blocked = await self.kit.limiter.reserve(rules, slot)
         if blocked is not None:
-            raise Throttled(blocked - now)
-        account_id, stored = None, None
-        if key is not None:
-            async with self.kit.unit() as uow:
-                account_id = await uow.bindings.owner(*key)
-                if account_id is not None:
-                    stored = await uow.passwords.get(account_id)
-        # Verify against a dummy hash when there is none, so timing does not tell who exists.
-        ok = await self.kit.hasher.verify(stored or await self._dummy_hash(), normalize(password))
+            raise Throttled(blocked - self.kit.clock.now())
+        try:
+            account_id, stored = None, None
+            if key is not None:
+                async with self.kit.reader() as uow:
+                    account_id = await uow.bindings.owner(*key)
+                    if account_id is not None:
+                        stored = await uow.passwords.get(account_id)
+            # Verify against a dummy hash when there is none, so timing does not tell who exists.
+            ok = await self.kit.hasher.verify(
+                stored or await self._dummy_hash(), normalize(password)
+            )
+        except BaseException:
+            # Nothing was learnt about the password (an outage, a cancelled request).
+            await self.kit.limiter.release(rules, slot)
+            raise
         if not ok or account_id is None or stored is None:
-            await self.kit.limiter.acquire(rules)
+            await self.kit.limiter.confirm(rules, slot)
             raise AuthenticationFailed()
+        # A success is no failure: its slot goes back and the login's past failures are
+        # forgotten, while the slots of guesses still being checked stay held.
+        await self.kit.limiter.release(rules, slot)
         await self.kit.limiter.reset(rules[0].key)
         await self._after_success(account_id, stored, password)
         return account_id

@@ -75,9 +75,15 @@ class Kit:
     options: Options = field(default_factory=Options)
     new_code: CodeGenerator = six_digits
     new_token: Callable[[], str] = url_token
+    # Units that only read: on SQLite they take no write lock (None: the same as `uow`).
+    read_uow: UnitOfWorkFactory | None = None
 
     def unit(self) -> UnitOfWork:
         return self.uow()
+
+    def reader(self) -> UnitOfWork:
+        """A unit of work for reading only; it must not write (SQLite refuses it)."""
+        return (self.read_uow or self.uow)()
 
     def event(self, action: str, account_id: int | None, actor: str, **details: str) -> AuditEvent:
         return AuditEvent(action, account_id, self.clock.now(), actor, dict(details))

@@ -11,10 +11,11 @@ from sqlalchemy import event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from core.adapters.db.uow import CONNECTIVITY_ERRORS, SqlUnitOfWork
+from core.adapters.db.uow import CONNECTIVITY_ERRORS, READONLY, SqlUnitOfWork
 from core.errors import Unavailable
 
-SQLITE_BUSY_TIMEOUT_MS = 5000
+# How long a SQLite writer waits for another's write lock before the database counts as busy.
+SQLITE_BUSY_TIMEOUT_S = 5.0
 
 
 @dataclass(frozen=True)
@@ -31,7 +32,11 @@ class PgTimeouts:
 
 
 def make_engine(
-    url: str, *, foreign_keys: bool = True, timeouts: PgTimeouts | None = None
+    url: str,
+    *,
+    foreign_keys: bool = True,
+    timeouts: PgTimeouts | None = None,
+    sqlite_busy_timeout: float = SQLITE_BUSY_TIMEOUT_S,
 ) -> AsyncEngine:
     """An async engine; on SQLite with WAL, a busy timeout and real BEGIN/SAVEPOINT semantics."""
     parsed = make_url(url)
@@ -46,11 +51,13 @@ def make_engine(
             parsed, pool_pre_ping=True, pool_timeout=pg.pool, connect_args=connect_args
         )
     engine = create_async_engine(parsed)
-    _tune_sqlite(engine, parsed, foreign_keys=foreign_keys)
+    _tune_sqlite(engine, parsed, foreign_keys=foreign_keys, busy_timeout=sqlite_busy_timeout)
     return engine
 
 
-def _tune_sqlite(engine: AsyncEngine, url: URL, *, foreign_keys: bool) -> None:
+def _tune_sqlite(
+    engine: AsyncEngine, url: URL, *, foreign_keys: bool, busy_timeout: float
+) -> None:
     folder = _sqlite_folder(url)
 
     @event.listens_for(engine.sync_engine, "do_connect")
@@ -66,14 +73,22 @@ def _tune_sqlite(engine: AsyncEngine, url: URL, *, foreign_keys: bool) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute(f"PRAGMA foreign_keys = {'ON' if foreign_keys else 'OFF'}")
         cursor.execute("PRAGMA journal_mode = WAL")
-        cursor.execute(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute(f"PRAGMA busy_timeout = {int(busy_timeout * 1000)}")
         cursor.close()
 
     @event.listens_for(engine.sync_engine, "begin")
     def on_begin(conn: sa.Connection) -> None:
-        # IMMEDIATE takes the write lock up front: two writers queue on busy_timeout instead of
-        # one failing on a stale snapshot, so a racing bind sees AddressTaken (SPEC §3).
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        readonly = bool(conn.get_execution_options().get(READONLY))
+        info = conn.connection.info
+        if info.get("query_only") is not readonly:
+            # A reader cannot write by mistake: a write would need the lock it never took.
+            conn.exec_driver_sql(f"PRAGMA query_only = {'ON' if readonly else 'OFF'}")
+            info["query_only"] = readonly
+        # A reader begins DEFERRED: in WAL it reads its snapshot and takes no lock, so readers
+        # never queue behind writers. A writer begins IMMEDIATE, taking the write lock up front:
+        # two writers queue on busy_timeout instead of one failing on a stale snapshot, so a
+        # racing bind sees AddressTaken (SPEC §3).
+        conn.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
 
 
 def _sqlite_folder(url: URL) -> Path | None:
@@ -86,12 +101,25 @@ def _sqlite_folder(url: URL) -> Path | None:
 class Database:
     """Owns the engine; hands out units of work."""
 
-    def __init__(self, url: str, *, timeouts: PgTimeouts | None = None) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        timeouts: PgTimeouts | None = None,
+        sqlite_busy_timeout: float = SQLITE_BUSY_TIMEOUT_S,
+    ) -> None:
         self.timeouts = timeouts  # PostgreSQL only; kept so a replacement engine gets them too
-        self.engine = make_engine(url, timeouts=timeouts)
+        self.sqlite_busy_timeout = sqlite_busy_timeout
+        self.engine = make_engine(
+            url, timeouts=timeouts, sqlite_busy_timeout=sqlite_busy_timeout
+        )
 
     def uow(self) -> SqlUnitOfWork:
         return SqlUnitOfWork(self.engine)
+
+    def reader(self) -> SqlUnitOfWork:
+        """A unit of work that only reads: on SQLite it takes no write lock."""
+        return SqlUnitOfWork(self.engine, readonly=True)
 
     async def ping(self) -> None:
         """Raise `Unavailable` unless the database answers a trivial query."""

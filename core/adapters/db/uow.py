@@ -31,6 +31,9 @@ from core.ports import (
 # What a database that is down, unreachable or locked raises (SPEC §3).
 CONNECTIVITY_ERRORS = (OSError, OperationalError, InterfaceError)
 
+# The execution option that marks a unit of work as a reader (see `engine.py` for SQLite).
+READONLY = "accountbot_readonly"
+
 
 def is_outage(exc: BaseException | None) -> bool:
     """Whether the error means "the database is not there" rather than a bug or a conflict."""
@@ -40,7 +43,11 @@ def is_outage(exc: BaseException | None) -> bool:
 
 
 class SqlUnitOfWork:
-    """`async with db.uow() as uow: ...; await uow.commit()`; leaving without commit rolls back."""
+    """`async with db.uow() as uow: ...; await uow.commit()`; leaving without commit rolls back.
+
+    A `readonly` unit only reads: on SQLite it begins DEFERRED and takes no write lock, so readers
+    never queue behind writers (WAL gives each its snapshot); a write in it fails.
+    """
 
     # Typed as the ports: Protocol attributes are invariant, so the concrete types would not fit.
     accounts: AccountRepository
@@ -51,14 +58,16 @@ class SqlUnitOfWork:
     workspaces: WorkspaceRepository
     audit: AuditLog
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    def __init__(self, engine: AsyncEngine, *, readonly: bool = False) -> None:
         self._engine = engine
+        self._readonly = readonly
         self._conn: AsyncConnection | None = None
 
     async def __aenter__(self) -> Self:
         conn = self._engine.connect()
         try:
             await conn.start()
+            await conn.execution_options(**{READONLY: self._readonly})
             await conn.begin()
         except CONNECTIVITY_ERRORS as exc:
             with contextlib.suppress(SQLAlchemyError, OSError):

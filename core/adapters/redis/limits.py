@@ -15,8 +15,12 @@ _MS = timedelta(milliseconds=1)
 # Bounds the doubling so a runaway resend count cannot overflow datetime arithmetic.
 _MAX_DOUBLINGS = 20
 
-# KEYS one sorted set per rule (score = epoch ms); ARGV now, record (0/1), member, grace, then
-# limit and window per rule. Returns when every blocking rule allows again, or nil after recording.
+# One sorted set per key (score = epoch ms). Members "e:<id>" are counted events and "h:<slot>"
+# slots held by work in flight; both count against the limit. (Members written before the
+# prefixes existed count as events.)
+
+# KEYS one sorted set per rule; ARGV now, record (0/1), member, grace, then limit and window per
+# rule. Returns when every blocking rule allows again, or nil after recording.
 _LIMIT = """
 local now = tonumber(ARGV[1])
 local retry = false
@@ -47,6 +51,30 @@ end
 return false
 """
 
+# KEYS one sorted set per key; ARGV slot, confirm (0/1). The held slot goes; on confirm it
+# stays as a counted event with the time it was reserved at.
+_SETTLE = """
+for _, key in ipairs(KEYS) do
+  local held = 'h:' .. ARGV[1]
+  local at = redis.call('ZSCORE', key, held)
+  if at then
+    redis.call('ZREM', key, held)
+    if ARGV[2] == '1' then redis.call('ZADD', key, at, 'e:' .. ARGV[1]) end
+  end
+end
+return 0
+"""
+
+# KEYS[1] one sorted set: every counted event goes, the held slots stay.
+_RESET = """
+local gone = {}
+for _, member in ipairs(redis.call('ZRANGE', KEYS[1], 0, -1)) do
+  if string.sub(member, 1, 2) ~= 'h:' then gone[#gone + 1] = member end
+end
+if #gone > 0 then redis.call('ZREM', KEYS[1], unpack(gone)) end
+return #gone
+"""
+
 # KEYS[1] hash of sends, last, next; ARGV now, base, horizon, max doublings, grace.
 # Returns the milliseconds left while cooling down, or nil after recording a send.
 _COOLDOWN = """
@@ -70,23 +98,42 @@ class RedisLimiter(RedisStore):
     def __init__(self, redis: Redis, clock: Clock, prefix: str = "accountbot:") -> None:
         super().__init__(redis, clock, prefix)
         self._script = redis.register_script(_LIMIT)
+        self._settle = redis.register_script(_SETTLE)
+        self._reset = redis.register_script(_RESET)
 
     async def acquire(self, rules: Sequence[Rule]) -> datetime | None:
         """Count one event per rule if every rule allows it; else count none, say when all will."""
-        return await self._run(rules, record=True)
+        return await self._run(rules, record=True, member="e:" + uuid.uuid4().hex)
 
     async def check(self, rules: Sequence[Rule]) -> datetime | None:
         """What `acquire` would answer, without counting anything."""
-        return await self._run(rules, record=False)
+        return await self._run(rules, record=False, member="")
 
     async def reset(self, key: str) -> None:
-        """Forget every event under the key."""
-        await self._redis.delete(self._key(key))
+        """Forget every counted event under the key; slots still held stay."""
+        await self._reset(keys=[self._key(key)])
 
-    async def _run(self, rules: Sequence[Rule], *, record: bool) -> datetime | None:
+    async def reserve(self, rules: Sequence[Rule], slot: str) -> datetime | None:
+        """Hold one slot per rule if every rule has room (held slots count); else none, say when."""
+        return await self._run(rules, record=True, member="h:" + slot)
+
+    async def confirm(self, rules: Sequence[Rule], slot: str) -> None:
+        """The held slot becomes a counted event, at the time it was reserved."""
+        if rules:
+            await self._settle(keys=self._keys(rules), args=[slot, 1])
+
+    async def release(self, rules: Sequence[Rule], slot: str) -> None:
+        """Give the held slot back: the work it was for does not count."""
+        if rules:
+            await self._settle(keys=self._keys(rules), args=[slot, 0])
+
+    def _keys(self, rules: Sequence[Rule]) -> list[str]:
+        return list(dict.fromkeys(self._key(r.key) for r in rules))
+
+    async def _run(self, rules: Sequence[Rule], *, record: bool, member: str) -> datetime | None:
         if not rules:
             return None
-        args: list[int | str] = [self._now_ms(), int(record), uuid.uuid4().hex, GRACE_MS]
+        args: list[int | str] = [self._now_ms(), int(record), member, GRACE_MS]
         for rule in rules:
             args += [rule.limit, rule.window // _MS]
         retry_ms = await self._script(keys=[self._key(r.key) for r in rules], args=args)
