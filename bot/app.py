@@ -17,6 +17,7 @@ from aiogram.utils.callback_answer import CallbackAnswerMiddleware
 from aiogram.utils.i18n import I18n
 
 from bot import texts
+from bot.middlewares.callbacks import HonestButtons
 from bot.middlewares.i18n import PersonI18n, make_i18n
 from bot.middlewares.person import DuplicateUpdates, Person
 from bot.middlewares.secrets import DELETED, OPS_METRICS, Deleted, SecretMessages, dependency_of
@@ -70,6 +71,7 @@ def build_dispatcher(
     dp.update.outer_middleware(DuplicateUpdates(services))
     dp.update.outer_middleware(Person(services))
     PersonI18n(i18n).setup(dp)
+    HonestButtons.install(dp)  # a tap counts only for a button the message has (SPEC §3)
     dp.callback_query.middleware(CallbackAnswerMiddleware())
     dp.include_routers(*get_routers(services))
     dp.errors.register(on_error)

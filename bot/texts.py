@@ -149,3 +149,8 @@ def deleted_to_be_safe() -> str:
         "I could not check whether your message held a password, so I deleted it to be safe. "
         "Please send it again in a minute."
     )
+
+
+def stale_button() -> str:
+    """A button from an old message, or forged callback data (SPEC §3)."""
+    return _("This button is no longer active. Send /me for a fresh menu.")

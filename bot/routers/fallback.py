@@ -7,6 +7,7 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
 
+from bot import texts
 from bot.talk import Talk
 
 # What each state waits for, said again when something else arrives.
@@ -83,7 +84,7 @@ async def on_anything(message: Message, talk: Talk) -> None:
 
 async def on_stale_button(query: CallbackQuery, callback_answer: CallbackAnswer) -> None:
     """A button from an old message, or forged data: say so, change nothing."""
-    callback_answer.text = _("This button is no longer active. Send /me for a fresh menu.")
+    callback_answer.text = texts.stale_button()
     callback_answer.show_alert = True
 
 

@@ -52,3 +52,42 @@ async def answer_callback_query(call: Call) -> Any:
 
 
 METHODS: dict[str, Handler] = {"answercallbackquery": answer_callback_query}
+
+
+def press_data(
+    state: SandboxState,
+    bot: BotAccount,
+    dialog: Dialog,
+    message_id: int,
+    presser: User,
+    data: str,
+    *,
+    inaccessible: bool = False,
+) -> str:
+    """A callback query with any data on any message of the chat: what a modified client can
+    send (Telegram does not check the data against the message's buttons).
+
+    `inaccessible`: the message comes as Telegram's InaccessibleMessage (date 0), as for a
+    message too old or deleted; a deleted message is always sent that way.
+    """
+    if not 1 <= len(data.encode()) <= 64:
+        raise bad_request("BUTTON_DATA_INVALID")
+    message = dialog.messages.get(message_id)
+    if message is None:
+        raise bad_request("message not found")
+    query_id = state.new_query_id()
+    state.queries[query_id] = PendingQuery(query_id, bot.id, dialog, message_id)
+    shown: dict[str, Any] = message.to_api()
+    if inaccessible or message.deleted:
+        shown = {"chat": dialog.chat.to_api(), "message_id": message_id, "date": 0}
+    payload = {
+        "id": query_id,
+        "from": presser.to_api(),
+        "message": shown,
+        "chat_instance": str(abs(hash((bot.id, dialog.chat.id)))),
+        "data": data,
+    }
+    dialog.callback_answer = None
+    state.push_update(bot, "callback_query", payload)
+    state.touch()
+    return query_id

@@ -7,7 +7,7 @@ from typing import Any
 
 from aiohttp import web
 
-from sandbox.botapi import people
+from sandbox.botapi import callbacks, people
 from sandbox.botapi.errors import ApiError, bad_request
 from sandbox.botapi.files import document_media, photo_media, store_file
 from sandbox.botapi.models import User
@@ -191,6 +191,106 @@ async def block(state: SandboxState, params: Params, request: web.Request) -> An
     return {"blocked": blocked}
 
 
+async def press_data(state: SandboxState, params: Params, request: web.Request) -> Any:
+    """Any callback data on any message: a forged or a stale button (a modified client can)."""
+    person, bot = person_of(state, request), bot_of(state, params)
+    dialog = state.dialog(bot, state.chats[person.id])
+    query_id = callbacks.press_data(
+        state,
+        bot,
+        dialog,
+        params.required_int("message_id"),
+        person,
+        params.required_str("data"),
+        inaccessible=params.flag("inaccessible"),
+    )
+    return {"kind": "callback", "query_id": query_id}
+
+
+# File name, type and the fields Telegram adds, per kind; the bytes are a stand-in.
+MEDIA_DEFAULTS: dict[str, tuple[str, str, dict[str, Any]]] = {
+    "voice": ("voice.ogg", "audio/ogg", {"duration": 1}),
+    "audio": ("song.mp3", "audio/mpeg", {"duration": 1, "title": "Song"}),
+    "video": ("video.mp4", "video/mp4", {"duration": 1, "width": 320, "height": 240}),
+    "video_note": ("note.mp4", "video/mp4", {"duration": 1, "length": 240}),
+    "animation": ("cat.gif", "image/gif", {"duration": 1, "width": 320, "height": 240}),
+}
+
+
+async def send_media(state: SandboxState, params: Params, request: web.Request) -> Any:
+    """A voice message, audio, video, round video or animation (`kind`), with an optional file."""
+    kind = params.required_str("kind")
+    if kind not in MEDIA_DEFAULTS:
+        raise bad_request(f"kind must be one of {', '.join(MEDIA_DEFAULTS)}")
+    name, mime, extra = MEDIA_DEFAULTS[kind]
+    upload = upload_of(params, name, b"\x00" * 16)
+    stored = store_file(state, kind + "s", upload.content, upload.filename, mime)
+    media = {**stored.to_api(), **extra, "mime_type": mime}
+    media.pop("file_path", None)
+    if kind == "video_note":
+        media.pop("mime_type")
+    fields: dict[str, Any] = {"media": {kind: media}}
+    if kind != "video_note":  # round videos have no caption
+        fields["caption"] = params.text("caption")
+    return _post_private(state, params, request, **fields)
+
+
+async def send_location(state: SandboxState, params: Params, request: web.Request) -> Any:
+    """A location, or a venue when a `title` is given."""
+    location = {
+        "latitude": float(params.text("latitude") or 55.7558),
+        "longitude": float(params.text("longitude") or 37.6173),
+    }
+    title = params.text("title")
+    if title is None:
+        return _post_private(state, params, request, media={"location": location})
+    venue = {"location": location, "title": title, "address": params.text("address") or title}
+    return _post_private(state, params, request, media={"location": location, "venue": venue})
+
+
+async def send_poll(state: SandboxState, params: Params, request: web.Request) -> Any:
+    """A poll the person made (question and `options` separated by "|")."""
+    options = [o for o in (params.text("options") or "Yes|No").split("|") if o]
+    if len(options) < 2:
+        raise bad_request("a poll needs at least 2 options")
+    poll = {
+        "id": str(state.new_query_id()),
+        "question": params.text("question") or "Question?",
+        "options": [
+            {"persistent_id": str(n), "text": text, "voter_count": 0}
+            for n, text in enumerate(options)
+        ],
+        "total_voter_count": 0,
+        "is_closed": False,
+        "is_anonymous": True,
+        "type": "regular",
+        "allows_multiple_answers": False,
+        "allows_revoting": True,
+        "members_only": False,
+    }
+    return _post_private(state, params, request, media={"poll": poll})
+
+
+async def answer_poll(state: SandboxState, params: Params, request: web.Request) -> Any:
+    """A poll_answer update: the person voted in a (non-anonymous) poll, by its id."""
+    person, bot = person_of(state, request), bot_of(state, params)
+    choices = [int(part) for part in (params.text("option_ids") or "0").split(",") if part]
+    payload = {
+        "poll_id": params.required_str("poll_id"),
+        "user": person.to_api(),
+        "option_ids": choices,
+        "option_persistent_ids": [str(n) for n in choices],
+    }
+    state.push_update(bot, "poll_answer", payload)
+    state.touch()
+    return {"poll_id": payload["poll_id"]}
+
+
+async def send_dice(state: SandboxState, params: Params, request: web.Request) -> Any:
+    dice = {"emoji": params.text("emoji") or "🎲", "value": params.integer("value") or 3}
+    return _post_private(state, params, request, media={"dice": dice})
+
+
 async def events(state: SandboxState, params: Params, request: web.Request) -> Any:
     """Long poll: answers once anything changed after version `since`, or at the timeout."""
     since = params.integer("since") or 0
@@ -219,4 +319,10 @@ PERSON_ROUTES: tuple[tuple[str, str, Action], ...] = (
     ("POST", "/sandbox/api/people/{person_id}/edit", edit_message),
     ("POST", "/sandbox/api/people/{person_id}/forward", forward),
     ("POST", "/sandbox/api/people/{person_id}/block", block),
+    ("POST", "/sandbox/api/people/{person_id}/callback", press_data),
+    ("POST", "/sandbox/api/people/{person_id}/media", send_media),
+    ("POST", "/sandbox/api/people/{person_id}/location", send_location),
+    ("POST", "/sandbox/api/people/{person_id}/poll", send_poll),
+    ("POST", "/sandbox/api/people/{person_id}/poll_answer", answer_poll),
+    ("POST", "/sandbox/api/people/{person_id}/dice", send_dice),
 )

@@ -142,3 +142,44 @@ class Person:
         if url is None:
             raise SandboxError(f"{text!r} is neither a link nor a link button")
         return url
+
+    async def press_data(
+        self, message: ChatMessage | int, data: str, *, stale: bool = False
+    ) -> str:
+        """Send callback `data` on a message, whatever its buttons (a forged or a stale button).
+
+        `stale`: the message comes as Telegram's InaccessibleMessage (too old, or deleted).
+        """
+        message_id = message if isinstance(message, int) else message.message_id
+        result = await self._act("callback", message_id=message_id, data=data, inaccessible=stale)
+        self._query_id = str(result["query_id"])
+        return self._query_id
+
+    async def send_media(self, kind: str, caption: str | None = None) -> int:
+        """A voice message, audio, video, video_note or animation."""
+        return int((await self._act("media", kind=kind, caption=caption))["message_id"])
+
+    async def send_voice(self) -> int:
+        return await self.send_media("voice")
+
+    async def send_video(self, caption: str | None = None) -> int:
+        return await self.send_media("video", caption)
+
+    async def send_location(
+        self, latitude: float = 55.7558, longitude: float = 37.6173, title: str | None = None
+    ) -> int:
+        """A location; a venue when `title` is given."""
+        result = await self._act("location", latitude=latitude, longitude=longitude, title=title)
+        return int(result["message_id"])
+
+    async def send_poll(
+        self, question: str = "Question?", options: tuple[str, ...] = ("Yes", "No")
+    ) -> int:
+        result = await self._act("poll", question=question, options="|".join(options))
+        return int(result["message_id"])
+
+    async def answer_poll(self, poll_id: str, option_ids: tuple[int, ...] = (0,)) -> None:
+        await self._act("poll_answer", poll_id=poll_id, option_ids=",".join(map(str, option_ids)))
+
+    async def send_dice(self, emoji: str = "🎲") -> int:
+        return int((await self._act("dice", emoji=emoji))["message_id"])

@@ -209,3 +209,67 @@ async def test_waiting_for_an_answer_that_never_comes_times_out(running: Running
     await person.press("Go")
     with pytest.raises(TimeoutError, match="did not answer"):
         await person.wait_for_answer(timeout=0.2)
+
+
+async def test_any_callback_data_can_be_sent_on_a_message_as_a_modified_client_can(
+    running: Running,
+) -> None:
+    person = await running.started_person()
+    markup = inline(InlineKeyboardButton(text="Confirm", callback_data="confirm:1"))
+    sent = await running.bot.send_message(person.id, "Sure?", reply_markup=markup)
+    await person.press_data(sent.message_id, "m:signout")
+    query = (await running.bot.get_updates(timeout=0))[-1].callback_query
+    assert query is not None
+    assert query.data == "m:signout"
+    assert query.message is not None and query.message.message_id == sent.message_id
+    await running.bot.answer_callback_query(query.id, text="No")
+    assert (await person.wait_for_answer())["text"] == "No"
+
+
+async def test_a_stale_callback_comes_with_an_inaccessible_message(running: Running) -> None:
+    from aiogram.types import InaccessibleMessage
+
+    person = await running.started_person()
+    sent = await running.bot.send_message(person.id, "Old")
+    await person.press_data(sent.message_id, "m:card", stale=True)
+    query = (await running.bot.get_updates(timeout=0))[-1].callback_query
+    assert query is not None
+    assert isinstance(query.message, InaccessibleMessage)
+    assert query.message.message_id == sent.message_id
+    with pytest.raises(SandboxError, match="BUTTON_DATA_INVALID"):
+        await person.press_data(sent.message_id, "x" * 65)
+
+
+@pytest.mark.parametrize("kind", ["voice", "audio", "video", "video_note", "animation"])
+async def test_a_person_sends_voice_audio_video_and_animations(running: Running, kind: str) -> None:
+    person = await running.started_person()
+    await person.send_media(kind)
+    message = (await running.bot.get_updates(timeout=0))[-1].message
+    assert message is not None
+    assert getattr(message, kind) is not None
+
+
+async def test_a_person_sends_a_location_a_venue_a_poll_and_a_dice(running: Running) -> None:
+    person = await running.started_person()
+    await person.send_location(59.93, 30.33)
+    await person.send_location(title="Hermitage")
+    await person.send_poll("Tea?", ("Yes", "No", "Later"))
+    await person.send_dice()
+    messages = [u.message for u in await running.bot.get_updates(timeout=0)][-4:]
+    assert all(m is not None for m in messages)
+    location, venue, poll, dice = messages
+    assert location is not None and location.location is not None
+    assert location.location.latitude == pytest.approx(59.93)
+    assert venue is not None and venue.venue is not None and venue.venue.title == "Hermitage"
+    assert poll is not None and poll.poll is not None
+    assert [o.text for o in poll.poll.options] == ["Yes", "No", "Later"]
+    assert dice is not None and dice.dice is not None
+
+
+async def test_a_poll_answer_arrives_without_a_chat(running: Running) -> None:
+    person = await running.started_person()
+    await person.answer_poll("poll-1", (1,))
+    answer = (await running.bot.get_updates(timeout=0))[-1].poll_answer
+    assert answer is not None
+    assert (answer.poll_id, answer.option_ids) == ("poll-1", [1])
+    assert answer.user is not None and answer.user.id == person.id
