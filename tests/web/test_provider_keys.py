@@ -61,6 +61,18 @@ async def refused(provider: Google, http: aiohttp.ClientSession) -> str:
     return error.value.reason
 
 
+async def check(provider: Google, http: aiohttp.ClientSession, issuer: OidcIssuer) -> str:
+    """The ID token's check alone: concurrent calls all reach the keys in their first step."""
+    claims = await provider.validate(http, issuer.id_token(), issuer.nonce)
+    return str(claims["name"])
+
+
+async def keys_refused(provider: Google, http: aiohttp.ClientSession) -> str:
+    with pytest.raises(ProviderError) as error:
+        await provider.keys(http)
+    return error.value.reason
+
+
 @pytest.mark.parametrize("new_kid", [None, "k2"], ids=["same-kid", "new-kid"])
 async def test_a_rotated_key_is_picked_up_without_a_restart(
     issuer: OidcIssuer, http: aiohttp.ClientSession, new_kid: str | None
@@ -120,12 +132,12 @@ async def test_concurrent_callbacks_fetch_the_keys_once(
     await provider.metadata(http)
     issuer.jwks_gate = asyncio.Event()
 
-    calls = asyncio.gather(*(sign_in(provider, http) for _ in range(10)))
+    calls = asyncio.gather(*(check(provider, http, issuer) for _ in range(10)))
     await asyncio.wait_for(issuer.jwks_asked.wait(), 10)
     issuer.jwks_gate.set()
-    profiles = await asyncio.wait_for(calls, 30)
+    names = await asyncio.wait_for(calls, 30)
 
-    assert [p.name for p in profiles] == ["Ivan Petrov"] * 10
+    assert names == ["Ivan Petrov"] * 10
     assert issuer.served[JWKS] == 1
     assert issuer.served[DISCOVERY] == 1
 
@@ -139,12 +151,32 @@ async def test_concurrent_callbacks_after_a_rotation_refetch_once(
     issuer.jwks_asked.clear()
     issuer.jwks_gate = asyncio.Event()
 
-    calls = asyncio.gather(*(sign_in(provider, http) for _ in range(10)))
+    calls = asyncio.gather(*(check(provider, http, issuer) for _ in range(10)))
     await asyncio.wait_for(issuer.jwks_asked.wait(), 10)
     issuer.jwks_gate.set()
-    profiles = await asyncio.wait_for(calls, 30)
+    names = await asyncio.wait_for(calls, 30)
 
-    assert [p.name for p in profiles] == ["Ivan Petrov"] * 10
+    assert names == ["Ivan Petrov"] * 10
+    assert issuer.served[JWKS] == 2
+
+
+async def test_concurrent_callbacks_share_one_failed_fetch(
+    issuer: OidcIssuer, http: aiohttp.ClientSession, clock: FakeClock
+) -> None:
+    provider = google(issuer, clock)
+    await provider.metadata(http)
+    issuer.failing.add(JWKS)
+    issuer.jwks_gate = asyncio.Event()
+
+    calls = asyncio.gather(*(keys_refused(provider, http) for _ in range(5)))
+    await asyncio.wait_for(issuer.jwks_asked.wait(), 10)
+    issuer.jwks_gate.set()
+    reasons = await asyncio.wait_for(calls, 30)
+
+    assert reasons == ["jwks"] * 5
+    assert issuer.served[JWKS] == 1
+    issuer.failing.clear()
+    assert (await sign_in(provider, http)).name == "Ivan Petrov"  # the next one tries again
     assert issuer.served[JWKS] == 2
 
 

@@ -108,6 +108,8 @@ class Cached(Generic[T]):
         self._value: T | None = None
         self._expires = 0.0
         self.version = 0
+        self._attempts = 0
+        self._failure: str | None = None
 
     def _fresh(self) -> bool:
         return self._value is not None and self._timer() < self._expires
@@ -115,8 +117,13 @@ class Cached(Generic[T]):
     async def get(self, http: aiohttp.ClientSession) -> tuple[T, int]:
         """The document and its version, fetched first when missing or expired."""
         if not self._fresh():
+            attempts = self._attempts
             async with self._lock:
                 if not self._fresh():
+                    if self._value is None and self._failure and self._attempts != attempts:
+                        # The fetch this caller waited for failed: share its answer, do not queue
+                        # one more request behind it.
+                        raise ProviderError(self._failure)
                     await self._load(http)
         assert self._value is not None
         return self._value, self.version
@@ -135,12 +142,15 @@ class Cached(Generic[T]):
         """Fetch under the lock; on failure keep a previous copy for the shortest lifetime."""
         try:
             value, cache_control = await self._fetch(http)
-        except ProviderError:
+        except ProviderError as error:
+            self._attempts += 1  # counted when done: whoever waited meanwhile shares this answer
+            self._failure = error.reason
             if self._value is None:
                 raise
             self._expires = max(self._expires, self._timer() + self._policy.min_ttl)
             log.warning("could not refresh %s; the last copy stays in use", self.what)
             return
-        self._value = value
+        self._attempts += 1
+        self._value, self._failure = value, None
         self._expires = self._timer() + self._policy.lifetime(cache_control, self._default_ttl)
         self.version += 1
