@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import uuid
 from collections.abc import AsyncIterator
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urljoin, urlsplit, urlunsplit
@@ -17,6 +18,7 @@ import aiohttp
 import pytest
 
 from core.notices import SignedIn, SignInFailed
+from tests import services
 from tests.web import walk
 from tests.web.conftest import Site, SiteFactory, cookie_session, csrf_of
 from tests.web.standins import OidcIssuer, serve
@@ -88,9 +90,26 @@ async def test_a_used_state_is_refused_every_time_after(
     assert site.world.notifier.notices == [SignedIn(531, account_id, "dev", True)]
 
 
+@pytest.fixture(params=["memory", "redis"])
+async def any_store_site(
+    request: pytest.FixtureRequest, make_site: SiteFactory
+) -> AsyncIterator[Site]:
+    """The site with its tokens in memory, or in Redis under a key prefix of its own."""
+    if request.param == "memory":
+        yield await make_site()
+        return
+    prefix = f"test-{uuid.uuid4().hex[:8]}:"
+    site = await make_site(settings={"redis_url": services.redis_url(), "redis_prefix": prefix})
+    yield site
+    redis = site.world.services.resources["redis"]
+    async for key in redis.scan_iter(match=prefix + "*"):
+        await redis.delete(key)
+
+
 async def test_the_same_callback_sent_five_times_at_once_is_used_once(
-    site: Site, http: aiohttp.ClientSession
+    any_store_site: Site, http: aiohttp.ClientSession
 ) -> None:
+    site = any_store_site
     steps = await walk.authorized(http, await site.link(telegram_id=532))
 
     async def fetch() -> int:

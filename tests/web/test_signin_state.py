@@ -118,7 +118,7 @@ async def test_the_chat_gets_the_card_after_someone_else_opened_the_callback_fir
             await browser.close()
 
 
-async def test_a_refusal_before_the_state_check_does_not_tell_the_chat(
+async def test_a_stranger_cannot_cancel_the_person_s_sign_in(
     site: Site, http: aiohttp.ClientSession
 ) -> None:
     steps = await walk.authorized(http, await site.link(telegram_id=523))
