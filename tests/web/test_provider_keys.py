@@ -18,11 +18,13 @@ from joserfc.jwk import RSAKey
 from core.domain.models import SocialProfile
 from core.notices import SignInFailed
 from tests.conftest import FakeClock
+from tests.core.flows.conftest import settings
 from tests.web.conftest import SiteFactory
 from tests.web.standins import OidcIssuer
-from web.providers import Pending, ProviderError
+from web.providers import Pending, ProviderError, build_registry
 from web.providers.cache import CachePolicy, max_age
 from web.providers.google import Google
+from web.providers.openid import OpenIDProvider
 
 PENDING = Pending("state-1", "v" * 64, "nonce-1", "http://127.0.0.1:8080/auth/callback/google")
 JWKS = OidcIssuer.JWKS
@@ -300,3 +302,28 @@ async def test_after_a_rotation_the_next_person_reaches_the_consent_page(
     assert status == 200 and "Link Google account i***@gmail.com" in page
     assert SignInFailed(612, "provider_error") not in site.world.notifier.notices
     assert issuer.served[JWKS] == 2
+
+
+def test_the_lifetimes_come_from_the_settings() -> None:
+    config = settings(
+        oauth_google_client_id="g",
+        oidc_issuer="https://id.example.com",
+        oidc_client_id="o",
+        dev_idp_enabled=True,
+        provider_metadata_ttl=900,
+        provider_keys_ttl=120,
+        provider_cache_min_ttl=30,
+        provider_cache_max_ttl=7200,
+        provider_keys_refetch_interval=10,
+    )
+    expected = CachePolicy(
+        metadata_ttl=900, keys_ttl=120, min_ttl=30, max_ttl=7200, refetch_interval=10
+    )
+
+    registry = build_registry(config)
+
+    assert {name: p.cache for name, p in registry.items() if isinstance(p, OpenIDProvider)} == {
+        "google": expected,
+        "oidc": expected,
+        "dev": expected,
+    }
