@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from aiogram import F, Router
 from aiogram.types import CallbackQuery, Message
 from aiogram.utils.callback_answer import CallbackAnswer
@@ -9,6 +11,9 @@ from aiogram.utils.i18n import gettext as _
 
 from bot import texts
 from bot.talk import Talk
+
+# Steps a person is at before having an account: the sign-in's own.
+WITHOUT_ACCOUNT = frozenset({"SignIn:awaiting_terms"})
 
 # What each state waits for, said again when something else arrives.
 HINTS = {
@@ -102,8 +107,36 @@ def _looks_like_code(text: str | None) -> bool:
     return len(digits) == 6 and len((text or "").strip()) <= 9
 
 
+def signed_out_mid_flow(event: Message | CallbackQuery, raw_state: str | None, **data: Any) -> bool:
+    """A step of a flow that needs an account, but the chat is not signed in (any more): signed
+    out elsewhere, or the account's Telegram link moved while the step was kept (SPEC §3)."""
+    if raw_state is None or raw_state in WITHOUT_ACCOUNT:
+        return False
+    talk: Talk | None = data.get("talk")
+    if talk is None or talk.account_id is not None:
+        return False
+    text = event.text if isinstance(event, Message) else None
+    return not (text or "").startswith("/")  # commands work signed out (/start above all)
+
+
+async def on_signed_out_message(message: Message, talk: Talk) -> None:
+    await talk.state.clear()
+    await talk.say(_("Please sign in first: /start"))
+
+
+async def on_signed_out_button(
+    query: CallbackQuery, talk: Talk, callback_answer: CallbackAnswer
+) -> None:
+    await talk.state.clear()
+    callback_answer.text = _("Please sign in first: /start")
+    callback_answer.show_alert = True
+
+
 def make_forward_guard() -> Router:
-    """Forwarded messages get the step's hint before any flow could take them as input."""
+    """Before any flow could take them as input: forwarded messages get the step's hint, and a
+    step that needs an account, reached signed out, ends with "sign in first"."""
     router = Router(name="forward_guard")
     router.message.register(on_anything, F.forward_origin)
+    router.message.register(on_signed_out_message, signed_out_mid_flow)
+    router.callback_query.register(on_signed_out_button, signed_out_mid_flow)
     return router
