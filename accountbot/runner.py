@@ -14,12 +14,13 @@ from typing import Any
 from aiogram import Bot, Dispatcher
 from aiohttp import web
 
+from accountbot.settling import report_handling
 from bot.app import build_bot, build_dispatcher, set_commands
 from core.adapters.capture import SmsOutbox
 from core.adapters.db.migrate import upgrade
 from core.bootstrap import Services, build_services
 from core.notices import Notice, SignedIn
-from core.ports import Notifier
+from core.ports import Clock, Notifier
 from core.settings import Settings, load_settings
 from sandbox.botapi import SandboxState, register_botapi
 from sandbox.botapi.storage import restore
@@ -88,7 +89,9 @@ class SandboxStack:
     async def restart_bot(self) -> None:
         """Stop the bot and start a new one, as a deploy would; the web side keeps running."""
         await self._stop_bot()
-        self.bot, self.dispatcher = await _start_bot(self.services, self.tasks, demo=self.demo)
+        self.bot, self.dispatcher = await _start_bot(
+            self.services, self.tasks, demo=self.demo, state=self.state
+        )
 
     async def _stop_bot(self) -> None:
         with contextlib.suppress(RuntimeError):  # not polling
@@ -134,9 +137,14 @@ async def start_sandbox(
     flood_limits: bool = True,
     state: SandboxState | None = None,
     demo: bool = False,
+    clock: Clock | None = None,
     **overrides: Any,
 ) -> SandboxStack:
-    """Start the sandbox; port 0 picks a free one (tests); `state` keeps Telegram's side."""
+    """Start the sandbox; port 0 picks a free one (tests); `state` keeps Telegram's side.
+
+    `clock` (tests) is the one clock of Telegram's side and of the services, so a test moves
+    time for codes, links and cooldowns instead of sleeping.
+    """
     folder = Path(data)
     folder.mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240 - once, at start-up
     sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
@@ -147,17 +155,19 @@ async def start_sandbox(
     mailbox = Mailbox(folder / "mail")
     smtp_port = await mailbox.start(host)
     if state is None:
-        state = SandboxState(flood_limits=flood_limits)
+        state = SandboxState(clock, flood_limits=flood_limits)
         state.add_bot(SANDBOX_TOKEN, username=SANDBOX_BOT, first_name="Account assistant")
         # People and chats survive a restart, so an account's Telegram id is never handed out
         # again to a new person.
         restore(state, folder / "telegram.json")
     state.closing = False
+    if clock is not None:  # one clock for Telegram's side and ours (tests move it)
+        state.clock = clock
     # The forum support group exists before the settings name it (SPEC §1.8).
     overrides.setdefault("support_chat_id", support_group(state))
     settings = sandbox_settings(url, folder, smtp_port, **overrides)
     await upgrade(settings.database_url)
-    services = build_services(settings)
+    services = build_services(settings, clock=clock)
     if demo:
         await demo_workspaces(services)
     outbox: SmsOutbox = services.resources.get("sms_outbox") or SmsOutbox()
@@ -181,17 +191,23 @@ async def start_sandbox(
     await web.SockSite(runner, sock).start()
 
     tasks: list[asyncio.Task[Any]] = []
-    bot, dp = await _start_bot(services, tasks, demo=demo)
+    bot, dp = await _start_bot(services, tasks, demo=demo, state=state)
     return SandboxStack(url, services, state, mailbox, outbox, bot, dp, runner, tasks, demo)
 
 
 async def _start_bot(
-    services: Services, tasks: list[asyncio.Task[Any]], *, demo: bool = False
+    services: Services,
+    tasks: list[asyncio.Task[Any]],
+    *,
+    demo: bool = False,
+    state: SandboxState | None = None,
 ) -> tuple[Bot, Dispatcher]:
     bot = build_bot(services.settings)
     dp, i18n = build_dispatcher(services, bot)
     if demo and services.notifier.target is not None:
         services.notifier.target = DemoMemberships(services, services.notifier.target)
+    if state is not None and bot.id in state.bots:  # the sandbox's settle barrier hears of it
+        tasks.append(report_handling(dp, services, state.bots[bot.id].handling))
     await set_commands(bot, i18n)
     tasks.append(
         asyncio.create_task(dp.start_polling(bot, handle_signals=False, polling_timeout=10))

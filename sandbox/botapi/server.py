@@ -13,6 +13,7 @@ from sandbox.botapi import callbacks, chats, files, forum, messages, profile, st
 from sandbox.botapi.calls import Call, Handler
 from sandbox.botapi.errors import ApiError
 from sandbox.botapi.group_api import GROUP_ROUTES
+from sandbox.botapi.handling import counting_deliveries, settle
 from sandbox.botapi.params import Params
 from sandbox.botapi.person_api import PERSON_ROUTES, endpoint
 from sandbox.botapi.state import BotAccount, SandboxState
@@ -27,6 +28,7 @@ METHODS: dict[str, Handler] = {
     **messages.METHODS,
     **profile.METHODS,
     **updates.METHODS,
+    "getupdates": counting_deliveries(updates.get_updates),
 }
 
 
@@ -81,6 +83,7 @@ def register_botapi(app: web.Application, state: SandboxState) -> None:
     app.router.add_get("/sandbox/api/files/{file_id}", file_handler(state))
     for verb, path, action in (*PERSON_ROUTES, *GROUP_ROUTES):
         app.router.add_route(verb, path, endpoint(state, action))
+    app.router.add_get("/sandbox/api/settled", endpoint(state, settle))
     register_chat(app)
 
     async def stop_webhooks(_: web.Application) -> AsyncIterator[None]:

@@ -13,6 +13,7 @@ from typing import Any
 from core.ports import Clock
 from sandbox.botapi.errors import ApiError
 from sandbox.botapi.flood import FloodGate
+from sandbox.botapi.handling import Handling
 from sandbox.botapi.models import Chat, Dialog, Message, PendingQuery, Signal, StoredFile, User
 
 # Telegram leaves these out unless a bot asks for them by name.
@@ -54,6 +55,7 @@ class BotAccount:
     signal: Signal = field(default_factory=Signal)
     poll_generation: int = 0
     profile: dict[tuple[str, str], str] = field(default_factory=dict)
+    handling: Handling = field(default_factory=Handling)  # the settle barrier's record
 
     @property
     def id(self) -> int:

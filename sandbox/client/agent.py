@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from sandbox.client.messages import ChatMessage, Match, Waiter
+from sandbox.client.messages import WAIT, ChatMessage, Match, Waiter
 
 if TYPE_CHECKING:
     from sandbox.client.api import Sandbox
@@ -65,6 +65,10 @@ class Agent:
         self,
         match: Match,
         thread_id: int | None = None,
-        timeout: float = 5.0,  # noqa: ASYNC109 - a test reads best with wait_for(..., timeout=)
+        timeout: float = WAIT,  # noqa: ASYNC109 - a test reads best with wait_for(..., timeout=)
     ) -> ChatMessage:
         return await self.waiter.wait(lambda: self._read_thread(thread_id), match, timeout)
+
+    async def settled(self, timeout: float = WAIT) -> None:  # noqa: ASYNC109
+        """Once the bot has handled everything (`Sandbox.settled`): then "nothing came" holds."""
+        await self.sandbox.settled(timeout)

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 import aiohttp
 
 from sandbox.client.agent import Agent
 from sandbox.client.browser import new_browser
-from sandbox.client.messages import SandboxError
+from sandbox.client.messages import WAIT, SandboxError, Settled
 from sandbox.client.person import Person
 
 
@@ -60,6 +61,29 @@ class Sandbox:
         """Block until the sandbox changes after version `since`, or `seconds` pass."""
         result = await self.call("GET", "events", since=since, timeout=round(seconds, 2))
         return int(result["version"])
+
+    async def settle_or_change(self, since: int, seconds: float) -> Settled:
+        """Block until the bots settled, the sandbox changed after `since`, or `seconds` pass."""
+        result = await self.call("GET", "settled", since=since, timeout=round(seconds, 2))
+        return Settled(int(result["version"]), bool(result["settled"]), bool(result["tracked"]))
+
+    async def settled(self, timeout: float = WAIT) -> int:  # noqa: ASYNC109
+        """Return once every update the sandbox holds for the bots was delivered and handled.
+
+        For a bot in the sandbox's process (`accountbot sandbox`, the tests' stack) that means its
+        handlers finished, their messages sent, and no notice from the web side is being told;
+        for any other bot, only that it fetched its updates. Then "nothing (more) came" can be
+        asserted. The sandbox's version at that moment is returned.
+        """
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            left = deadline - loop.time()
+            result = await self.call("GET", "settled", timeout=round(max(left, 0), 2))
+            if result["settled"]:
+                return int(result["version"])
+            if left <= 0:
+                raise TimeoutError(f"the bots did not settle: {result['bots']!r}")
 
     async def person(
         self,

@@ -10,16 +10,33 @@ from typing import Any, NamedTuple, Protocol
 Match = str | Callable[["ChatMessage"], bool]
 Reader = Callable[[], Awaitable[tuple[list["ChatMessage"], int]]]
 EVENT_WAIT = 2.0
+# How long a wait may take while the bot is still at work. A bot that has handled everything
+# without sending the message fails the wait at once (`NoAnswer`), so this bounds a hang only.
+WAIT = 30.0
 
 
 class SandboxError(Exception):
     """The sandbox refused a person's action; carries its description."""
 
 
+class NoAnswer(TimeoutError):
+    """The bot handled every update it was given and did not send what was waited for."""
+
+
+class Settled(NamedTuple):
+    """One look at the settle barrier: the sandbox's version and whether the bots settled."""
+
+    version: int
+    settled: bool
+    tracked: bool
+
+
 class EventFeed(Protocol):
     """Whatever can block until the sandbox changes (the Sandbox client)."""
 
     async def wait_event(self, since: int, seconds: float) -> int: ...
+
+    async def settle_or_change(self, since: int, seconds: float) -> Settled: ...
 
 
 class Button(NamedTuple):
@@ -93,6 +110,10 @@ class Waiter:
         return result
 
     async def wait(self, read: Reader, match: Match, seconds: float) -> ChatMessage:
+        """The first fresh bot message that matches; it may come while the bot is at work.
+
+        Nothing new after the bot (one that reports its handling) settled: `NoAnswer` at once.
+        """
         check = _matcher(match)
         loop = asyncio.get_running_loop()
         deadline = loop.time() + seconds
@@ -103,7 +124,12 @@ class Waiter:
                 if fresh and check(message):
                     return message
             left = deadline - loop.time()
+            texts = [m.text for m in messages if m.from_bot and m.version > self.mark]
             if left <= 0:
-                texts = [m.text for m in messages if m.from_bot and m.version > self.mark]
                 raise TimeoutError(f"no bot message matched {match!r}; new ones: {texts!r}")
-            await self.sandbox.wait_event(version, min(left, EVENT_WAIT))
+            seen = await self.sandbox.settle_or_change(version, min(left, EVENT_WAIT))
+            if seen.settled and seen.tracked and seen.version == version:
+                raise NoAnswer(
+                    f"the bot handled every update and no message matched {match!r}; "
+                    f"new ones: {texts!r}"
+                )

@@ -10,6 +10,7 @@ import aiohttp
 from sandbox.client.browser import OpenedPage, open_page
 from sandbox.client.messages import (
     EVENT_WAIT,
+    WAIT,
     Button,
     ChatMessage,
     Match,
@@ -120,9 +121,16 @@ class Person:
                 raise TimeoutError(f"the bot did not answer the press (query {self._query_id})")
             await self.sandbox.wait_event(chat["version"], min(left, EVENT_WAIT))
 
-    async def wait_for(self, match: Match, timeout: float = 5.0) -> ChatMessage:  # noqa: ASYNC109
-        """The first bot message new or edited since the last action that matches."""
+    async def wait_for(self, match: Match, timeout: float = WAIT) -> ChatMessage:  # noqa: ASYNC109
+        """The first bot message new or edited since the last action that matches.
+
+        Fails at once (`NoAnswer`) when the bot has handled everything and none matched.
+        """
         return await self.waiter.wait(self._read, match, timeout)
+
+    async def settled(self, timeout: float = WAIT) -> None:  # noqa: ASYNC109
+        """Once the bot has handled everything (`Sandbox.settled`): then "nothing came" holds."""
+        await self.sandbox.settled(timeout)
 
     async def open_link(self, target: str) -> OpenedPage:
         """Open a URL, a link in the bot's messages (by its text) or a link button."""

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import re
 import uuid
 from collections.abc import AsyncIterator
@@ -14,7 +13,9 @@ import pytest
 
 from accountbot.runner import SandboxStack, start_sandbox
 from sandbox.client import Person, Sandbox
+from sandbox.client.messages import WAIT
 from tests import services
+from tests.conftest import FakeClock
 from tests.conversation.browser import Browser
 
 CODE = re.compile(r"\b(\d{6})\b")
@@ -25,7 +26,10 @@ STORAGE_PAIRS = ["sqlite+memory", "postgres+redis"]
 
 @asynccontextmanager
 async def running_stack(pair: str, folder: Path, **overrides: Any) -> AsyncIterator[SandboxStack]:
-    """The product on one storage pair: SQLite + memory, or PostgreSQL + Redis (SPEC §2)."""
+    """The product on one storage pair: SQLite + memory, or PostgreSQL + Redis (SPEC §2).
+
+    Pass `clock=` (a FakeClock) to run Telegram's side and the services on the test's clock.
+    """
     database = None
     if pair == "postgres+redis":
         database = await services.create_pg_database()
@@ -46,9 +50,11 @@ async def running_stack(pair: str, folder: Path, **overrides: Any) -> AsyncItera
 
 
 @pytest.fixture(params=STORAGE_PAIRS)
-async def stack(request: pytest.FixtureRequest, tmp_path: Path) -> AsyncIterator[SandboxStack]:
-    """The whole product, once per storage pair."""
-    async with running_stack(request.param, tmp_path / "sandbox") as running:
+async def stack(
+    request: pytest.FixtureRequest, tmp_path: Path, clock: FakeClock
+) -> AsyncIterator[SandboxStack]:
+    """The whole product, once per storage pair, on the test's clock (`clock.advance`)."""
+    async with running_stack(request.param, tmp_path / "sandbox", clock=clock) as running:
         yield running
 
 
@@ -109,12 +115,6 @@ def letters_to(stack: SandboxStack, address: str) -> list[Any]:
     return stack.mailbox.letters(to=address)
 
 
-async def answer_to_press(person: Person, timeout: float = 5.0) -> dict[str, Any]:  # noqa: ASYNC109
+async def answer_to_press(person: Person, timeout: float = WAIT) -> dict[str, Any]:  # noqa: ASYNC109
     """The bot's answer to the button just pressed (it comes asynchronously)."""
-    deadline = asyncio.get_running_loop().time() + timeout
-    while asyncio.get_running_loop().time() < deadline:
-        answer = await person.callback_answer()
-        if answer is not None:
-            return answer
-        await asyncio.sleep(0.05)
-    raise TimeoutError("the bot did not answer the button")
+    return await person.wait_for_answer(timeout)

@@ -13,6 +13,7 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiohttp import web
 
 from sandbox.botapi import SandboxState, register_botapi
+from sandbox.botapi.models import Signal
 from sandbox.client import Person, Sandbox
 from tests.conftest import FakeClock
 
@@ -41,15 +42,21 @@ class Running:
     bot: Bot
     sandbox: Sandbox
     clock: FakeClock
+    arrived: asyncio.Event
 
-    async def until_waiting(self, polls: int = 0, feeds: int = 0) -> None:
-        """Wait until that many getUpdates polls and event-feed requests are parked."""
+    async def until_waiting(self, polls: int = 0, feeds: int = 0, settles: int = 0) -> None:
+        """Wait until that many getUpdates polls, event-feed and settle requests are parked."""
         bot = self.state.find_bot()
-        for _ in range(1000):
-            if bot.signal.waiting >= polls and self.state.changed.waiting >= feeds:
-                return
-            await asyncio.sleep(0.005)  # the requests are on their way through the loop
-        raise AssertionError("the long polls never reached the sandbox")
+        async with asyncio.timeout(10):  # the requests are on their way through the loop
+            while True:
+                self.arrived.clear()
+                if (
+                    bot.signal.waiting >= polls
+                    and self.state.changed.waiting >= feeds
+                    and bot.handling.signal.waiting >= settles
+                ):
+                    return
+                await self.arrived.wait()
 
     async def started_person(self, first_name: str = "Alice") -> Person:
         """A person who has opened the chat with /start, its update already confirmed."""
@@ -60,11 +67,27 @@ class Running:
         return person
 
 
+class WatchedSignal(Signal):
+    """The sandbox's Signal that also tells the test whenever a request starts waiting on it."""
+
+    def __init__(self, arrived: asyncio.Event) -> None:
+        super().__init__()
+        self.arrived = arrived
+
+    async def wait(self, seconds: float) -> bool:
+        self.arrived.set()  # the waiter looks once this task parks in super().wait, just below
+        return await super().wait(seconds)
+
+
 @pytest.fixture
 async def running(clock: FakeClock) -> AsyncIterator[Running]:
+    arrived = asyncio.Event()
     state = SandboxState(clock=clock, flood_limits=False)
+    state.changed = WatchedSignal(arrived)
     state.webhook_retry_delays = (0.05, 0.1)
-    state.add_bot(TOKEN, username="sandbox_test_bot", first_name="Test Bot")
+    account = state.add_bot(TOKEN, username="sandbox_test_bot", first_name="Test Bot")
+    account.signal = WatchedSignal(arrived)
+    account.handling.signal = WatchedSignal(arrived)
     app = web.Application()
     register_botapi(app, state)
     runner = web.AppRunner(app)
@@ -76,7 +99,7 @@ async def running(clock: FakeClock) -> AsyncIterator[Running]:
     bot = sandbox_bot(TOKEN, base_url)
     sandbox = Sandbox(base_url)
     try:
-        yield Running(state, base_url, bot, sandbox, clock)
+        yield Running(state, base_url, bot, sandbox, clock, arrived)
     finally:
         await sandbox.close()
         await bot.session.close()
