@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -11,6 +10,7 @@ import pytest
 
 from accountbot.runner import SandboxStack
 from sandbox.client import Person, Sandbox
+from tests.conftest import FakeClock
 from tests.conversation.browser import Browser
 from tests.conversation.conftest import answer_to_press, code_in, running_stack, sign_in
 
@@ -221,20 +221,20 @@ async def test_cancel_at_the_proof_returns_to_the_card(
 
 
 @pytest.fixture
-async def quick(tmp_path: Path) -> AsyncIterator[tuple[SandboxStack, Sandbox]]:
-    """A stack whose first resend cooldown is one second, so the wait is short."""
+async def quick(tmp_path: Path, clock: FakeClock) -> AsyncIterator[tuple[SandboxStack, Sandbox]]:
+    """A stack whose first resend cooldown is one second, on the test's clock."""
     async with (
-        running_stack("sqlite+memory", tmp_path / "quick", resend_cooldown=1) as stack,
+        running_stack("sqlite+memory", tmp_path / "quick", resend_cooldown=1, clock=clock) as stack,
         Sandbox(stack.url) as client,
     ):
         yield stack, client
 
 
-async def resend_after_the_cooldown(boris: Person, shown: str) -> None:
+async def resend_after_the_cooldown(boris: Person, shown: str, clock: FakeClock) -> None:
     """Too soon: said on the button, nothing sent; then the same message is edited."""
     await boris.press("Send the code again")
     assert "A new code can be sent in" in (await answer_to_press(boris))["text"]
-    await asyncio.sleep(1.1)  # the one-second cooldown of the quick stack
+    clock.advance(seconds=1)  # the one-second cooldown of the quick stack
     before = await boris.last_message()
     await boris.press("Send the code again")
     edited = await boris.wait_for(f"I sent a new code to {shown}")
@@ -242,20 +242,21 @@ async def resend_after_the_cooldown(boris: Person, shown: str) -> None:
 
 
 async def test_both_codes_can_be_sent_again_after_the_cooldown(
-    quick: tuple[SandboxStack, Sandbox], browser: Browser
+    quick: tuple[SandboxStack, Sandbox], browser: Browser, clock: FakeClock
 ) -> None:
     stack, sandbox = quick
     boris = await freeing(sandbox, browser, stack)
 
-    await resend_after_the_cooldown(boris, TAKEN)
+    await resend_after_the_cooldown(boris, TAKEN, clock)
     await boris.send(last_code(stack, TAKEN))
     await boris.wait_for("Step 2 of 4")
     await boris.send("anna.new@example.com")
     await boris.wait_for("Step 3 of 4")
-    await resend_after_the_cooldown(boris, "anna.new@example.com")
+    await resend_after_the_cooldown(boris, "anna.new@example.com", clock)
     await boris.send(last_code(stack, "anna.new@example.com"))
 
     await boris.wait_for("Create a password")
+    await boris.settled()
     assert len(stack.mailbox.letters(to="anna.new@example.com")) == 2
 
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 from pathlib import Path
 
 import pytest
 
 from accountbot.runner import SandboxStack
 from sandbox.client import Person, Sandbox
+from tests.conftest import FakeClock
 from tests.conversation.browser import Browser
 from tests.conversation.conftest import (
     answer_to_press,
@@ -47,6 +47,7 @@ async def test_the_email_the_provider_verified_binds_with_one_tap(
     await ivan.wait_for("Create a password")
     await ivan.send(PASSWORD)
     done = await ivan.wait_for("Email bound")
+    await ivan.settled()
 
     assert "ivan@example.com" in done.text
     assert stack.mailbox.letters(to="ivan@example.com") == []
@@ -62,7 +63,7 @@ async def test_the_link_in_the_letter_confirms_only_after_pressing_confirm(
 
     page = await browser.open(link)
     assert "i***@example.com" in page.text
-    await asyncio.sleep(0.3)
+    await ivan.settled()  # opening the page alone told the chat nothing
     assert "Email bound" not in ((await ivan.last_message()) or ivan).text  # type: ignore[union-attr]
 
     await browser.submit()
@@ -108,19 +109,23 @@ async def test_resend_too_soon_says_when_and_sends_nothing(
 
     await ivan.press("Send the code again")
     answer = await answer_to_press(ivan)
+    await ivan.settled()
 
     assert "A new code can be sent in" in answer["text"]
     assert len(stack.mailbox.letters(to="ivan@example.com")) == 1
 
 
-async def test_resend_edits_the_same_message(sandbox_fast: Sandbox, browser: Browser) -> None:
+async def test_resend_edits_the_same_message(
+    sandbox_fast: Sandbox, browser: Browser, clock: FakeClock
+) -> None:
     ivan = await signed_in(sandbox_fast, browser)
     await waiting_for_code(ivan)
     before = len(await ivan.messages())
-    await asyncio.sleep(1.1)
+    clock.advance(seconds=1)  # the one-second cooldown of this stack
 
     await ivan.press("Send the code again")
     edited = await ivan.wait_for("I sent a new letter")
+    await ivan.settled()
 
     assert len(await ivan.messages()) == before
     assert "Next resend in 2 seconds" in edited.text
@@ -177,6 +182,7 @@ async def test_a_stale_or_forged_button_changes_nothing(
         "Send the code again", message_id=_id_of(await ivan.messages(), "I sent a letter")
     )
     answer = await answer_to_press(ivan)
+    await ivan.settled()
 
     assert "no longer active" in answer["text"]
     assert len(stack.mailbox.letters(to="ivan@example.com")) == 1
@@ -223,6 +229,7 @@ async def test_a_restart_mid_flow_resumes_with_redis_storage(
         async with Sandbox(stack.url) as sandbox:
             ivan = await signed_in(sandbox, browser)
             await waiting_for_code(ivan)
+            await ivan.settled()  # a deploy between two messages, not in the middle of one
 
             await stack.restart_bot()
             await ivan.send(code_in(stack.mailbox.letters(to="ivan@example.com")[0].text))
@@ -237,6 +244,7 @@ async def test_after_a_restart_on_memory_storage_a_code_gets_a_friendly_restart(
         async with Sandbox(stack.url) as sandbox:
             ivan = await signed_in(sandbox, browser)
             await waiting_for_code(ivan)
+            await ivan.settled()  # a deploy between two messages, not in the middle of one
 
             await stack.restart_bot()
             await ivan.send(code_in(stack.mailbox.letters(to="ivan@example.com")[0].text))
@@ -249,7 +257,8 @@ def _id_of(messages: list, text: str) -> int:  # type: ignore[type-arg]
 
 
 @pytest.fixture
-async def sandbox_fast(tmp_path: Path):  # type: ignore[no-untyped-def]
-    async with running_stack("sqlite+memory", tmp_path / "fast", resend_cooldown=1) as stack:
+async def sandbox_fast(tmp_path: Path, clock: FakeClock):  # type: ignore[no-untyped-def]
+    folder = tmp_path / "fast"
+    async with running_stack("sqlite+memory", folder, resend_cooldown=1, clock=clock) as stack:
         async with Sandbox(stack.url) as client:
             yield client

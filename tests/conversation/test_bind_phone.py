@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack
@@ -16,21 +15,22 @@ from accountbot.runner import SandboxStack, start_sandbox
 from core.flows.bind_phone import BindPhoneFlow
 from sandbox.client import Person, Sandbox
 from sandbox.client.messages import ChatMessage
+from tests.conftest import FakeClock
 from tests.conversation.browser import Browser
-from tests.conversation.conftest import code_in, sign_in, sign_in_at_provider
+from tests.conversation.conftest import answer_to_press, code_in, sign_in, sign_in_at_provider
 
 Started = tuple[SandboxStack, Sandbox]
 StackFactory = Callable[..., Awaitable[Started]]
 
 
 @pytest.fixture
-async def stack_with(tmp_path: Path) -> AsyncIterator[StackFactory]:
-    """A stack with smaller limits (Settings overrides), for cooldowns, expiry and caps."""
+async def stack_with(tmp_path: Path, clock: FakeClock) -> AsyncIterator[StackFactory]:
+    """A stack with smaller limits (Settings overrides), for cooldowns and caps, on `clock`."""
     async with AsyncExitStack() as exits:
 
         async def start(**overrides: Any) -> Started:
             running = await start_sandbox(
-                "127.0.0.1", 0, tmp_path / "sandbox", flood_limits=False, **overrides
+                "127.0.0.1", 0, tmp_path / "sandbox", flood_limits=False, clock=clock, **overrides
             )
             exits.push_async_callback(running.stop)
             client = await exits.enter_async_context(Sandbox(running.url))
@@ -123,6 +123,7 @@ async def test_ones_own_contact_skips_the_sms_when_the_operator_allows(
     await ivan.press("📱 Share my Telegram number")
     await ivan.wait_for("Create a password")
 
+    await ivan.settled()
     assert stack.outbox.messages == []
 
 
@@ -136,6 +137,7 @@ async def test_someone_elses_contact_is_refused(
     await ivan.share_contact("+447911777777", "Maria")
     await ivan.wait_for("This is someone else's contact")
 
+    await ivan.settled()
     assert stack.outbox.messages == []
 
 
@@ -150,6 +152,7 @@ async def test_a_landline_is_explained_and_asked_again(
     reply = await ivan.wait_for("Please send the number again")
 
     assert "mobile" in (reply.text or "")
+    await ivan.settled()
     assert stack.outbox.messages == []
 
 
@@ -165,13 +168,14 @@ async def test_wrong_code_shows_attempts_left(
     await ivan.wait_for("Wrong code. 4 attempts left.")
 
 
-async def test_an_expired_code_offers_a_new_one(stack_with: StackFactory, browser: Browser) -> None:
-    stack, sandbox = await stack_with(sms_code_ttl=1, resend_cooldown=1)
+async def test_an_expired_code_offers_a_new_one(
+    sandbox: Sandbox, browser: Browser, stack: SandboxStack, clock: FakeClock
+) -> None:
     ivan = await signed_in(sandbox, browser)
     await to_code(ivan)
     code = last_code(stack)
 
-    await asyncio.sleep(1.2)
+    clock.advance(seconds=stack.services.settings.sms_code_ttl)
     await ivan.send(code)
     expired = await ivan.wait_for("This code has expired")
     await ivan.press("Send the code again", expired.message_id)
@@ -190,10 +194,9 @@ async def test_resend_too_soon_shows_the_seconds_and_sends_nothing(
     before = len(await ivan.messages())
 
     await ivan.press("Send the code again", sent)
-    await asyncio.sleep(0.3)
-    answer = await ivan.callback_answer()
+    answer = await answer_to_press(ivan)
+    await ivan.settled()
 
-    assert answer is not None
     assert "A new code can be sent in" in answer["text"]
     assert "second" in answer["text"]
     assert answer["show_alert"]
@@ -202,16 +205,17 @@ async def test_resend_too_soon_shows_the_seconds_and_sends_nothing(
 
 
 async def test_resend_after_the_cooldown_edits_the_same_message(
-    stack_with: StackFactory, browser: Browser
+    stack_with: StackFactory, browser: Browser, clock: FakeClock
 ) -> None:
     stack, sandbox = await stack_with(resend_cooldown=1)
     ivan = await signed_in(sandbox, browser)
     sent = await to_code(ivan)
     before = len(await ivan.messages())
 
-    await asyncio.sleep(1.2)
+    clock.advance(seconds=1)  # the one-second cooldown of this stack
     await ivan.press("Send the code again", sent)
     edited = await ivan.wait_for("I sent a new code to +44 7911 123456")
+    await ivan.settled()
 
     assert edited.message_id == sent
     assert "Next resend in 2 seconds" in (edited.text or "")
@@ -448,6 +452,7 @@ async def test_a_number_of_another_account_leads_to_already_exists(
     await ivan.send("+44 7911 123456")
 
     await ivan.wait_for("A user with this phone number already exists")
+    await ivan.settled()
     assert await ivan.reply_keyboard() is None
     assert len(stack.outbox.messages) == 1
 
@@ -492,4 +497,5 @@ async def test_a_forwarded_number_is_not_taken_as_an_answer(
     await ivan.forward("+44 7911 123456", from_name="Maria")
 
     await ivan.wait_for("I am waiting for a phone number")
+    await ivan.settled()
     assert stack.outbox.messages == []

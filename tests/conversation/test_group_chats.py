@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from sandbox.client import Sandbox
 
 
@@ -14,6 +12,6 @@ async def test_the_bot_stays_silent_in_an_ordinary_group(sandbox: Sandbox) -> No
     await olga.send("/start")
     await olga.send("/me")
     await olga.send("ivan@example.com")
-    await asyncio.sleep(1.0)  # long enough for the bot to have answered, had it meant to
+    await olga.settled()  # the bot has handled all three: had it meant to answer, it has
 
     assert [m.text for m in await olga.messages() if m.from_bot] == []

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 from datetime import UTC, datetime
 from pathlib import Path
 
 from accountbot.runner import SandboxStack
 from core.domain.models import AddressKind
 from sandbox.client import Person, Sandbox
+from tests.conftest import FakeClock
 from tests.conversation.browser import Browser
 from tests.conversation.conftest import code_in, running_stack, sign_in
 from tests.conversation.test_address_taken import bind_email, can_sign_in, last_code
@@ -134,16 +134,16 @@ async def test_cancel_while_waiting_for_the_code_returns_to_the_card(
 
 
 async def test_an_expired_code_offers_a_new_one_that_works(
-    tmp_path: Path, browser: Browser
+    tmp_path: Path, browser: Browser, clock: FakeClock
 ) -> None:
     overrides = {"email_code_ttl": 2, "resend_cooldown": 1}
     async with (
-        running_stack("sqlite+memory", tmp_path / "quick", **overrides) as stack,
+        running_stack("sqlite+memory", tmp_path / "quick", clock=clock, **overrides) as stack,
         Sandbox(stack.url) as sandbox,
     ):
         ivan = await with_email(sandbox, browser, stack)
         await waiting_for_code(ivan)
-        await asyncio.sleep(2.1)  # the code lives two seconds on this stack
+        clock.advance(seconds=2)  # the code lives two seconds on this stack
 
         await ivan.send(last_code(stack, EMAIL))
         expired = await ivan.wait_for("This code has expired")

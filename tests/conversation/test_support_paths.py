@@ -159,6 +159,7 @@ async def test_another_chat_and_close_by_the_person_change_nothing(
     await ivan.wait_for("Still here")
     await ivan.send("Good")
     await agent.wait_for("Good", thread_id=thread)
+    await ivan.settled()  # Eve's messages in the other group were handled too
     texts = [m.text or "" for m in await ivan.messages()]
     assert not any("Send me your code" in t or "closed the conversation" in t for t in texts)
 
