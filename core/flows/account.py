@@ -17,12 +17,12 @@ class AccountFlow:
     kit: Kit
 
     async def account_for(self, telegram_user_id: int) -> int | None:
-        async with self.kit.unit() as uow:
+        async with self.kit.reader() as uow:
             return await uow.telegram.account_for(telegram_user_id)
 
     async def person(self, telegram_user_id: int) -> tuple[int, str | None] | None:
         """The account a Telegram user is signed in to and its chosen language, in one read."""
-        async with self.kit.unit() as uow:
+        async with self.kit.reader() as uow:
             account_id = await uow.telegram.account_for(telegram_user_id)
             if account_id is None:
                 return None
@@ -36,7 +36,7 @@ class AccountFlow:
         return account_id
 
     async def view(self, account_id: int) -> AccountView:
-        async with self.kit.unit() as uow:
+        async with self.kit.reader() as uow:
             return await load_view(uow, account_id, self.kit)
 
     async def set_locale(self, account_id: int, locale: str, actor: str = "") -> None:

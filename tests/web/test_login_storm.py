@@ -15,6 +15,8 @@ import aiohttp
 import pytest
 from aiohttp import web
 
+from core.adapters.argon2 import Argon2Hasher
+from core.ports import PasswordHasher
 from core.settings import Settings
 from tests import services as real
 from tests.conftest import FakeClock
@@ -32,7 +34,8 @@ class GatedHasher:
     """The real (fast) argon2, counting every password check; wrong guesses wait for the gate, as
     a slow hash on a busy machine would, so the whole storm is in flight at once."""
 
-    def __init__(self) -> None:
+    def __init__(self, inner: PasswordHasher = FAST_HASHER) -> None:
+        self.inner = inner
         self.checks = 0
         self.gate = asyncio.Event()
         self.gate.set()
@@ -52,17 +55,17 @@ class GatedHasher:
             raise AssertionError(f"never came: {what}") from None
 
     async def hash(self, password: str) -> str:
-        return await FAST_HASHER.hash(password)
+        return await self.inner.hash(password)
 
     async def verify(self, password_hash: str, password: str) -> bool:
         self.checks += 1
         await self.moved()
         if password != PASSWORD:
             await self.gate.wait()
-        return await FAST_HASHER.verify(password_hash, password)
+        return await self.inner.verify(password_hash, password)
 
     def needs_rehash(self, password_hash: str) -> bool:
-        return FAST_HASHER.needs_rehash(password_hash)
+        return self.inner.needs_rehash(password_hash)
 
 
 class Site:
@@ -83,27 +86,45 @@ async def site(
     request: pytest.FixtureRequest, clock: FakeClock, tmp_path: Any
 ) -> AsyncIterator[Site]:
     async with AsyncExitStack() as stack:
-        sock = free_socket()
-        url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-        values: dict[str, Any] = {"public_url": url}
-        if request.param == "sqlite+memory":
-            database_url = f"sqlite+aiosqlite:///{tmp_path}/storm.sqlite3"
-        else:
-            database_url = await real.create_pg_database()
-            stack.push_async_callback(real.drop_pg_database, database_url)
-            values["redis_url"] = real.redis_url()
-            values["redis_prefix"] = f"test:{uuid.uuid4().hex[:8]}:"
-        hasher = GatedHasher()
-        world = await make_world(clock, database_url, settings=values, hasher=hasher)
-        stack.push_async_callback(world.services.close)
-        if "redis" in world.services.resources:
-            stack.push_async_callback(_forget_keys, world, values["redis_prefix"])
-        runner = web.AppRunner(create_web_app(world.services, bot_username="accountbot_test"))
-        await runner.setup()
-        stack.push_async_callback(runner.cleanup)
-        stack.callback(hasher.gate.set)  # first thing at teardown: no check is left waiting
-        await web.SockSite(runner, sock).start()
-        yield Site(world, url, hasher)
+        yield await _start(stack, clock, tmp_path, request.param, GatedHasher())
+
+
+@pytest.fixture
+async def sqlite_site(clock: FakeClock, tmp_path: Any) -> AsyncIterator[Site]:
+    """The embedded default with argon2id at the production parameters (SPEC §1.6)."""
+    s = Settings.model_fields
+    production = Argon2Hasher(
+        s["argon2_memory_kib"].default,
+        s["argon2_time_cost"].default,
+        s["argon2_parallelism"].default,
+    )
+    async with AsyncExitStack() as stack:
+        yield await _start(stack, clock, tmp_path, "sqlite+memory", GatedHasher(production))
+
+
+async def _start(
+    stack: AsyncExitStack, clock: FakeClock, tmp_path: Any, backend: str, hasher: GatedHasher
+) -> Site:
+    sock = free_socket()
+    url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    values: dict[str, Any] = {"public_url": url}
+    if backend == "sqlite+memory":
+        database_url = f"sqlite+aiosqlite:///{tmp_path}/storm.sqlite3"
+    else:
+        database_url = await real.create_pg_database()
+        stack.push_async_callback(real.drop_pg_database, database_url)
+        values["redis_url"] = real.redis_url()
+        values["redis_prefix"] = f"test:{uuid.uuid4().hex[:8]}:"
+    world = await make_world(clock, database_url, settings=values, hasher=hasher)
+    stack.push_async_callback(world.services.close)
+    if "redis" in world.services.resources:
+        stack.push_async_callback(_forget_keys, world, values["redis_prefix"])
+    runner = web.AppRunner(create_web_app(world.services, bot_username="accountbot_test"))
+    await runner.setup()
+    stack.push_async_callback(runner.cleanup)
+    stack.callback(hasher.gate.set)  # first thing at teardown: no check is left waiting
+    await web.SockSite(runner, sock).start()
+    return Site(world, url, hasher)
 
 
 async def _forget_keys(world: World, prefix: str) -> None:
@@ -197,3 +218,27 @@ async def test_a_success_does_not_free_the_slots_of_guesses_still_in_flight(site
         assert Counter(await asyncio.gather(*later)) == {401: 2, 429: 1}
 
     assert site.hasher.checks == 5 + 2
+
+
+async def test_thirty_two_sign_ins_at_once_on_sqlite_are_all_answered(sqlite_site: Site) -> None:
+    """SPEC §2: SQLite is a real embedded default; 32 people signing in at the same moment all
+    get in, none hears "temporarily unavailable"."""
+    site = sqlite_site
+    people = [f"person{n}@example.com" for n in range(32)]
+    for login in people:
+        await site.world.account(email=login, password=PASSWORD)
+
+    async def sign_in(http: aiohttp.ClientSession, login: str) -> int:
+        body = {"login": login, "password": PASSWORD}
+        async with http.post(site.url + "/auth/login", json=body) as response:
+            await response.read()
+            return response.status
+
+    connector = aiohttp.TCPConnector(limit=0)
+    async with aiohttp.ClientSession(connector=connector) as http:
+        statuses = await asyncio.gather(*(sign_in(http, login) for login in people))
+
+    assert Counter(statuses) == {200: 32}
+    async with site.world.services.kit.reader() as uow:
+        events = await uow.audit.for_account(1)
+    assert [e.action for e in events].count("signed_in.password") == 1

@@ -11,7 +11,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from core.adapters.db.uow import CONNECTIVITY_ERRORS, READONLY, SqlUnitOfWork
+from core.adapters.db.uow import CONNECTIVITY_ERRORS, READONLY, SqlUnitOfWork, WriterLine
 from core.errors import Unavailable
 
 # How long a SQLite writer waits for another's write lock before the database counts as busy.
@@ -55,9 +55,7 @@ def make_engine(
     return engine
 
 
-def _tune_sqlite(
-    engine: AsyncEngine, url: URL, *, foreign_keys: bool, busy_timeout: float
-) -> None:
+def _tune_sqlite(engine: AsyncEngine, url: URL, *, foreign_keys: bool, busy_timeout: float) -> None:
     folder = _sqlite_folder(url)
 
     @event.listens_for(engine.sync_engine, "do_connect")
@@ -110,12 +108,13 @@ class Database:
     ) -> None:
         self.timeouts = timeouts  # PostgreSQL only; kept so a replacement engine gets them too
         self.sqlite_busy_timeout = sqlite_busy_timeout
-        self.engine = make_engine(
-            url, timeouts=timeouts, sqlite_busy_timeout=sqlite_busy_timeout
-        )
+        self.engine = make_engine(url, timeouts=timeouts, sqlite_busy_timeout=sqlite_busy_timeout)
+        # SQLite has one writer at a time: this process's writers wait for it in order.
+        sqlite = make_url(url).get_backend_name() == "sqlite"
+        self._writers = WriterLine(sqlite_busy_timeout) if sqlite else None
 
     def uow(self) -> SqlUnitOfWork:
-        return SqlUnitOfWork(self.engine)
+        return SqlUnitOfWork(self.engine, writers=self._writers)
 
     def reader(self) -> SqlUnitOfWork:
         """A unit of work that only reads: on SQLite it takes no write lock."""

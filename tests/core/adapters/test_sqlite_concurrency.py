@@ -1,0 +1,121 @@
+"""SQLite as a real embedded default (SPEC §2): readers take no write lock, writers queue in
+order, and a racing bind still has exactly one winner."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+
+from core.adapters.db import Database
+from core.adapters.db.migrate import upgrade
+from core.domain.models import AddressKind, AuditEvent
+from core.errors import AddressTaken, Unavailable
+
+NOW = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
+# Short, so the old behaviour (every unit waiting for the write lock) fails fast.
+BUSY_TIMEOUT = 0.5
+CROWD, CROWD_BUSY_TIMEOUT = 1000, 1.0  # 500 writers: some always failed on the old busy wait
+
+
+@pytest.fixture
+async def db(tmp_path: Path) -> AsyncIterator[Database]:
+    url = f"sqlite+aiosqlite:///{tmp_path}/accounts.sqlite3"
+    await upgrade(url)
+    database = Database(url, sqlite_busy_timeout=BUSY_TIMEOUT)
+    yield database
+    await database.dispose()
+
+
+async def test_readers_are_answered_while_a_writer_holds_the_write_lock(db: Database) -> None:
+    async with db.uow() as uow:
+        account = await uow.accounts.add("Anna", "ru", NOW)
+        await uow.telegram.link(501, account.id, NOW)
+        await uow.commit()
+
+    async def person() -> tuple[int | None, str | None]:
+        async with db.reader() as uow:
+            account_id = await uow.telegram.account_for(501)
+            found = await uow.accounts.get(account.id)
+        return account_id, found.locale if found else None
+
+    async with db.uow() as writer:
+        await writer.accounts.set_locale(account.id, "en")  # holds the write lock from here
+        answers = await asyncio.gather(*(person() for _ in range(32)), return_exceptions=True)
+        assert answers == [(account.id, "ru")] * 32  # each reader sees the last commit
+        await writer.commit()
+
+    assert await person() == (account.id, "en")
+
+
+async def test_a_reader_cannot_write(db: Database) -> None:
+    with pytest.raises(RuntimeError, match="read-only"):
+        async with db.reader() as uow:
+            await uow.accounts.add("Nobody", None, NOW)
+    async with db.uow() as uow:  # the same pooled connection writes again as a writer
+        await uow.accounts.add("Somebody", None, NOW)
+        await uow.commit()
+
+
+async def test_a_crowd_of_readers_and_writers_on_a_file_gets_no_unavailable(
+    tmp_path: Path,
+) -> None:
+    """SQLite's own busy wait is unfair: some writer of a crowd waits past the busy timeout
+    while the rest get through. Writers here wait in line while the line moves."""
+    url = f"sqlite+aiosqlite:///{tmp_path}/crowd.sqlite3"
+    await upgrade(url)
+    db = Database(url, sqlite_busy_timeout=CROWD_BUSY_TIMEOUT)
+    async with db.uow() as uow:
+        account = await uow.accounts.add("Anna", None, NOW)
+        await uow.commit()
+
+    async def write(n: int) -> None:
+        async with db.uow() as uow:
+            await uow.accounts.lock(account.id)
+            await uow.audit.record(AuditEvent("test.write", account.id, NOW, "test", {}))
+            await asyncio.sleep(0)  # the event loop moves on while the lock is held
+            await uow.audit.for_account(account.id, limit=1)
+            await uow.commit()
+
+    async def read(n: int) -> int:
+        async with db.reader() as uow:
+            return len(await uow.audit.for_account(account.id, limit=1000))
+
+    results = await asyncio.gather(
+        *(write(n) if n % 2 else read(n) for n in range(CROWD)), return_exceptions=True
+    )
+
+    assert [r for r in results if isinstance(r, BaseException)] == []
+    async with db.reader() as uow:
+        assert len(await uow.audit.for_account(account.id, limit=1000)) == CROWD // 2
+    await db.dispose()
+
+
+async def test_a_writer_that_waits_too_long_hears_unavailable(db: Database) -> None:
+    """The busy timeout bounds the wait: a writer stuck behind another is told, not hung."""
+    async with db.uow() as holder:
+        await holder.accounts.add("Holder", None, NOW)
+        with pytest.raises(Unavailable):
+            async with db.uow() as uow:
+                await uow.accounts.add("Late", None, NOW)
+
+
+async def test_two_accounts_confirming_one_address_at_once_one_wins(db: Database) -> None:
+    async with db.uow() as uow:
+        first = await uow.accounts.add("First", None, NOW)
+        second = await uow.accounts.add("Second", None, NOW)
+        await uow.commit()
+
+    async def bind(account_id: int) -> str:
+        async with db.uow() as uow:
+            await uow.bindings.confirm(account_id, AddressKind.EMAIL, "shared@example.com", NOW)
+            await uow.commit()
+        return "bound"
+
+    results = await asyncio.gather(bind(first.id), bind(second.id), return_exceptions=True)
+
+    assert sorted(type(r).__name__ for r in results) == ["AddressTaken", "str"]
+    assert any(isinstance(r, AddressTaken) for r in results)
