@@ -163,6 +163,7 @@ class Settings(StorageSettings):
     redis_timeout: float = Field(0.5, gt=0)
     redis_retries: int = Field(1, ge=0)
     secret_steps_remembered: int = Field(10_000, ge=1)
+    double_tap_window: float = Field(2.0, ge=0)
 
     # Embedded database
     sqlite_busy_timeout: float = Field(

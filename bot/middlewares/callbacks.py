@@ -1,4 +1,5 @@
-"""A tap is honoured only for a button the message carries (SPEC §3: a forged callback).
+"""A tap is honoured only for a button the message carries (SPEC §3: a forged callback), and a
+double tap acts once.
 
 Telegram does not check callback data against the message's buttons: a modified client can send
 `m:signout` on any message. So before any handler runs, the data must be that of an inline button
@@ -8,8 +9,10 @@ message at all) the person gets the stale-button answer and nothing changes.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
+from datetime import datetime, timedelta
 from typing import Any
 
 from aiogram import BaseMiddleware, Bot, Dispatcher
@@ -17,8 +20,10 @@ from aiogram.exceptions import TelegramAPIError
 from aiogram.types import CallbackQuery, Message, TelegramObject
 
 from bot import texts
+from bot.talk import Talk
 
 log = logging.getLogger(__name__)
+LAST_TAP = "last_tap"  # in the conversation's data: [message id, callback data, when handled]
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 
 
@@ -43,8 +48,10 @@ class HonestButtons(BaseMiddleware):
         return middleware
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
-        if not isinstance(event, CallbackQuery) or carries(event.message, event.data):
+        if not isinstance(event, CallbackQuery):
             return await handler(event, data)
+        if carries(event.message, event.data):
+            return await self._once(handler, event, data)
         # Never the data itself in the log: it is whatever the client chose to send.
         log.info("stale or forged button refused", extra={"user_id": event.from_user.id})
         bot: Bot = data["bot"]
@@ -53,3 +60,24 @@ class HonestButtons(BaseMiddleware):
         except TelegramAPIError:
             log.warning("could not answer a stale button", extra={"user_id": event.from_user.id})
         return None
+
+    async def _once(self, handler: Handler, event: CallbackQuery, data: dict[str, Any]) -> Any:
+        """A double tap (the same button of the same message again, right after it was handled)
+        acts once: the second is answered quietly (SPEC §3; DOUBLE_TAP_WINDOW)."""
+        talk: Talk | None = data.get("talk")
+        message_id = event.message.message_id if event.message else 0
+        tap = [message_id, event.data]
+        if talk is None:
+            return await handler(event, data)
+        clock, window = talk.services.kit.clock, talk.services.settings.double_tap_window
+        last = await talk.recall(LAST_TAP)
+        if isinstance(last, list) and len(last) == 3 and last[:2] == tap:
+            since = clock.now() - datetime.fromisoformat(str(last[2]))
+            if since <= timedelta(seconds=window):
+                bot: Bot = data["bot"]
+                with contextlib.suppress(TelegramAPIError):
+                    await bot.answer_callback_query(event.id)
+                return None
+        result = await handler(event, data)
+        await talk.remember(**{LAST_TAP: [*tap, clock.now().isoformat()]})
+        return result
