@@ -43,15 +43,23 @@ def sms_rules(
 
 
 async def before_send(codes: Codes, subject: str, rules: list[Rule]) -> None:
-    """Refuse a send in the cooldown or over a cap; else count it and start the cooldown."""
+    """Refuse a send in the cooldown or over a cap; else start the cooldown and count it.
+
+    SPEC §1.9: the cooldown is started first (atomically, one winner per subject), then the caps
+    take their slot atomically before anything is sent. A storm of sends for one subject thus
+    spends one slot for its one SMS, and concurrent sends never pass a cap.
+    """
     left = await codes.next_resend_in(subject)
     if left > timedelta(0):
         raise ResendTooSoon(left)
-    if rules:
-        until = await codes.kit.limiter.acquire(rules)
-        if until is not None:
-            raise LimitReached(until)
+    limiter = codes.kit.limiter
+    until = await limiter.check(rules) if rules else None
+    if until is not None:
+        raise LimitReached(until)
     await codes.cooldown(subject)
+    until = await limiter.acquire(rules) if rules else None
+    if until is not None:
+        raise LimitReached(until)  # another send took the last slot meanwhile
 
 
 async def bind_now(

@@ -73,7 +73,8 @@ class Codes:
         given = self.kit.keyed.digest(self.purpose, _digits(code))
         if not self.kit.keyed.same(record.digest, given):
             if record.attempts_left <= 0:
-                await self.kit.codes.discard(key)  # the last attempt: the code is void now
+                # The last attempt: this code is void now (a code issued meanwhile stays).
+                await self.kit.codes.consume(key, record.issue_id)
             raise CodeInvalid(record.attempts_left)
         if not await self.kit.codes.consume(key, record.issue_id):
             raise CodeExpired()

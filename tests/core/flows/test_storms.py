@@ -1,0 +1,256 @@
+"""Brute force and SMS pumping (SPEC §1.9): the caps hold exactly under concurrent storms, in
+memory and in Redis. SMS per number / per account / per Telegram user in 24 h: 5 / 10 / 10;
+wrong code attempts per code: 5."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections import Counter
+from collections.abc import AsyncIterator, Awaitable
+from dataclasses import dataclass, replace
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from core.errors import CodeExpired, CodeInvalid, LimitReached
+from core.flows.bind_phone import PhoneCodeSent
+from core.flows.codes import Codes
+from core.ports import CodeStore, StoredCode
+from core.settings import Settings
+from tests import services as real
+from tests.conftest import FakeClock
+from tests.core.flows.conftest import World, make_world
+
+STORM = 50
+DEFAULTS = Settings.model_fields
+PER_NUMBER = DEFAULTS["sms_limit_per_number"].default
+PER_ACCOUNT = DEFAULTS["sms_limit_per_account"].default
+PER_TELEGRAM_USER = DEFAULTS["sms_limit_per_telegram_user"].default
+ATTEMPTS = DEFAULTS["code_max_attempts"].default
+PASSWORD = "correct horse battery staple"
+TTL = timedelta(minutes=10)
+
+
+@pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.redis)])
+async def world(
+    request: pytest.FixtureRequest, clock: FakeClock, tmp_path: Any
+) -> AsyncIterator[World]:
+    """The core on SQLite with memory stores, or with Redis under a key prefix of its own."""
+    values: dict[str, Any] = {}
+    if request.param == "redis":
+        values = {"redis_url": real.redis_url(), "redis_prefix": f"test:{uuid.uuid4().hex[:8]}:"}
+    built = await make_world(
+        clock, f"sqlite+aiosqlite:///{tmp_path}/storm.sqlite3", settings=values
+    )
+    yield built
+    if "redis" in built.services.resources:
+        redis = built.services.resources["redis"]
+        async for key in redis.scan_iter(match=values["redis_prefix"] + "*"):
+            await redis.delete(key)
+    await built.services.close()
+
+
+def number(n: int) -> str:
+    return f"+7999{n:07d}"
+
+
+def kinds(results: list[Any]) -> Counter[str]:
+    return Counter(type(r).__name__ for r in results)
+
+
+async def storm(*calls: Awaitable[Any]) -> list[Any]:
+    return list(await asyncio.gather(*calls, return_exceptions=True))
+
+
+# --- SMS caps ----------------------------------------------------------------------------------
+
+
+async def test_a_storm_of_sends_for_one_account_sends_one_sms_each_time_up_to_the_cap(
+    world: World, clock: FakeClock
+) -> None:
+    """Fifty taps on "send the code" at once: one SMS, one slot spent, the rest "too soon".
+    Round after round (the cooldown waited out, a new number each time to keep clear of the
+    per-number cap) the account gets exactly its ten SMS a day."""
+    account, telegram_id = await world.account()
+    bind = world.services.bind_phone
+    for round_ in range(PER_ACCOUNT):
+        results = await storm(
+            *(
+                bind.send_code(account, number(round_), telegram_user_id=telegram_id, locale="en")
+                for _ in range(STORM)
+            )
+        )
+        assert kinds(results) == {"PhoneCodeSent": 1, "ResendTooSoon": STORM - 1}, round_
+        assert len(world.outbox.messages) == round_ + 1
+        clock.advance((await bind.resend_in(account)).total_seconds())
+
+    results = await storm(
+        *(
+            bind.send_code(account, number(99), telegram_user_id=telegram_id, locale="en")
+            for _ in range(STORM)
+        )
+    )
+
+    assert kinds(results) == {"LimitReached": STORM}
+    assert len(world.outbox.messages) == PER_ACCOUNT
+
+
+async def test_double_taps_on_send_again_send_one_sms_and_spend_one_slot(
+    world: World, clock: FakeClock
+) -> None:
+    """Fifty taps on "send again" at once: one SMS; the number still has its five a day."""
+    account, telegram_id = await world.account()
+    bind = world.services.bind_phone
+    await bind.send_code(account, number(5), telegram_user_id=telegram_id, locale="en")
+    for round_ in range(1, PER_NUMBER):
+        clock.advance((await bind.resend_in(account)).total_seconds())
+        results = await storm(*(bind.resend(account, telegram_id) for _ in range(STORM)))
+        assert kinds(results) == {"PhoneCodeSent": 1, "ResendTooSoon": STORM - 1}, round_
+    clock.advance((await bind.resend_in(account)).total_seconds())
+
+    results = await storm(
+        *(
+            bind.send_code(account, number(5), telegram_user_id=telegram_id, locale="en")
+            for _ in range(STORM)
+        )
+    )
+
+    assert kinds(results) == {"LimitReached": STORM}
+    assert [m.phone for m in world.outbox.messages] == [number(5)] * PER_NUMBER
+
+
+async def test_fifty_accounts_sending_to_one_number_at_once_send_five(world: World) -> None:
+    people = [await world.account() for _ in range(STORM)]
+
+    results = await storm(
+        *(
+            world.services.bind_phone.send_code(
+                account, number(1), telegram_user_id=telegram_id, locale="en"
+            )
+            for account, telegram_id in people
+        )
+    )
+
+    assert kinds(results) == {"PhoneCodeSent": PER_NUMBER, "LimitReached": STORM - PER_NUMBER}
+    assert [m.phone for m in world.outbox.messages] == [number(1)] * PER_NUMBER
+
+
+async def test_one_telegram_user_sending_from_fifty_accounts_at_once_sends_ten(
+    world: World,
+) -> None:
+    accounts = [(await world.account())[0] for _ in range(STORM)]
+
+    results = await storm(
+        *(
+            world.services.bind_phone.send_code(
+                account, number(n), telegram_user_id=4242, locale="en"
+            )
+            for n, account in enumerate(accounts)
+        )
+    )
+
+    assert kinds(results) == {
+        "PhoneCodeSent": PER_TELEGRAM_USER,
+        "LimitReached": STORM - PER_TELEGRAM_USER,
+    }
+    assert len(world.outbox.messages) == PER_TELEGRAM_USER
+    assert all(isinstance(r, PhoneCodeSent | LimitReached) for r in results)
+
+
+async def test_recovery_storms_by_sms_send_one_each_and_five_to_the_number(
+    world: World, clock: FakeClock
+) -> None:
+    await world.account(phone=number(7), password=PASSWORD)
+    recovery = world.services.recovery
+    for round_ in range(PER_NUMBER):
+        results = await storm(*(recovery.start(number(7), "en") for _ in range(STORM)))
+        assert kinds(results) == {"NoneType": 1, "ResendTooSoon": STORM - 1}, round_
+        clock.advance(hours=1)  # past the cooldown (60 s doubling: at most 16 min here)
+
+    results = await storm(*(recovery.start(number(7), "en") for _ in range(STORM)))
+
+    assert kinds(results) == {"LimitReached": STORM}
+    assert len(world.outbox.messages) == PER_NUMBER
+
+
+# --- code attempts -----------------------------------------------------------------------------
+
+
+async def test_fifty_wrong_sms_codes_at_once_spend_exactly_five_attempts(world: World) -> None:
+    account, telegram_id = await world.account()
+    bind = world.services.bind_phone
+    await bind.send_code(account, number(3), telegram_user_id=telegram_id, locale="en")
+    right = world.last_code()
+    wrong = "000000" if right != "000000" else "111111"
+
+    results = await storm(*(bind.confirm_code(account, wrong) for _ in range(STORM)))
+
+    invalid = [r for r in results if isinstance(r, CodeInvalid)]
+    assert sorted(r.attempts_left for r in invalid) == list(range(ATTEMPTS))
+    assert kinds(results)["CodeExpired"] == STORM - ATTEMPTS
+    with pytest.raises(CodeExpired):
+        await bind.confirm_code(account, right)  # the code is void now
+
+
+async def test_fifty_recovery_codes_at_once_with_the_right_one_last_check_five(
+    world: World,
+) -> None:
+    await world.account(phone=number(8), password=PASSWORD)
+    recovery = world.services.recovery
+    await recovery.start(number(8), "en")
+    right = world.last_code()
+    wrong = "000000" if right != "000000" else "111111"
+
+    results = await storm(
+        *(recovery.confirm(number(8), wrong) for _ in range(STORM - 1)),
+        recovery.confirm(number(8), right),
+    )
+
+    checked = [r for r in results if not isinstance(r, CodeExpired)]
+    assert len(checked) <= ATTEMPTS
+    assert sum(isinstance(r, str) for r in results) <= 1  # a token only for the right code
+
+
+@dataclass
+class ResendDuringLastAttempt:
+    """A code store in which a resend lands between the last wrong attempt and its voiding."""
+
+    inner: CodeStore
+    codes: Codes | None = None
+    fresh: str = ""
+
+    async def put(self, key: str, code: StoredCode) -> None:
+        await self.inner.put(key, code)
+
+    async def get(self, key: str) -> StoredCode | None:
+        return await self.inner.get(key)
+
+    async def take_attempt(self, key: str) -> StoredCode | None:
+        record = await self.inner.take_attempt(key)
+        if record is not None and record.attempts_left == 0 and self.codes and not self.fresh:
+            self.fresh, _ = await self.codes.issue("me", TTL, {})
+        return record
+
+    async def consume(self, key: str, issue_id: str) -> bool:
+        return await self.inner.consume(key, issue_id)
+
+    async def discard(self, key: str) -> None:
+        await self.inner.discard(key)
+
+
+async def test_voiding_a_code_after_its_last_attempt_keeps_a_code_sent_meanwhile(
+    world: World,
+) -> None:
+    store = ResendDuringLastAttempt(world.services.kit.codes)
+    issued = iter(["111111", "222222"])
+    kit = replace(world.services.kit, codes=store, new_code=lambda: next(issued))
+    codes = store.codes = Codes(kit, "phone")
+    await codes.issue("me", TTL, {})
+    for _ in range(ATTEMPTS):
+        with pytest.raises(CodeInvalid):
+            await codes.verify("me", "000000")
+
+    assert store.fresh == "222222"
+    assert (await codes.verify("me", "222222")).data == {}
