@@ -97,7 +97,7 @@ class Run:
     def letter_link(self, address: str) -> str:
         letter = self.stack.mailbox.letters(to=address)[0]
         self.letter_code(address, "email code (link letter)")
-        return next(url for url in LINK.findall(letter.text) if "/email/confirm/" in url)
+        return str(next(url for url in LINK.findall(letter.text) if "/email/confirm/" in url))
 
     def sms_code(self, what: str) -> str:
         sms = self.stack.outbox.messages[-1]
