@@ -8,6 +8,7 @@ loses its way in, and nothing is released before the new address is confirmed.
 
 from __future__ import annotations
 
+import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -110,14 +111,22 @@ class ReleaseFlow:
             limits.login_failures_per_login,
             limits.login_failures_window,
         )
-        blocked = await self.kit.limiter.check([rule])
+        # The slot is taken before the password is checked, as for sign-in (SPEC §1.9).
+        slot = secrets.token_hex(8)
+        blocked = await self.kit.limiter.reserve([rule], slot)
         if blocked is not None:
             raise LimitReached(blocked)
-        async with self.kit.unit() as uow:
-            stored = await uow.passwords.get(int(data["holder"]))
-        if stored is None or not await self.kit.hasher.verify(stored, normalize(password)):
-            await self.kit.limiter.acquire([rule])
+        try:
+            async with self.kit.reader() as uow:
+                stored = await uow.passwords.get(int(data["holder"]))
+            ok = stored is not None and await self.kit.hasher.verify(stored, normalize(password))
+        except BaseException:
+            await self.kit.limiter.release([rule], slot)
+            raise
+        if not ok:
+            await self.kit.limiter.confirm([rule], slot)
             raise WrongPassword()
+        await self.kit.limiter.release([rule], slot)
         await self._update(account_id, proven="1")
 
     async def propose_new(self, account_id: int, raw: str, *, telegram_user_id: int) -> str:

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from core.domain.models import AddressKind
 from core.errors import CodeExpired, CodeInvalid, LimitReached
 from core.flows.bind_phone import PhoneCodeSent
 from core.flows.codes import Codes
@@ -173,6 +174,26 @@ async def test_recovery_storms_by_sms_send_one_each_and_five_to_the_number(
 
     assert kinds(results) == {"LimitReached": STORM}
     assert len(world.outbox.messages) == PER_NUMBER
+
+
+# --- passwords ---------------------------------------------------------------------------------
+
+
+async def test_fifty_guesses_at_another_accounts_password_at_once_get_five_checks(
+    world: World,
+) -> None:
+    """Freeing an address by the holder's password (SPEC §1.5) is capped like sign-in."""
+    await world.account(email="ivan@example.com", password=PASSWORD)
+    me, telegram_id = await world.account()
+    release = world.services.release
+    await release.start(
+        me, AddressKind.EMAIL, "ivan@example.com", locale="en", telegram_user_id=telegram_id
+    )
+
+    results = await storm(*(release.prove_password(me, f"guess {n}") for n in range(STORM)))
+
+    limit = DEFAULTS["login_failures_per_login"].default
+    assert kinds(results) == {"WrongPassword": limit, "LimitReached": STORM - limit}
 
 
 # --- code attempts -----------------------------------------------------------------------------
