@@ -226,7 +226,7 @@ async def test_resend_after_the_cooldown_edits_the_same_message(
 
 
 async def test_the_daily_cap_says_so_and_offers_support(
-    stack_with: StackFactory, browser: Browser
+    stack_with: StackFactory, browser: Browser, clock: FakeClock
 ) -> None:
     stack, sandbox = await stack_with(sms_limit_per_telegram_user=2, resend_cooldown=0)
     ivan = await signed_in(sandbox, browser)
@@ -234,6 +234,7 @@ async def test_the_daily_cap_says_so_and_offers_support(
     await ivan.press("Send the code again", sent)
     await ivan.wait_for("I sent a new code")
 
+    clock.advance(seconds=stack.services.settings.double_tap_window)  # he reads, then taps again
     await ivan.press("Send the code again", sent)
     await ivan.wait_for("Too many codes for today")
 
