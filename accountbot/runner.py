@@ -50,6 +50,7 @@ async def run_production() -> int:
     app = create_web_app(services, webhook_handler=webhook, bot_username=me.username)
     runner = await start_web(app, settings.web_host, settings.web_port)
     log.info("web server on %s:%s, bot @%s", settings.web_host, settings.web_port, me.username)
+    housekeeping = start_housekeeping(services)
     try:
         await set_commands(bot, i18n)
         if webhook is None:
@@ -59,10 +60,24 @@ async def run_production() -> int:
             await bot.set_webhook(f"{settings.public_url}/telegram/webhook", secret_token=secret)
             await asyncio.Event().wait()
     finally:
+        await stop_task(housekeeping)
         await runner.cleanup()
         await bot.session.close()
         await services.close()
     return 0
+
+
+def start_housekeeping(services: Services) -> asyncio.Task[None]:
+    """Expired claims and old audit leave the database every HOUSEKEEPING_INTERVAL."""
+    return asyncio.create_task(services.housekeeping.run_forever(), name="housekeeping")
+
+
+async def stop_task(task: asyncio.Task[Any] | None) -> None:
+    if task is None:
+        return
+    task.cancel()
+    with contextlib.suppress(asyncio.CancelledError, Exception):
+        await task
 
 
 @dataclass
@@ -79,8 +94,10 @@ class SandboxStack:
     runner: web.AppRunner
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
     demo: bool = False
+    housekeeping: asyncio.Task[None] | None = None
 
     async def stop(self) -> None:
+        await stop_task(self.housekeeping)
         await self._stop_bot()
         await self.runner.cleanup()
         await self.mailbox.stop()
@@ -192,7 +209,9 @@ async def start_sandbox(
 
     tasks: list[asyncio.Task[Any]] = []
     bot, dp = await _start_bot(services, tasks, demo=demo, state=state)
-    return SandboxStack(url, services, state, mailbox, outbox, bot, dp, runner, tasks, demo)
+    stack = SandboxStack(url, services, state, mailbox, outbox, bot, dp, runner, tasks, demo)
+    stack.housekeeping = start_housekeeping(services)
+    return stack
 
 
 async def _start_bot(

@@ -12,6 +12,7 @@ from core.flows.account import AccountFlow
 from core.flows.auth import AuthFlow
 from core.flows.bind_email import BindEmailFlow
 from core.flows.bind_phone import BindPhoneFlow
+from core.flows.housekeeping import Housekeeping
 from core.flows.kit import Kit, Limits, Options
 from core.flows.password import PasswordFlow
 from core.flows.recovery import RecoveryFlow
@@ -57,6 +58,7 @@ class Services:
     auth: AuthFlow
     recovery: RecoveryFlow
     support: SupportFlow
+    housekeeping: Housekeeping
     notifier: DeferredNotifier
     checks: dict[str, Callable[[], Awaitable[None]]] = field(default_factory=dict)
     closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
@@ -193,6 +195,11 @@ def build_services(settings: Settings, **overrides: Any) -> Services:
         auth=AuthFlow(kit),
         recovery=RecoveryFlow(kit),
         support=SupportFlow(SqlSupportStore(database.engine), clock),
+        housekeeping=Housekeeping(
+            kit,
+            audit_retention=timedelta(days=settings.audit_retention_days),
+            interval=timedelta(seconds=settings.housekeeping_interval),
+        ),
         notifier=notifier,
         checks=checks,
         closers=closers,

@@ -107,6 +107,13 @@ class AuditLog(Protocol):
     async def for_account(self, account_id: int, limit: int = 50) -> list[AuditEvent]: ...
 
 
+class RetentionRepository(Protocol):
+    """Rows that outlived their purpose, removed by housekeeping at most `limit` at a time."""
+
+    async def remove_expired_claims(self, now: datetime, limit: int) -> int: ...
+    async def remove_audit_before(self, moment: datetime, limit: int) -> int: ...
+
+
 class UnitOfWork(Protocol):
     """One transaction over every repository: `commit()` or nothing is written."""
 
@@ -117,6 +124,7 @@ class UnitOfWork(Protocol):
     telegram: TelegramLinkRepository
     workspaces: WorkspaceRepository
     audit: AuditLog
+    retention: RetentionRepository
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(

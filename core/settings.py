@@ -165,10 +165,14 @@ class Settings(StorageSettings):
     secret_steps_remembered: int = Field(10_000, ge=1)
     double_tap_window: float = Field(2.0, ge=0)
 
-    # Embedded database
+    # Embedded database and housekeeping
     sqlite_busy_timeout: float = Field(
         5.0, gt=0, description="seconds a SQLite writer waits for another's write lock"
     )
+    housekeeping_interval: int = Field(
+        3_600, gt=0, description="seconds between removals of expired claims and old audit"
+    )
+    audit_retention_days: int = Field(365, ge=1, description="days an audit event is kept")
 
     # Operations
     log_level: str = "INFO"

@@ -12,11 +12,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from core.adapters.db.tables import (
     accounts,
+    audit_events,
+    bindings,
     password_credentials,
     social_identities,
     telegram_links,
 )
-from core.domain.models import Account, SocialIdentity
+from core.domain.models import Account, BindingStatus, SocialIdentity
 
 
 async def upsert(
@@ -169,3 +171,33 @@ class SqlTelegramLinks:
             int(value)
             for value in (await self._conn.execute(query.order_by(c.linked_at))).scalars()
         ]
+
+
+class SqlRetention:
+    """Housekeeping's deletions, in batches so no write lock is held for long (SQLite)."""
+
+    def __init__(self, conn: AsyncConnection) -> None:
+        self._conn = conn
+
+    async def remove_expired_claims(self, now: datetime, limit: int) -> int:
+        """Pending bindings past their lifetime: they block nobody and are shown as none."""
+        c = bindings.c
+        batch = (
+            sa.select(c.id)
+            .where(c.status == BindingStatus.PENDING.value, c.expires_at <= now)
+            .order_by(c.id)
+            .limit(limit)
+        )
+        result = await self._conn.execute(
+            bindings.delete().where(c.id.in_(batch.scalar_subquery()))
+        )
+        return int(result.rowcount)
+
+    async def remove_audit_before(self, moment: datetime, limit: int) -> int:
+        """Audit events recorded before `moment`, oldest first."""
+        c = audit_events.c
+        batch = sa.select(c.id).where(c.at < moment).order_by(c.id).limit(limit)
+        result = await self._conn.execute(
+            audit_events.delete().where(c.id.in_(batch.scalar_subquery()))
+        )
+        return int(result.rowcount)

@@ -16,6 +16,7 @@ from core.adapters.db.repositories import (
     SqlAccounts,
     SqlIdentities,
     SqlPasswords,
+    SqlRetention,
     SqlTelegramLinks,
 )
 from core.adapters.db.workspaces import SqlAuditLog, SqlWorkspaces
@@ -26,6 +27,7 @@ from core.ports import (
     BindingRepository,
     IdentityRepository,
     PasswordRepository,
+    RetentionRepository,
     TelegramLinkRepository,
     WorkspaceRepository,
 )
@@ -114,6 +116,7 @@ class SqlUnitOfWork:
     telegram: TelegramLinkRepository
     workspaces: WorkspaceRepository
     audit: AuditLog
+    retention: RetentionRepository
 
     def __init__(
         self,
@@ -152,6 +155,7 @@ class SqlUnitOfWork:
         self.telegram = SqlTelegramLinks(conn)
         self.workspaces = SqlWorkspaces(conn)
         self.audit = SqlAuditLog(conn)
+        self.retention = SqlRetention(conn)
         return self
 
     async def __aexit__(
