@@ -33,7 +33,20 @@ log = logging.getLogger(__name__)
 
 
 def build_bot(settings: Settings) -> Bot:
+    """The bot; every call it makes is paced and waits out 429s (bot/pacing.py, SPEC §3)."""
+    from bot.pacing import Pacer, Rate
+
     session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
+    session.middleware(
+        Pacer(
+            retry_limit=settings.telegram_retry_limit,
+            max_retry_wait=settings.telegram_max_retry_wait,
+            private=Rate(*settings.telegram_pace_private),
+            group=Rate(*settings.telegram_pace_group),
+            overall=Rate(*settings.telegram_pace_overall),
+            pacing=settings.telegram_pacing,
+        )
+    )
     return Bot(
         settings.bot_token.get_secret_value(),
         session=session,

@@ -72,6 +72,21 @@ class Settings(StorageSettings):
     )
     telegram_mode: TelegramMode = TelegramMode.POLLING
     webhook_secret: SecretStr | None = None
+    # Flood control (SPEC §3): a 429 is waited out and retried, sends paced to Telegram's limits
+    telegram_retry_limit: int = Field(5, ge=0, description="retries of one call refused with 429")
+    telegram_max_retry_wait: float = Field(
+        60.0, ge=0, description="seconds one call may spend waiting out 429s before giving up"
+    )
+    telegram_pacing: bool = True
+    telegram_pace_private: Annotated[tuple[int, float], NoDecode] = Field(
+        (4, 4.0), description="'N/S': at most N messages in any S seconds in one private chat"
+    )
+    telegram_pace_group: Annotated[tuple[int, float], NoDecode] = Field(
+        (20, 60.0), description="'N/S': at most N messages in any S seconds in one group"
+    )
+    telegram_pace_overall: Annotated[tuple[int, float], NoDecode] = Field(
+        (30, 1.0), description="'N/S': at most N messages in any S seconds from the bot in all"
+    )
 
     # Web server
     public_url: str = Field(
@@ -201,6 +216,26 @@ class Settings(StorageSettings):
         return client_id, secret.get_secret_value() if secret else ""
 
     @model_validator(mode="after")
+    @field_validator(
+        "telegram_pace_private", "telegram_pace_group", "telegram_pace_overall", mode="before"
+    )
+    @classmethod
+    def _pace(cls, value: Any) -> Any:
+        """'4/4' is four messages in any four seconds."""
+        if isinstance(value, str):
+            count, slash, seconds = value.partition("/")
+            if not slash:
+                raise ValueError("must be N/S, e.g. 20/60 for 20 messages a minute")
+            return (count.strip(), seconds.strip())
+        return value
+
+    @field_validator("telegram_pace_private", "telegram_pace_group", "telegram_pace_overall")
+    @classmethod
+    def _positive_pace(cls, value: tuple[int, float]) -> tuple[int, float]:
+        if value[0] < 1 or value[1] <= 0:
+            raise ValueError("must be N/S with N at least 1 and S above 0")
+        return value
+
     def _webhook_needs_a_secret(self) -> Settings:
         if self.telegram_mode is TelegramMode.WEBHOOK and not self.webhook_secret:
             raise ValueError(

@@ -124,6 +124,7 @@ class Database:
         """Raise `Unavailable` unless the database answers a trivial query."""
         try:
             async with self.engine.connect() as conn:
+                await conn.execution_options(**{READONLY: True})  # no write lock on SQLite
                 await conn.execute(sa.text("SELECT 1"))
         except CONNECTIVITY_ERRORS as exc:
             raise Unavailable() from exc
