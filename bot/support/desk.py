@@ -1,15 +1,17 @@
-"""The support desk of one bot process: the core flow, send queues, person lines, agents."""
+"""The support desk of one bot process: the core flow, person lines, agents.
+
+Sends are paced and retried by the bot's session (bot/pacing.py), not here.
+"""
 
 from __future__ import annotations
 
-import asyncio
 import time
 from dataclasses import dataclass, field
 
 from aiogram import Bot
 from aiogram.enums import ChatMemberStatus
 
-from bot.support.queue import GroupQueue, PersonLine, Sleep
+from bot.support.queue import PersonLine, Straight
 from core.bootstrap import Services
 from core.flows.support import SupportFlow
 
@@ -20,17 +22,16 @@ AGENT_STATUSES = {
 }
 MEMBERSHIP_TTL = 60.0  # seconds; someone removed from the chat stops acting within a minute
 RESOURCE = "support_desk"
+STRAIGHT = Straight()
 
 
 @dataclass
 class Desk:
-    """Built once per Services (see `desk_for`); holds only caches and queues, never truth."""
+    """Built once per Services (see `desk_for`); holds only caches and lines, never truth."""
 
     services: Services
     flow: SupportFlow
-    sleep: Sleep | None = None
     patience: float = 5.0
-    queues: dict[int, GroupQueue] = field(default_factory=dict)
     lines: dict[int, PersonLine] = field(default_factory=dict)
     members: dict[tuple[int, int], tuple[bool, float]] = field(default_factory=dict)
 
@@ -38,13 +39,9 @@ class Desk:
     def chat_id(self) -> int | None:
         return self.services.settings.support_chat_id
 
-    def queue(self, chat_id: int) -> GroupQueue:
-        if chat_id not in self.queues:
-            self.queues[chat_id] = GroupQueue(sleep=self._sleep)
-        return self.queues[chat_id]
-
-    async def _sleep(self, seconds: float) -> None:
-        await (self.sleep or asyncio.sleep)(seconds)
+    def queue(self, chat_id: int) -> Straight:
+        """Kept for callers that still wrap their sends; the session paces every chat."""
+        return STRAIGHT
 
     def line(self, telegram_user_id: int) -> PersonLine:
         if telegram_user_id not in self.lines:
@@ -62,17 +59,12 @@ class Desk:
         self.members[key] = (allowed, time.monotonic() + MEMBERSHIP_TTL)
         return allowed
 
-    async def close(self) -> None:
-        for queue in self.queues.values():
-            await queue.stop()
-
 
 def desk_for(services: Services) -> Desk:
-    """The desk of these services, made on first use; its queues stop with the services."""
+    """The desk of these services, made on first use."""
     found = services.resources.get(RESOURCE)
     if isinstance(found, Desk):
         return found
     desk = Desk(services, services.support)
     services.resources[RESOURCE] = desk
-    services.closers.append(desk.close)
     return desk

@@ -1,8 +1,8 @@
-"""Sends into a group at Telegram's pace: one queue per group, in order, nothing dropped.
+"""The support desk's order of things: the person's messages relayed in the order written.
 
-Telegram allows a bot about 20 messages a minute in one group; over it the answer is 429 with
-`retry_after` (Bot API FAQ). Every send waits its turn, and a refused one is tried again after
-the time Telegram asked for, so neither order nor messages are lost.
+Flood control is not here: every call the bot makes, the support group's included, is paced to
+Telegram's limits, kept in order per chat and retried after a 429 by the bot's session
+(bot/pacing.py, SPEC §3).
 """
 
 from __future__ import annotations
@@ -14,56 +14,18 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from aiogram.exceptions import TelegramRetryAfter
-
 log = logging.getLogger(__name__)
 Call = Callable[[], Awaitable[Any]]
-Sleep = Callable[[float], Awaitable[None]]
 
 
-@dataclass
-class GroupQueue:
-    """One worker per group; `await queue.send(call)` returns the call's result in turn."""
+class Straight:
+    """`desk.queue(chat).send(call)` of callers written before bot/pacing.py: runs the call.
 
-    sleep: Sleep = asyncio.sleep
-    jobs: asyncio.Queue[tuple[Call, asyncio.Future[Any]]] = field(default_factory=asyncio.Queue)
-    worker: asyncio.Task[None] | None = None
+    Order and pace per chat are the session's now; call the bot directly instead.
+    """
 
     async def send(self, call: Call) -> Any:
-        future: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
-        await self.jobs.put((call, future))
-        if self.worker is None or self.worker.done():
-            self.worker = asyncio.create_task(self._work())
-        return await future
-
-    async def _work(self) -> None:
-        # Ends when the queue is empty (no idle task per chat); `send` starts a new one.
-        while not self.jobs.empty():
-            call, future = self.jobs.get_nowait()
-            try:
-                result = await self._until_accepted(call)
-            except Exception as error:  # the caller decides; the queue goes on
-                if not future.done():
-                    future.set_exception(error)
-            else:
-                if not future.done():
-                    future.set_result(result)
-
-    async def _until_accepted(self, call: Call) -> Any:
-        while True:
-            try:
-                return await call()
-            except TelegramRetryAfter as refused:
-                log.info(
-                    "support group is rate limited", extra={"retry_after": refused.retry_after}
-                )
-                await self.sleep(refused.retry_after)
-
-    async def stop(self) -> None:
-        if self.worker is not None:
-            self.worker.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self.worker
+        return await call()
 
 
 @dataclass

@@ -1,4 +1,8 @@
-"""Topics and relaying: one topic per person, made again if deleted; messages both ways."""
+"""Topics and relaying: one topic per person, made again if deleted; messages both ways.
+
+Every send goes straight to the bot: its session keeps them in order per chat, paced to
+Telegram's limits, and waits out a 429 (bot/pacing.py).
+"""
 
 from __future__ import annotations
 
@@ -27,13 +31,11 @@ def topic_name(user: User) -> str:
 async def create_topic(desk: Desk, bot: Bot, chat_id: int, user: User, card: Card) -> int:
     """A new topic for the person, remembered, with the context card at its top."""
     name = topic_name(user)
-    topic = await desk.queue(chat_id).send(lambda: bot.create_forum_topic(chat_id, name))
+    topic = await bot.create_forum_topic(chat_id, name)
     thread = int(topic.message_thread_id)
     await desk.flow.set_topic(chat_id, user.id, thread)
     text = await card()
-    await desk.queue(chat_id).send(
-        lambda: bot.send_message(chat_id, text, message_thread_id=thread)
-    )
+    await bot.send_message(chat_id, text, message_thread_id=thread)
     return thread
 
 
@@ -41,18 +43,13 @@ async def to_topic(desk: Desk, bot: Bot, chat_id: int, user: User, send: SendTo,
     """Send into the person's topic; one an agent deleted is made again, card first."""
     thread = await desk.flow.topic(chat_id, user.id)
     if thread is not None:
-        known = thread
-
-        async def into_known() -> Any:
-            return await send(known)
-
         try:
-            return await desk.queue(chat_id).send(into_known)
+            return await send(thread)
         except TelegramBadRequest as error:
             if THREAD_GONE not in error.message:
                 raise
     fresh = await create_topic(desk, bot, chat_id, user, card)
-    return await desk.queue(chat_id).send(lambda: send(fresh))
+    return await send(fresh)
 
 
 async def post_card(desk: Desk, bot: Bot, chat_id: int, user: User, card: Card) -> None:
@@ -61,9 +58,7 @@ async def post_card(desk: Desk, bot: Bot, chat_id: int, user: User, card: Card) 
     if thread is not None:
         text = await card()
         try:
-            await desk.queue(chat_id).send(
-                lambda: bot.send_message(chat_id, text, message_thread_id=thread)
-            )
+            await bot.send_message(chat_id, text, message_thread_id=thread)
             return
         except TelegramBadRequest as error:
             if THREAD_GONE not in error.message:
@@ -133,6 +128,6 @@ async def topic_to_person(desk: Desk, bot: Bot, message: Message, person: int) -
             **extra,
         )
 
-    sent = await desk.queue(person).send(send)
+    sent = await send()
     await desk.line(person).account(sent.message_id)
     await desk.flow.remember(message.chat.id, Relayed(person, sent.message_id, message.message_id))

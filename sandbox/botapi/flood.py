@@ -29,6 +29,7 @@ class FloodGate:
     """Counts each bot's sends per chat and overall; refuses with 429 and retry_after."""
 
     sent: dict[tuple[int, int], deque[float]] = field(default_factory=dict)
+    refused: int = 0  # 429s answered, for tests that count them
 
     def check(self, bot_id: int, chat_id: int, is_group: bool, now: float) -> None:
         """Record one send now, or raise ApiError(429) saying how long to wait."""
@@ -37,6 +38,7 @@ class FloodGate:
         waits = [self._wait(key, window, now) for key, window in keys]
         longest = max(waits)
         if longest > 0:
+            self.refused += 1
             retry_after = max(1, math.ceil(longest))
             raise ApiError(
                 429, f"Too Many Requests: retry after {retry_after}", retry_after=retry_after

@@ -1,39 +1,58 @@
-"""The support chat's send queue alone: Telegram's retry_after honoured, order kept."""
+"""The support chat's sends: the bot's one flood-control mechanism serves them, order kept."""
 
 from __future__ import annotations
 
 import asyncio
+from typing import Any, cast
 
+from aiogram import Bot
 from aiogram.exceptions import TelegramRetryAfter
-from aiogram.methods import SendMessage
+from aiogram.methods import SendMessage, TelegramMethod
 
-from bot.support.queue import GroupQueue, PersonLine
+from bot.app import build_bot
+from bot.pacing import Pacer, pacer_of
+from bot.support.queue import PersonLine
+from core.settings import Settings
+
+GROUP = -1_001_000_000_001
 
 
-async def test_a_refused_send_waits_as_asked_and_nothing_overtakes_it() -> None:
-    waited: list[float] = []
-    sent: list[int] = []
+async def test_the_support_group_is_paced_by_the_bots_own_session() -> None:
+    settings = Settings(
+        _env_file=None,
+        bot_token="1:x",
+        public_url="https://id.example.com",
+        secret_key="s" * 32,
+    )
+    pacer = pacer_of(build_bot(settings))
+    assert pacer is not None and pacer.group.limit == 20 and pacer.group.period == 60
+
+
+async def test_a_refused_send_to_the_group_waits_as_asked_and_nothing_overtakes_it() -> None:
+    now, waited, sent = [0.0], [], []
     refusals = {1: 1}
 
     async def sleep(seconds: float) -> None:
         waited.append(seconds)
+        now[0] += seconds
 
-    def send(number: int):  # type: ignore[no-untyped-def]
-        async def call() -> int:
-            if refusals.get(number):
-                refusals[number] -= 1
-                method = SendMessage(chat_id=1, text="x")
-                raise TelegramRetryAfter(method, "Too Many Requests: retry after 7", 7)
-            sent.append(number)
-            return number
+    async def telegram(bot: Bot, method: TelegramMethod[Any]) -> Any:
+        number = int(cast(SendMessage, method).text)
+        if refusals.get(number):
+            refusals[number] -= 1
+            raise TelegramRetryAfter(method, "Too Many Requests: retry after 7", 7)
+        sent.append((number, now[0]))
+        return number
 
-        return call
+    pacer = Pacer(clock=lambda: now[0], sleep=sleep)
+    bot = cast(Bot, object())
+    calls = [pacer(telegram, bot, SendMessage(chat_id=GROUP, text=str(n))) for n in range(4)]
+    results = await asyncio.gather(*calls)
 
-    queue = GroupQueue(sleep=sleep)
-    results = await asyncio.gather(*(queue.send(send(n)) for n in range(4)))
-    assert results == [0, 1, 2, 3]
-    assert sent == [0, 1, 2, 3]
+    assert [cast(int, result) for result in results] == [0, 1, 2, 3]
+    assert [number for number, _ in sent] == [0, 1, 2, 3]
     assert waited == [7]
+    assert [at for _, at in sent] == [0, 7, 7, 7]
 
 
 async def test_a_later_message_waits_for_the_earlier_one_of_the_same_person() -> None:
