@@ -25,18 +25,23 @@ STORAGE_PAIRS = ["sqlite+memory", "postgres+redis"]
 
 
 @asynccontextmanager
-async def running_stack(pair: str, folder: Path, **overrides: Any) -> AsyncIterator[SandboxStack]:
+async def running_stack(
+    pair: str, folder: Path, *, flood_limits: bool = False, **overrides: Any
+) -> AsyncIterator[SandboxStack]:
     """The product on one storage pair: SQLite + memory, or PostgreSQL + Redis (SPEC §2).
 
     Pass `clock=` (a FakeClock) to run Telegram's side and the services on the test's clock.
+    `flood_limits`: the sandbox answers 429 as Telegram does, and the bot paces its sends; off,
+    neither (pacing against a Bot API without limits would only slow the tests down).
     """
     database = None
+    overrides.setdefault("telegram_pacing", flood_limits)
     if pair == "postgres+redis":
         database = await services.create_pg_database()
         overrides.setdefault("database_url", database)
         overrides.setdefault("redis_url", services.redis_url())
         overrides.setdefault("redis_prefix", f"test-{uuid.uuid4().hex[:8]}:")
-    running = await start_sandbox("127.0.0.1", 0, folder, flood_limits=False, **overrides)
+    running = await start_sandbox("127.0.0.1", 0, folder, flood_limits=flood_limits, **overrides)
     try:
         yield running
     finally:
