@@ -13,7 +13,7 @@ from core.ports import Rule
 
 async def ensure_free(kit: Kit, account_id: int, kind: AddressKind, address: str) -> None:
     """AddressTaken when another account holds it confirmed; AddressAlreadyYours for this one."""
-    async with kit.unit() as uow:
+    async with kit.reader() as uow:
         owner = await uow.bindings.owner(kind, address)
     if owner == account_id:
         raise AddressAlreadyYours(kind.value)
