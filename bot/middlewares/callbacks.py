@@ -12,17 +12,26 @@ from __future__ import annotations
 import contextlib
 import logging
 from collections.abc import Awaitable, Callable
+from contextvars import ContextVar
 from datetime import datetime, timedelta
 from typing import Any
 
 from aiogram import BaseMiddleware, Bot, Dispatcher
+from aiogram.client.session.middlewares.base import (
+    BaseRequestMiddleware,
+    NextRequestMiddlewareType,
+)
 from aiogram.exceptions import TelegramAPIError
+from aiogram.methods import Response, TelegramMethod
+from aiogram.methods.base import TelegramType
 from aiogram.types import CallbackQuery, Message, TelegramObject
 
 from bot import texts
 from bot.talk import Talk
 
 log = logging.getLogger(__name__)
+# The new messages the tap being handled made the bot send (a context variable: per update).
+SENT: ContextVar[list[str] | None] = ContextVar("tap_sent", default=None)
 LAST_TAP = "last_tap"  # in the conversation's data: [message id, callback data, when handled]
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 
@@ -40,6 +49,9 @@ def carries(message: object, data: str | None) -> bool:
 
 class HonestButtons(BaseMiddleware):
     """Outer middleware of callback queries: see the module."""
+
+    def __init__(self) -> None:
+        self._counted: set[int] = set()  # the sessions CountSends is on
 
     @classmethod
     def install(cls, dp: Dispatcher) -> HonestButtons:
@@ -62,22 +74,53 @@ class HonestButtons(BaseMiddleware):
         return None
 
     async def _once(self, handler: Handler, event: CallbackQuery, data: dict[str, Any]) -> Any:
-        """A double tap (the same button of the same message again, right after it was handled)
-        acts once: the second is answered quietly (SPEC §3; DOUBLE_TAP_WINDOW)."""
+        """A double tap (the same button of the same message again, right after it made the bot
+        say something) acts once: the second is answered quietly (SPEC §3; DOUBLE_TAP_WINDOW).
+
+        A tap that only answered on the button (refused: "too soon") or edited the message in
+        place is not remembered: tapping again is a new request, not a double tap.
+        """
         talk: Talk | None = data.get("talk")
-        message_id = event.message.message_id if event.message else 0
-        tap = [message_id, event.data]
+        bot: Bot = data["bot"]
         if talk is None:
             return await handler(event, data)
+        message_id = event.message.message_id if event.message else 0
+        tap = [message_id, event.data]
         clock, window = talk.services.kit.clock, talk.services.settings.double_tap_window
         last = await talk.recall(LAST_TAP)
         if isinstance(last, list) and len(last) == 3 and last[:2] == tap:
             since = clock.now() - datetime.fromisoformat(str(last[2]))
             if since <= timedelta(seconds=window):
-                bot: Bot = data["bot"]
                 with contextlib.suppress(TelegramAPIError):
                     await bot.answer_callback_query(event.id)
                 return None
-        result = await handler(event, data)
-        await talk.remember(**{LAST_TAP: [*tap, clock.now().isoformat()]})
+        self._count_sends(bot)
+        sent: list[str] = []
+        token = SENT.set(sent)
+        try:
+            result = await handler(event, data)
+        finally:
+            SENT.reset(token)
+        if sent:
+            await talk.remember(**{LAST_TAP: [*tap, clock.now().isoformat()]})
         return result
+
+    def _count_sends(self, bot: Bot) -> None:
+        if id(bot.session) not in self._counted:
+            self._counted.add(id(bot.session))
+            bot.session.middleware(CountSends())
+
+
+class CountSends(BaseRequestMiddleware):
+    """Notes, for the tap being handled, every new message the bot sends (not edits, answers)."""
+
+    async def __call__(
+        self,
+        make_request: NextRequestMiddlewareType[TelegramType],
+        bot: Bot,
+        method: TelegramMethod[TelegramType],
+    ) -> Response[TelegramType]:
+        sent = SENT.get()
+        if sent is not None and type(method).__name__.startswith("Send"):
+            sent.append(type(method).__name__)
+        return await make_request(bot, method)

@@ -24,7 +24,7 @@ from tests.conversation.browser import Browser
 from tests.conversation.conftest import running_stack, sign_in
 
 NOWHERE_PORT = 9  # discard: nothing listens, the connection is refused
-DELETED = "I deleted your message with the password"
+DELETED = "I deleted your message with the password"  # said with "temporarily unavailable"
 ANSWER_WITHIN = 2.0  # seconds: the requirement of issue #10 (deliverable 7)
 
 
@@ -166,6 +166,7 @@ async def test_an_outage_is_explained_at_once_logged_as_such_and_passes(
         async with Sandbox(stack.url) as sandbox:
             ivan = await sandbox.person("Ivan", language_code="en")
             await sign_in(ivan, browser)
+            await ivan.settled()
             caplog.clear()
             caplog.set_level(logging.INFO)
             async with outage(stack):
@@ -188,6 +189,7 @@ async def test_a_password_typed_during_an_outage_is_deleted(
             await sign_in(ivan, browser)
             await ivan.press("Create password")
             await ivan.wait_for("Create a password")
+            await ivan.settled()  # the press is wholly handled before the outage begins
             caplog.clear()
             caplog.set_level(logging.INFO)
             async with outage(stack):
@@ -213,6 +215,7 @@ async def test_every_password_typed_during_an_outage_is_deleted(
             await sign_in(ivan, browser)
             await ivan.press("Create password")
             await ivan.wait_for("Create a password")
+            await ivan.settled()  # the press is wholly handled before the outage begins
             typed = []
             async with outage(stack):
                 for n in range(5):
@@ -233,8 +236,7 @@ async def test_after_a_restart_during_a_redis_outage_a_text_is_deleted_to_be_saf
             await sign_in(ivan, browser)
             await ivan.press("Create password")
             await ivan.wait_for("Create a password")
-            await ivan.send("/help")  # one chat's updates in turn: the press is wholly handled
-            await ivan.wait_for("/cancel")
+            await ivan.settled()  # the press is wholly handled before the outage begins
             forget_every_step(stack)  # what a restart does to the in-process record
             async with redis_down(stack):
                 typed, _ = await answered_in(ivan, "kettle under the violet moon", "to be safe")
