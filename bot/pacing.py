@@ -157,6 +157,8 @@ class Lane:
 
 @dataclass
 class Budget:
+    """Seconds of waiting out 429s one call has left (TELEGRAM_MAX_RETRY_WAIT)."""
+
     left: float
 
 
@@ -230,7 +232,10 @@ class Pacer(BaseRequestMiddleware):
                     self._give_up(method, chat, retries - 1, refused.retry_after)
                     raise
                 log.info(
-                    "Telegram asked to wait",
+                    "Telegram asked %s in chat %s to wait %s s",
+                    method.__api_method__,
+                    chat,
+                    refused.retry_after,
                     extra={
                         "method": method.__api_method__,
                         "chat_id": chat,
@@ -286,7 +291,11 @@ class Pacer(BaseRequestMiddleware):
     ) -> None:
         self.gave_up += 1
         log.warning(
-            "gave up a Telegram call under flood control",
+            "gave up %s in chat %s under flood control (%s retries, %s s more to wait)",
+            method.__api_method__,
+            chat,
+            retries,
+            round(wait, 1),
             extra={
                 "method": method.__api_method__,
                 "chat_id": chat,
