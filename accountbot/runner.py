@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import logging
 import secrets
+import signal
 import socket
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,6 +17,7 @@ from aiohttp import web
 
 from accountbot.settling import report_handling
 from bot.app import build_bot, build_dispatcher, set_commands
+from bot.polling import poller, webhook_handler
 from core.adapters.capture import SmsOutbox
 from core.adapters.db.migrate import upgrade
 from core.bootstrap import Services, build_services
@@ -44,9 +46,7 @@ async def run_production() -> int:
     me = await bot.get_me()
     webhook = None
     if settings.telegram_mode == "webhook":
-        from aiogram.webhook.aiohttp_server import SimpleRequestHandler
-
-        webhook = SimpleRequestHandler(dispatcher=dp, bot=bot).handle
+        webhook = webhook_handler(dp, bot, settings)  # answered once handled (SPEC §3)
     app = create_web_app(services, webhook_handler=webhook, bot_username=me.username)
     runner = await start_web(app, settings.web_host, settings.web_port)
     log.info("web server on %s:%s, bot @%s", settings.web_host, settings.web_port, me.username)
@@ -54,7 +54,10 @@ async def run_production() -> int:
     try:
         await set_commands(bot, i18n)
         if webhook is None:
-            await dp.start_polling(bot, handle_signals=False)
+            polling = poller(dp, bot, settings)  # confirms only handled updates (SPEC §3)
+            with contextlib.suppress(NotImplementedError):
+                asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, polling.request_stop)
+            await polling.run()
         else:
             secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
             await bot.set_webhook(f"{settings.public_url}/telegram/webhook", secret_token=secret)
@@ -228,9 +231,7 @@ async def _start_bot(
     if state is not None and bot.id in state.bots:  # the sandbox's settle barrier hears of it
         tasks.append(report_handling(dp, services, state.bots[bot.id].handling))
     await set_commands(bot, i18n)
-    tasks.append(
-        asyncio.create_task(dp.start_polling(bot, handle_signals=False, polling_timeout=10))
-    )
+    tasks.append(asyncio.create_task(poller(dp, bot, services.settings).run()))
     return bot, dp
 
 

@@ -55,17 +55,25 @@ def build_bot(settings: Settings) -> Bot:
 
 
 def build_storage(services: Services) -> tuple[BaseStorage, BaseEventIsolation | None]:
-    """aiogram's RedisStorage with event isolation when REDIS_URL is set, memory otherwise."""
+    """aiogram's RedisStorage with event isolation when REDIS_URL is set, memory otherwise.
+
+    The chat's lock is short and renewed while an update is handled (bot/isolation.py), so a
+    killed process cannot keep a chat silent (SPEC §3); without Redis there is one process,
+    and the polling loop keeps one chat's updates in order (bot/polling.py).
+    """
     redis = services.resources.get("redis")
     if redis is None:
         return MemoryStorage(), None
     from aiogram.fsm.storage.base import DefaultKeyBuilder
-    from aiogram.fsm.storage.redis import RedisEventIsolation, RedisStorage
+    from aiogram.fsm.storage.redis import RedisStorage
 
-    ttl = services.settings.fsm_ttl
-    keys = DefaultKeyBuilder(prefix=services.settings.redis_prefix + "fsm", with_destiny=True)
+    from bot.isolation import RenewedRedisIsolation
+
+    settings = services.settings
+    ttl = settings.fsm_ttl
+    keys = DefaultKeyBuilder(prefix=settings.redis_prefix + "fsm", with_destiny=True)
     storage = RedisStorage(redis, key_builder=keys, state_ttl=ttl, data_ttl=ttl)
-    return storage, RedisEventIsolation(redis, key_builder=keys)
+    return storage, RenewedRedisIsolation(redis, keys, timeout=settings.chat_lock_timeout)
 
 
 def build_dispatcher(

@@ -151,6 +151,15 @@ class Settings(StorageSettings):
     skip_sms_for_own_contact: bool = False
     fsm_ttl: int = Field(86_400, gt=0)
 
+    # Updates handled at least once, acted on once (SPEC §3)
+    chat_lock_timeout: float = Field(3.0, gt=0, description="seconds a chat's lock outlives")
+    update_ack_timeout: float = Field(55.0, gt=0, le=3_600)
+    duplicate_window: int = Field(10_000, ge=100)
+    duplicate_memory: int = Field(86_400, gt=0)
+    polling_timeout: int = Field(10, ge=0, le=50)
+    polling_busy_interval: float = Field(0.25, gt=0)
+    shutdown_grace: float = Field(10.0, ge=0)
+
     # Limits (SPEC §1.9)
     oauth_state_ttl: int = Field(600, gt=0)
     email_code_ttl: int = Field(3_600, gt=0)

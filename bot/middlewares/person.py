@@ -2,41 +2,183 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from datetime import timedelta
-from typing import Any
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any, Protocol
 
 from aiogram import BaseMiddleware
 from aiogram.types import TelegramObject, Update, User
+from redis.asyncio import Redis
 
 from bot.talk import Talk
 from core.bootstrap import Services
 from core.i18n import pick_locale
-from core.ports import Rule
+from core.ports import Clock
 
 log = logging.getLogger(__name__)
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 
 
+class UpdateLedger(Protocol):
+    """Which update ids a bot has handled: a high-water mark and a window below it."""
+
+    async def seen(self, bot_id: int, update_id: int) -> str | None:
+        """Why the update is a duplicate ("handled", "behind the window"), or None when new."""
+        ...
+
+    async def mark(self, bot_id: int, update_id: int) -> None:
+        """Remember the update as handled."""
+        ...
+
+
+# KEYS: the window (a sorted set of ids), the high-water mark. ARGV: update id, window size.
+_SEEN = """
+local mark = redis.call('GET', KEYS[2])
+if not mark then return 0 end
+local id = tonumber(ARGV[1])
+mark = tonumber(mark)
+if id > mark then return 0 end
+if redis.call('ZSCORE', KEYS[1], ARGV[1]) then return 1 end
+if id <= mark - tonumber(ARGV[2]) then return 2 end
+return 0
+"""
+# ARGV: update id, window size, how long to remember (ms). Both keys live that long after the
+# newest update, so a bot silent that long starts afresh (Telegram's restarted sequence).
+_MARK = """
+local id = tonumber(ARGV[1])
+local mark = tonumber(redis.call('GET', KEYS[2]) or ARGV[1])
+if id > mark then mark = id end
+redis.call('SET', KEYS[2], mark, 'PX', ARGV[3])
+redis.call('ZADD', KEYS[1], id, ARGV[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', mark - tonumber(ARGV[2]))
+redis.call('PEXPIRE', KEYS[1], ARGV[3])
+return mark
+"""
+_VERDICTS = {1: "handled", 2: "behind the window"}
+
+
+class RedisUpdateLedger:
+    """The ledger in Redis, shared by every instance: one sorted set of at most `window` ids
+    and one number per bot, whatever the traffic (not a key per update)."""
+
+    def __init__(self, redis: Redis, prefix: str, window: int, memory: timedelta) -> None:
+        self.redis, self.prefix, self.window = redis, prefix + "updates:", window
+        self.memory_ms = int(memory.total_seconds() * 1000)
+        self._seen = redis.register_script(_SEEN)
+        self._mark = redis.register_script(_MARK)
+
+    def _keys(self, bot_id: int) -> list[str]:
+        return [f"{self.prefix}{bot_id}:window", f"{self.prefix}{bot_id}:mark"]
+
+    async def seen(self, bot_id: int, update_id: int) -> str | None:
+        verdict = await self._seen(keys=self._keys(bot_id), args=[update_id, self.window])
+        return _VERDICTS.get(int(verdict))
+
+    async def mark(self, bot_id: int, update_id: int) -> None:
+        await self._mark(keys=self._keys(bot_id), args=[update_id, self.window, self.memory_ms])
+
+
+@dataclass
+class _Window:
+    mark: int
+    ids: set[int] = field(default_factory=set)
+    last: datetime | None = None
+
+
+class MemoryUpdateLedger:
+    """The same rules in this process's memory (no Redis: one instance)."""
+
+    def __init__(self, clock: Clock, window: int, memory: timedelta) -> None:
+        self.clock, self.window, self.memory = clock, window, memory
+        self._bots: dict[int, _Window] = {}
+
+    def _current(self, bot_id: int) -> _Window | None:
+        found = self._bots.get(bot_id)
+        if found is not None and found.last and self.clock.now() - found.last >= self.memory:
+            del self._bots[bot_id]  # silent that long: forgotten, as the Redis keys expire
+            return None
+        return found
+
+    async def seen(self, bot_id: int, update_id: int) -> str | None:
+        found = self._current(bot_id)
+        if found is None or update_id > found.mark:
+            return None
+        if update_id in found.ids:
+            return "handled"
+        return "behind the window" if update_id <= found.mark - self.window else None
+
+    async def mark(self, bot_id: int, update_id: int) -> None:
+        found = self._current(bot_id) or self._bots.setdefault(bot_id, _Window(update_id))
+        found.mark = max(found.mark, update_id)
+        found.ids.add(update_id)
+        found.last = self.clock.now()
+        if len(found.ids) > 2 * self.window:  # trimmed now and then: at most twice the window
+            floor = found.mark - self.window
+            found.ids = {i for i in found.ids if i > floor}
+
+
+def update_ledger(services: Services) -> UpdateLedger:
+    """Redis when configured; otherwise one memory ledger per process (kept in the resources,
+    so a bot restarted inside the sandbox remembers what it handled)."""
+    settings = services.settings
+    window, memory = settings.duplicate_window, timedelta(seconds=settings.duplicate_memory)
+    redis = services.resources.get("redis")
+    if redis is not None:
+        return RedisUpdateLedger(redis, settings.redis_prefix, window, memory)
+    ledger: UpdateLedger = services.resources.setdefault(
+        "update_ledger", MemoryUpdateLedger(services.kit.clock, window, memory)
+    )
+    return ledger
+
+
 class DuplicateUpdates(BaseMiddleware):
     """An update delivered twice (webhook retry, restart) is handled once (SPEC §3).
 
-    The update id is counted in the core's limiter, so several instances on Redis agree.
+    Telegram's update ids only grow per bot, so the ledger keeps a high-water mark and a window
+    of the last `DUPLICATE_WINDOW` ids below it, not a key per update. An update counts as
+    handled once its handler finished (or failed and the person was told): one that a crash or
+    a shutdown interrupted is handled again when it comes back (SPEC §3). This runs inside the
+    chat's lock, so two copies of one chat's update never run at once; copies of one update in
+    this process wait for each other, too.
     """
 
-    def __init__(self, services: Services, remember: timedelta = timedelta(hours=24)) -> None:
+    def __init__(self, services: Services, ledger: UpdateLedger | None = None) -> None:
         self.services = services
-        self.remember = remember
+        self.ledger = ledger or update_ledger(services)
+        self._running: dict[tuple[int, int], asyncio.Event] = {}
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
-        if isinstance(event, Update):
-            bot = data.get("bot")
-            key = f"update:{bot.id if bot else 0}:{event.update_id}"
-            if await self.services.kit.limiter.acquire([Rule(key, 1, self.remember)]) is not None:
-                log.info("duplicate update skipped", extra={"update_id": event.update_id})
-                return None
-        return await handler(event, data)
+        if not isinstance(event, Update):
+            return await handler(event, data)
+        bot = data.get("bot")
+        key = (bot.id if bot else 0, event.update_id)
+        while (running := self._running.get(key)) is not None:
+            await running.wait()
+        verdict = await self.ledger.seen(*key)
+        if verdict is not None:
+            log.info("duplicate update skipped (%s)", verdict, extra={"update_id": key[1]})
+            return None
+        self._running[key] = done = asyncio.Event()
+        try:
+            try:
+                result = await handler(event, data)
+            except Exception:
+                await self._mark(key)  # the person was told; a copy must not act again
+                raise
+            await self._mark(key)
+            return result
+        finally:
+            del self._running[key]
+            done.set()
+
+    async def _mark(self, key: tuple[int, int]) -> None:
+        try:
+            await self.ledger.mark(*key)
+        except Exception:  # Redis down: a later copy may be handled again, never lost
+            log.warning("could not record a handled update", extra={"update_id": key[1]})
 
 
 class Person(BaseMiddleware):

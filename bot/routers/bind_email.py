@@ -18,8 +18,8 @@ from bot.routers.trouble import note_failure
 from bot.states import BindEmail
 from bot.talk import Talk
 from core.domain.models import AddressKind
-from core.errors import AddressTaken, CodeExpired, DomainError
-from core.flows.bind_email import EmailBound
+from core.errors import AddressTaken, CodeExpired, DomainError, NothingPending, ResendTooSoon
+from core.flows.bind_email import EmailBound, EmailPending
 
 FLOW = "email"
 
@@ -114,33 +114,65 @@ async def after_workspaces(talk: Talk) -> None:
 async def send_letter(talk: Talk) -> None:
     """The last step: bound at once when the provider vouches, otherwise the letter goes out."""
     assert talk.account_id is not None
+    if await resumed(talk):
+        return
     address = await talk.recall("address")
     try:
-        outcome = await talk.services.bind_email.start(
-            talk.account_id,
-            address,
-            locale=talk.locale,
-            update_workspaces=bool(await talk.recall("workspaces")),
-            actor=talk.actor,
-        )
+        outcome = await start(talk)
     except AddressTaken as taken:
         from bot.routers import address_taken
 
         await address_taken.offer(talk, AddressKind.EMAIL, taken.address)
         return
+    except ResendTooSoon:
+        # SPEC §3: the letter to this very address went out, but the step was cut short (a
+        # crash, and the update came again): the person is sent on to its code, not told to wait.
+        if await talk.services.bind_email.pending_address(talk.account_id) != address:
+            raise
+        await letter_sent(talk, address)
+        return
     if isinstance(outcome, EmailBound):
         await done(talk, outcome.address)
         return
+    await letter_sent(talk, outcome.address)
+
+
+async def start(talk: Talk) -> EmailBound | EmailPending:
+    return await talk.services.bind_email.start(
+        talk.account_id or 0,
+        await talk.recall("address"),
+        locale=talk.locale,
+        update_workspaces=bool(await talk.recall("workspaces")),
+        actor=talk.actor,
+    )
+
+
+async def letter_sent(talk: Talk, address: str) -> None:
     await talk.state.set_state(BindEmail.awaiting_code)
     total = await talk.recall("flow_total")
     text = _(
         "I sent a letter to {email}. Press the button in it, or send me the 6-digit code from it."
-    ).format(email=escape(outcome.address))
+    ).format(email=escape(address))
     await talk.say(texts.with_step(total, total, text), buttons.waiting_code(FLOW))
+
+
+async def resumed(talk: Talk) -> bool:
+    """SPEC §3: the address being bound is already confirmed on this account (by the code or
+    the link, in a step that was cut short): whatever comes next says so and shows the card,
+    instead of "expired" or "already yours"."""
+    address = await talk.recall("address")
+    if talk.account_id is None or not address:
+        return False
+    if not await talk.services.bind_email.is_bound(talk.account_id, address):
+        return False
+    await done(talk, address)
+    return True
 
 
 async def on_code(message: Message, talk: Talk) -> None:
     assert talk.account_id is not None
+    if await resumed(talk):
+        return
     try:
         address = await talk.services.bind_email.confirm_code(
             talk.account_id, message.text or "", talk.actor
@@ -151,6 +183,8 @@ async def on_code(message: Message, talk: Talk) -> None:
         await address_taken.offer(talk, AddressKind.EMAIL, taken.address)
         return
     except CodeExpired as error:
+        if await resumed(talk):  # the link or a copy of this update used the code meanwhile
+            return
         await talk.say(texts.explain(error), buttons.waiting_code(FLOW))
         return
     except DomainError as error:
@@ -167,6 +201,8 @@ async def on_waiting_choice(
     if callback_data.choice == "change":
         await talk.services.bind_email.cancel(talk.account_id)
         await begin(talk)
+    elif await resumed(talk):  # the address is bound already (SPEC §3)
+        return
     elif callback_data.choice == "help":
         await talk.say(
             _(
@@ -184,7 +220,14 @@ async def resend(query: CallbackQuery, talk: Talk, callback_answer: CallbackAnsw
     """A new letter; the same message is edited to say so (not a new message each time)."""
     assert talk.account_id is not None
     try:
-        pending = await talk.services.bind_email.resend(talk.account_id, talk.actor)
+        try:
+            pending = await talk.services.bind_email.resend(talk.account_id, talk.actor)
+        except NothingPending:  # used up (a step cut short) or expired: a fresh letter
+            outcome = await start(talk)
+            if isinstance(outcome, EmailBound):
+                await done(talk, outcome.address)
+                return
+            pending = outcome
     except DomainError as error:  # ResendTooSoon above all: shown on the button, nothing sent
         callback_answer.text = texts.explain(error)
         callback_answer.show_alert = True

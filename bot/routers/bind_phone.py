@@ -23,6 +23,7 @@ from core.errors import (
     CodeInvalid,
     DomainError,
     LimitReached,
+    ResendTooSoon,
 )
 from core.flows.bind_phone import PhoneBound, PhoneCodeSent
 
@@ -129,13 +130,42 @@ async def send_code(talk: Talk) -> None:
     except LimitReached as error:
         await phone_code.limit_reached(talk, error)
         return
-    except DomainError as error:  # a cooldown from an earlier number, SMS switched off, ...
+    except ResendTooSoon as error:
+        if await code_already_sent(talk, error):
+            return
+        await talk.say(texts.explain(error))
+        return
+    except DomainError as error:  # SMS switched off, ...
         await talk.say(texts.explain(error))
         return
     if isinstance(outcome, PhoneBound):
         await after_bound(talk)
         return
     await show_code_sent(talk, outcome)
+
+
+async def code_already_sent(talk: Talk, error: ResendTooSoon) -> bool:
+    """SPEC §3: the SMS for this very number went out but the step was cut short (a crash, and
+    the update came again): the person is asked for that code instead of told to wait."""
+    phone = await talk.recall("phone")
+    pending = await talk.services.bind_phone.codes.pending(str(talk.account_id))
+    if pending is None or not phone or pending.data.get("phone") != phone:
+        return False
+    await show_code_sent(talk, PhoneCodeSent(phone, error.retry_in))
+    return True
+
+
+async def resumed(talk: Talk) -> bool:
+    """SPEC §3: the number being bound is already confirmed on this account (the code was used
+    by a step that was cut short): whatever comes next moves on to the password or the card,
+    instead of "expired" or "already bound"."""
+    phone = await talk.recall("phone")
+    if talk.account_id is None or not phone:
+        return False
+    if not await talk.services.bind_phone.is_bound(talk.account_id, phone):
+        return False
+    await after_bound(talk)
+    return True
 
 
 async def request_code(talk: Talk, *, own_contact: bool) -> PhoneBound | PhoneCodeSent:
@@ -162,12 +192,16 @@ async def show_code_sent(talk: Talk, sent: PhoneCodeSent) -> None:
 
 async def on_code(message: Message, talk: Talk) -> None:
     assert talk.account_id is not None
+    if await resumed(talk):
+        return
     try:
         await talk.services.bind_phone.confirm_code(talk.account_id, message.text or "", talk.actor)
     except AddressTaken as taken:
         await offer_taken(talk, taken.address)
         return
     except (CodeExpired, CodeInvalid) as error:
+        if await resumed(talk):  # a copy of this very update used the code meanwhile
+            return
         # The last attempt and an expired code both end with a new code on offer.
         spent = isinstance(error, CodeExpired) or error.attempts_left == 0
         await talk.say(texts.explain(error), buttons.waiting_code(FLOW) if spent else None)

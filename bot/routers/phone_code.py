@@ -22,11 +22,13 @@ async def on_waiting_choice(
     query: CallbackQuery, callback_data: Step, talk: Talk, callback_answer: CallbackAnswer
 ) -> None:
     assert talk.account_id is not None
+    from bot.routers import bind_phone
+
     if callback_data.choice == "change":
         await talk.services.bind_phone.cancel(talk.account_id)
-        from bot.routers import bind_phone
-
         await bind_phone.begin(talk)
+    elif await bind_phone.resumed(talk):  # the number is bound already (SPEC §3)
+        return
     elif callback_data.choice == "help":
         await not_arriving(talk)
     elif callback_data.choice == "resend":

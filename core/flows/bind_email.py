@@ -98,10 +98,22 @@ class BindEmailFlow:
         record = await self.codes.pending(str(account_id))
         return record.data["address"] if record else None
 
+    async def is_bound(self, account_id: int, address: str) -> bool:
+        """Whether this very address is confirmed on the account: a step that bound it and was
+        cut short (a crash) resumes after the code instead of asking for it (SPEC §3)."""
+        async with self.kit.unit() as uow:
+            return await uow.bindings.owner(EMAIL, address) == account_id
+
     async def confirm_code(self, account_id: int, code: str, actor: str = "") -> str:
-        """The code typed into the chat: CodeInvalid(attempts_left), CodeExpired, AddressTaken."""
+        """The code typed into the chat: CodeInvalid(attempts_left), CodeExpired, AddressTaken.
+
+        Idempotent: an address already confirmed on this account is not bound (nor audited)
+        again.
+        """
         record = await self.codes.verify(str(account_id), code)
         data = record.data
+        if await self.is_bound(account_id, data["address"]):
+            return str(data["address"])
         await self._bind(
             account_id, data["address"], bool(data.get("workspaces")), actor, data["locale"]
         )
@@ -121,7 +133,9 @@ class BindEmailFlow:
         if not await self.codes.consume_issue(str(account_id), data["issue_id"]):
             raise CodeExpired()  # the code was used, or a newer letter replaced this one
         address = data["address"]
-        await self._bind(account_id, address, data.get("workspaces") == "1", "web", data["locale"])
+        if not await self.is_bound(account_id, address):
+            workspaces = data.get("workspaces") == "1"
+            await self._bind(account_id, address, workspaces, "web", data["locale"])
         async with self.kit.unit() as uow:
             users = await uow.telegram.users_of(account_id)
         for user in users:

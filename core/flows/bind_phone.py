@@ -86,10 +86,21 @@ class BindPhoneFlow:
     async def resend_in(self, account_id: int) -> timedelta:
         return await self.codes.next_resend_in(str(account_id))
 
+    async def is_bound(self, account_id: int, phone: str) -> bool:
+        """Whether this very number is confirmed on the account: a step that bound it and was
+        cut short (a crash) resumes after the code instead of asking for it (SPEC §3)."""
+        async with self.kit.unit() as uow:
+            return await uow.bindings.owner(PHONE, phone) == account_id
+
     async def confirm_code(self, account_id: int, code: str, actor: str = "") -> str:
-        """The SMS code typed into the chat: binds the number; CodeInvalid(attempts_left) etc."""
+        """The SMS code typed into the chat: binds the number; CodeInvalid(attempts_left) etc.
+
+        Idempotent: a number already confirmed on this account is not bound (nor audited) again.
+        """
         record = await self.codes.verify(str(account_id), code)
         phone = record.data["phone"]
+        if await self.is_bound(account_id, phone):
+            return phone
         await bind_now(
             self.kit,
             account_id,

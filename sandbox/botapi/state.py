@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -19,6 +20,10 @@ from sandbox.botapi.models import Chat, Dialog, Message, PendingQuery, Signal, S
 # Telegram leaves these out unless a bot asks for them by name.
 OPT_IN_UPDATES = frozenset({"chat_member", "message_reaction", "message_reaction_count"})
 WEBHOOK_RETRY_DELAYS = (1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 60.0)
+# Update and person ids are reserved this many ahead in the data folder before one is handed
+# out, so a sandbox that was killed never hands one out again (Telegram's ids only grow).
+ID_BLOCK = 1_000
+FIRST_PERSON_ID = 700_000_001
 
 
 class _UtcClock:
@@ -48,6 +53,11 @@ class BotAccount:
     user: User
     updates: list[dict[str, Any]] = field(default_factory=list)
     next_update_id: int = 1
+    reserved_update_id: int = 0  # ids below this may be handed out without writing first
+    # A test hook: every update is delivered twice, as after a lost confirmation or a webhook
+    # answer that never arrived; `repeated` holds the ids already delivered again.
+    deliver_twice: bool = False
+    repeated: set[int] = field(default_factory=set)
     allowed_updates: list[str] | None = None
     webhook: Webhook | None = None
     commands: dict[tuple[str, str], list[dict[str, Any]]] = field(default_factory=dict)
@@ -80,7 +90,10 @@ class SandboxState:
         self.changed = Signal()
         self.closing = False
         self.storage_path: Path | None = None
-        self._person_ids = itertools.count(700_000_001)
+        # Called (synchronously) when a new block of ids is reserved; storage writes it down.
+        self.on_reserve: Callable[[SandboxState], None] | None = None
+        self.next_person_id = FIRST_PERSON_ID
+        self.reserved_person_id = 0
         self._group_ids = itertools.count(1)
         self._query_ids = itertools.count(4_000_000_000_001)
         self._file_ids = itertools.count(1)
@@ -89,7 +102,7 @@ class SandboxState:
         """After a restore: new people and groups get ids after the kept ones."""
         people = [user.id for user in self.people()]
         groups = [-1_001_000_000_000 - chat.id for chat in self.chats.values() if chat.id < 0]
-        self._person_ids = itertools.count(max([700_000_000, *people]) + 1)
+        self.next_person_id = max([self.next_person_id, *(i + 1 for i in people)])
         self._group_ids = itertools.count(max([0, *groups]) + 1)
 
     def new_file_number(self) -> int:
@@ -146,7 +159,11 @@ class SandboxState:
         language_code: str | None = None,
         phone_number: str | None = None,
     ) -> User:
-        person_id = next(self._person_ids)
+        person_id = self.next_person_id
+        self.next_person_id += 1
+        if self.on_reserve is not None and person_id >= self.reserved_person_id:
+            self.reserved_person_id = person_id + ID_BLOCK
+            self.on_reserve(self)
         # A made-up UK mobile (07911 1xxxxx): phonenumbers accepts it as a valid mobile.
         phone = phone_number or f"+4479111{person_id % 100_000:05d}"
         person = User(person_id, first_name, last_name, username, language_code, False, phone)
@@ -208,9 +225,17 @@ class SandboxState:
         allowed = bot.allowed_updates
         if (allowed and kind not in allowed) or (not allowed and kind in OPT_IN_UPDATES):
             return
-        bot.updates.append({"update_id": bot.next_update_id, kind: payload})
-        bot.next_update_id += 1
+        bot.updates.append({"update_id": self.new_update_id(bot), kind: payload})
         bot.signal.fire()
+
+    def new_update_id(self, bot: BotAccount) -> int:
+        """The next id in the bot's sequence; a new block is written down before it is used."""
+        update_id = bot.next_update_id
+        bot.next_update_id += 1
+        if self.on_reserve is not None and update_id >= bot.reserved_update_id:
+            bot.reserved_update_id = update_id + ID_BLOCK
+            self.on_reserve(self)
+        return update_id
 
     def bots_in(self, chat: Chat) -> list[BotAccount]:
         return [bot for bot in self.bots.values() if bot.id in chat.members]

@@ -1,4 +1,11 @@
-"""Keeping the sandbox's people, groups and chats in a JSON file between runs."""
+"""Keeping the sandbox's people, groups and chats in a JSON file between runs.
+
+The whole world is written when the sandbox stops. The ids it hands out (update ids, people's
+ids) are also written, a block ahead, the moment a new block is started, to a small file of
+their own: a sandbox that was killed comes back with fewer chats, but never hands out an update
+id or a person's id again (a bot would take a repeated update id for a duplicate, and an
+account's Telegram id for its owner).
+"""
 
 from __future__ import annotations
 
@@ -48,11 +55,48 @@ def _message_to_dict(message: Message) -> dict[str, Any]:
     }
 
 
+def ids_path(path: Path) -> Path:
+    """Where the ids are kept next to the world's file (telegram.json: telegram.ids.json)."""
+    return path.with_name(path.stem + ".ids.json")
+
+
+def dump_ids(state: SandboxState, *, reserved: bool = True) -> dict[str, Any]:
+    """The next ids to hand out: the reserved ones (while running) or the exact ones."""
+    return {
+        "format": FORMAT,
+        "person": max(state.next_person_id, state.reserved_person_id if reserved else 0),
+        "updates": {
+            str(bot.id): max(bot.next_update_id, bot.reserved_update_id if reserved else 0)
+            for bot in state.bots.values()
+        },
+    }
+
+
+def _write(path: Path, data: dict[str, Any]) -> None:
+    """Write a file atomically, so a crash mid-write keeps the previous one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    partial = path.with_suffix(path.suffix + ".tmp")
+    partial.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
+    os.replace(partial, path)
+
+
+def load_ids(state: SandboxState, data: dict[str, Any]) -> None:
+    """Continue after the ids written down; never go back."""
+    if data.get("format") != FORMAT:
+        return
+    state.next_person_id = max(state.next_person_id, int(data.get("person", 0)))
+    for bot_id, next_id in dict(data.get("updates", {})).items():
+        bot = state.bots.get(int(bot_id))
+        if bot is not None:
+            bot.next_update_id = max(bot.next_update_id, int(next_id))
+
+
 def dump(state: SandboxState) -> dict[str, Any]:
     """Everything worth keeping, as JSON-ready data (uploaded files' bytes are left out)."""
     groups = [chat for chat in state.chats.values() if chat.type != "private"]
     return {
         "format": FORMAT,
+        "ids": dump_ids(state, reserved=False),
         "people": [dataclasses.asdict(person) for person in state.people()],
         "groups": [
             {
@@ -113,19 +157,27 @@ def load(state: SandboxState, data: dict[str, Any]) -> None:
         state.chats[chat.id] = chat
     for item in data["dialogs"]:
         _load_dialog(state, item)
+    load_ids(state, data.get("ids", {}))
     state.continue_ids()
 
 
 def save(state: SandboxState, path: Path) -> None:
-    """Write the file atomically, so a crash mid-write keeps the previous one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_suffix(path.suffix + ".tmp")
-    partial.write_text(json.dumps(dump(state), ensure_ascii=False), encoding="utf-8")
-    os.replace(partial, path)
+    """Write the world (at a clean stop) and the exact next ids."""
+    _write(path, dump(state))
+    _write(ids_path(path), dump_ids(state, reserved=False))
 
 
 def restore(state: SandboxState, path: Path) -> None:
-    """Load the file when there is one, and remember it as the place to save to."""
+    """Load the files when there are any, and remember them as the place to save to; from now
+    on every new block of ids is written down before its first id is used."""
     state.storage_path = path
     if path.exists():
         load(state, json.loads(path.read_text(encoding="utf-8")))
+    ids = ids_path(path)
+    if ids.exists():
+        load_ids(state, json.loads(ids.read_text(encoding="utf-8")))
+    # A clean stop wrote exact ids: the next one starts a block, written before it is used.
+    for bot in state.bots.values():
+        bot.reserved_update_id = 0
+    state.reserved_person_id = 0
+    state.on_reserve = lambda current: _write(ids, dump_ids(current))

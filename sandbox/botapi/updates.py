@@ -26,13 +26,27 @@ def _remember_allowed(call: Call) -> None:
 
 
 def _confirm(bot: BotAccount, offset: int | None) -> None:
-    """An offset confirms every update before it; a negative one keeps only the last few."""
+    """An offset confirms every update before it; a negative one keeps only the last few.
+
+    With `deliver_twice` a confirmed update is kept for one more delivery, as if the
+    confirmation had been lost (a bot restarted before its next getUpdates).
+    """
     if offset is None:
         return
     if offset < 0:
         bot.updates = bot.updates[offset:]
-    else:
-        bot.updates = [u for u in bot.updates if u["update_id"] >= offset]
+        return
+    kept = []
+    for update in bot.updates:
+        update_id = update["update_id"]
+        if update_id >= offset:
+            kept.append(update)
+        elif bot.deliver_twice and update_id not in bot.repeated:
+            bot.repeated.add(update_id)
+            kept.append(update)
+        else:
+            bot.repeated.discard(update_id)
+    bot.updates = kept
 
 
 async def get_updates(call: Call) -> Any:

@@ -60,6 +60,10 @@ async def deliver(state: SandboxState, bot: BotAccount, webhook: Webhook, reply:
             error = await _post(session, webhook, update, reply)
             if not error:
                 failures = 0
+                if bot.deliver_twice and update["update_id"] not in bot.repeated:
+                    bot.repeated.add(update["update_id"])  # as if the answer had been lost
+                    continue
+                bot.repeated.discard(update["update_id"])
                 if bot.updates and bot.updates[0] is update:
                     bot.updates.pop(0)
                 continue

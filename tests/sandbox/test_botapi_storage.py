@@ -6,7 +6,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from sandbox.botapi import SandboxState, register_botapi, restore
+from sandbox.botapi import BotAccount, SandboxState, register_botapi, restore, save
 from tests.conftest import FakeClock
 from tests.sandbox.conftest import TOKEN, Running
 
@@ -54,3 +54,45 @@ def test_no_file_yet_is_a_fresh_start(tmp_path: Path) -> None:
     restore(state, tmp_path / "missing.json")
     assert state.people() == []
     assert state.storage_path == tmp_path / "missing.json"
+
+
+def _continued(path: Path, clock: FakeClock) -> tuple[SandboxState, BotAccount]:
+    state = SandboxState(clock=clock)
+    bot = state.add_bot(TOKEN, username="sandbox_test_bot")
+    restore(state, path)
+    return state, bot
+
+
+def test_update_ids_go_on_after_a_clean_restart(tmp_path: Path, clock: FakeClock) -> None:
+    """A bot takes an update id it has seen for a duplicate: the sandbox never repeats one."""
+    path = tmp_path / "telegram.json"
+    state, bot = _continued(path, clock)
+    person = state.add_person("Alice")
+    for text in ("one", "two", "three"):
+        state.push_update(bot, "message", {"text": text, "chat": {"id": person.id}})
+    used = [u["update_id"] for u in bot.updates]
+    save(state, path)
+
+    again, bot_again = _continued(path, clock)
+    again.push_update(bot_again, "message", {"text": "four"})
+
+    assert bot_again.updates[0]["update_id"] == max(used) + 1
+
+
+def test_update_and_person_ids_are_not_handed_out_again_after_a_kill(
+    tmp_path: Path, clock: FakeClock
+) -> None:
+    path = tmp_path / "telegram.json"
+    state, bot = _continued(path, clock)
+    people = [state.add_person(f"P{n}").id for n in range(3)]
+    for n in range(5):
+        state.push_update(bot, "message", {"text": str(n)})
+    used = [u["update_id"] for u in bot.updates]
+    # Killed: nothing saved at a stop, only what was written as the ids were handed out.
+
+    again, bot_again = _continued(path, clock)
+    again.push_update(bot_again, "message", {"text": "after"})
+    newcomer = again.add_person("New")
+
+    assert bot_again.updates[0]["update_id"] > max(used)
+    assert newcomer.id > max(people)

@@ -197,3 +197,41 @@ async def test_setting_a_webhook_ends_a_waiting_poll(running: Running) -> None:
     with pytest.raises(TelegramConflictError, match="webhook is active"):
         await asyncio.wait_for(poll, 5)
     await running.bot.delete_webhook()
+
+
+async def test_deliver_twice_hands_a_confirmed_update_out_once_more(running: Running) -> None:
+    running.state.find_bot().deliver_twice = True
+    person = await running.sandbox.person()
+    await person.send("one")
+    first = await running.bot.get_updates(timeout=0)
+    after = first[-1].update_id + 1
+    await person.send("two")
+
+    again = await running.bot.get_updates(offset=after, timeout=0)
+    assert [u.message.text for u in again if u.message] == ["one", "two"]
+    assert again[0].update_id == first[0].update_id
+    last = await running.bot.get_updates(offset=again[-1].update_id + 1, timeout=0)
+    assert [u.message.text for u in last if u.message] == ["two"]
+    assert await running.bot.get_updates(offset=last[-1].update_id + 1, timeout=0) == []
+
+
+async def test_deliver_twice_posts_every_update_to_the_webhook_twice(running: Running) -> None:
+    running.state.find_bot().deliver_twice = True
+    receiver = Receiver()
+    runner, url = await serve(receiver.handle)
+    try:
+        await running.bot.set_webhook(url)
+        person = await running.sandbox.person()
+        await person.send("one")
+        await person.send("two")
+        async with asyncio.timeout(10):
+            while len(receiver.received) < 4:
+                receiver.arrived.clear()
+                await receiver.arrived.wait()
+        texts = [u["message"]["text"] for _, u in receiver.received]
+        assert texts == ["one", "one", "two", "two"]
+        ids = [u["update_id"] for _, u in receiver.received]
+        assert ids[0] == ids[1] != ids[2] == ids[3]
+    finally:
+        await running.bot.delete_webhook()
+        await runner.cleanup()
