@@ -1,0 +1,291 @@
+"""Crash mid-flow (issue #10, SPEC §3): people bind an email and a phone while the bot process is
+SIGKILLed at random moments (seeded) and started again, on PostgreSQL + Redis.
+
+Afterwards: every person finished, no account without a way in, no confirmed binding without
+the letter or SMS that confirmed it (and exactly one "bound" audit row), no password without a
+login. RELIABILITY_KILLS sets the number of kills (20 by default, 200 in `make reliability`),
+RELIABILITY_SEED the seed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import random
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import aiohttp
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from core.adapters.db import tables
+from sandbox.client import ChatMessage, Person, Sandbox
+from tests.conversation.browser import Browser
+from tests.reliability.standin import BotProcess, World, bot_and_world, code_in
+
+log = logging.getLogger(__name__)
+KILLS = int(os.environ.get("RELIABILITY_KILLS", "20"))
+SEED = int(os.environ.get("RELIABILITY_SEED", "10"))
+AT_ONCE = 3  # people in the middle of their flows at any moment
+ANSWER_WAIT = 20.0  # an answer delayed by a kill and a restart comes well within this
+FINISH_WAIT = 240.0  # after the last kill, everyone is done within this
+SETTINGS = {
+    "resend_cooldown": "1",
+    "sms_limit_per_number": "1000",
+    "sms_limit_per_account": "1000",
+    "sms_limit_per_telegram_user": "1000",
+    "shutdown_grace": "1",
+}
+
+
+@dataclass
+class Journey:
+    """One person binding an email and a phone, whatever the bot's crashes do to the chat."""
+
+    number: int
+    person: Person
+    world: World
+    rng: random.Random
+    browser: Browser = field(default_factory=Browser)
+    finished: bool = False
+    actions: int = 0
+
+    @property
+    def email(self) -> str:
+        return f"person{self.number}@example.com"
+
+    @property
+    def phone(self) -> str:
+        return f"+447911{self.number:06d}"
+
+    @property
+    def password(self) -> str:
+        return f"quiet harbour lantern {self.number}"
+
+    async def run(self) -> None:
+        try:
+            await self.person.start()
+            idle = 0
+            while not self.finished:
+                messages = [m for m in await self.person.messages() if m.from_bot]
+                shown = [m for m in messages if not m.deleted]
+                message = shown[-1] if shown else None
+                version = max((m.version for m in messages), default=0)
+                if await self.act(message):
+                    idle = 0
+                else:
+                    idle += 1
+                    if idle > 1:  # nothing more came after a step's middle message
+                        await (self.person.send("/me") if message else self.person.start())
+                        idle = 0
+                if self.finished:
+                    return
+                with contextlib.suppress(TimeoutError):  # what the bot says next, or a while
+                    await self.person.wait_for(
+                        lambda m, seen=version: m.version > seen, timeout=ANSWER_WAIT
+                    )
+        finally:
+            await self.browser.close()
+
+    async def act(self, message: ChatMessage | None) -> bool:
+        """Do what the bot's last message asks; False when it asks for nothing."""
+        if message is None:
+            return False
+        text = message.text or ""
+        self.actions += 1
+        if "sign in with the network" in text:
+            await self.sign_in()
+        elif "Please sign in first" in text:
+            await self.person.start()
+        elif "Your account" in text:
+            buttons = message.button_texts
+            if "Bind email" in buttons:
+                await self.person.press("Bind email", message.message_id)
+            elif "Bind phone" in buttons:
+                await self.person.press("Bind phone", message.message_id)
+            else:
+                self.finished = True
+        elif "Send the email address" in text:
+            await self.person.send(self.email)
+        elif "Create a password" in text:
+            await self.person.send(self.password)
+        elif "I sent a letter" in text or "I sent a new letter" in text:
+            await self.confirm_email()
+        elif "Send the mobile number" in text:
+            await self.person.send(self.phone)
+        elif "I sent a 6-digit code" in text or "I sent a new code" in text:
+            await self.person.send(code_in(self.world.sms_to(self.phone)[-1].text))
+        elif "Send the code again" in message.button_texts:
+            await self.person.press("Send the code again", message.message_id)
+        else:
+            self.actions -= 1
+            return False
+        return True
+
+    async def sign_in(self) -> None:
+        if not await self.has_sign_in_button():
+            await self.person.start()
+            return
+        try:
+            url = await self.person.press("Sign in with Dev ID")
+            assert url is not None
+            await self.browser.open(url)
+            await self.browser.submit(name=f"Person {self.number}", email="")
+            await self.browser.submit(button="confirm")
+        except (aiohttp.ClientError, IndexError, AssertionError):
+            await asyncio.sleep(0.5)  # the web server went down with the bot; try again
+
+    async def has_sign_in_button(self) -> bool:
+        message = await self.person.last_message()
+        return message is not None and "Sign in with Dev ID" in message.button_texts
+
+    async def confirm_email(self) -> None:
+        letter = self.world.letters_to(self.email)[0]  # the newest
+        if self.rng.random() < 0.5:
+            await self.person.send(code_in(letter.text))
+            return
+        link = next(word for word in letter.text.split() if "/email/confirm/" in word)
+        try:
+            await self.browser.open(link)
+            if self.browser.page is not None and self.browser.page.forms:
+                await self.browser.submit()
+        except aiohttp.ClientError:
+            await asyncio.sleep(0.5)
+
+
+async def kill_at_random(bot: BotProcess, rng: random.Random, kills: int) -> None:
+    """Start, let it work a random while, SIGKILL, start again: `kills` times."""
+    for _ in range(kills):
+        await bot.ready()
+        await asyncio.sleep(rng.uniform(0.2, 2.0))  # the moment of the kill, not a wait
+        await bot.kill()
+        await bot.start()
+    await bot.ready()
+
+
+async def test_people_finish_their_bindings_while_the_bot_is_killed(tmp_path: Path) -> None:
+    rng = random.Random(SEED)
+    async with bot_and_world(tmp_path / "bot", **SETTINGS) as (bot, world):
+        async with Sandbox(world.url) as sandbox:
+            await bot.start()
+            await bot.ready()
+            journeys: list[Journey] = []
+            running: set[asyncio.Task[None]] = set()
+
+            async def newcomer() -> None:
+                number = len(journeys) + 1
+                person = await sandbox.person(f"Person{number}", language_code="en")
+                journey = Journey(number, person, world, random.Random(rng.random()))
+                journeys.append(journey)
+                running.add(asyncio.create_task(journey.run()))
+
+            for _ in range(AT_ONCE):
+                await newcomer()
+            killer = asyncio.create_task(kill_at_random(bot, rng, KILLS))
+            while not killer.done():
+                done, _ = await asyncio.wait(
+                    {killer, *running}, return_when=asyncio.FIRST_COMPLETED
+                )
+                for task in done - {killer}:
+                    running.discard(task)
+                    task.result()
+                    if not killer.done():
+                        await newcomer()  # someone is always in the middle of a flow
+            await killer
+            finished, unfinished = await asyncio.wait(running, timeout=FINISH_WAIT)
+            for task in finished:
+                task.result()
+            for task in unfinished:
+                task.cancel()
+
+            stuck = [j.number for j in journeys if not j.finished]
+            log.warning(
+                "crash test: %s kills, %s people, %s finished, %s actions",
+                bot.kills,
+                len(journeys),
+                len(journeys) - len(stuck),
+                sum(j.actions for j in journeys),
+            )
+            assert bot.kills == KILLS
+            assert stuck == [], await transcripts([j for j in journeys if not j.finished])
+            await check_invariants(bot, world, journeys)
+
+
+async def transcripts(journeys: list[Journey]) -> str:
+    """What the people who did not finish last saw, for the failure message."""
+    lines = []
+    for journey in journeys:
+        lines.append(f"person {journey.number}:")
+        for message in (await journey.person.messages())[-40:]:
+            who = "bot" if message.from_bot else "person"
+            text = (message.text or message.kind)[:70]
+            lines.append(f"  {message.message_id} {who}: {text!r} {message.button_texts}")
+    return "\n".join(lines)
+
+
+async def check_invariants(bot: BotProcess, world: World, journeys: list[Journey]) -> None:
+    engine = create_async_engine(bot.env["DATABASE_URL"])
+    try:
+        async with engine.connect() as db:
+            accounts = set((await db.execute(sa.select(tables.accounts.c.id))).scalars())
+            identities = set(
+                (await db.execute(sa.select(tables.social_identities.c.account_id))).scalars()
+            )
+            passwords = set(
+                (await db.execute(sa.select(tables.password_credentials.c.account_id))).scalars()
+            )
+            confirmed = (
+                await db.execute(
+                    sa.select(
+                        tables.bindings.c.account_id,
+                        tables.bindings.c.kind,
+                        tables.bindings.c.address,
+                    ).where(tables.bindings.c.status == "confirmed")
+                )
+            ).all()
+            audit = (
+                await db.execute(
+                    sa.select(tables.audit_events.c.account_id, tables.audit_events.c.action)
+                )
+            ).all()
+            links = dict(
+                (
+                    await db.execute(
+                        sa.select(
+                            tables.telegram_links.c.telegram_user_id,
+                            tables.telegram_links.c.account_id,
+                        )
+                    )
+                ).all()
+            )
+    finally:
+        await engine.dispose()
+
+    logins = {account for account, _, _ in confirmed}
+    # No account without a way in.
+    assert all(a in identities or (a in logins and a in passwords) for a in accounts)
+    # No password without a login to use it with.
+    assert passwords <= logins
+    # No confirmed binding without its confirmation, and each bound exactly once.
+    for account, kind, address in confirmed:
+        if kind == "email":
+            assert any(code_in(letter.text) for letter in world.letters_to(address)), address
+        else:
+            assert world.sms_to(address), address
+        assert audit.count((account, f"{kind}.bound")) == 1, (account, kind)
+    # Every person has both addresses on their own account.
+    bound = {(account, kind): address for account, kind, address in confirmed}
+    for journey in journeys:
+        account = links[journey.person.id]
+        assert bound.get((account, "email")) == journey.email
+        assert bound.get((account, "phone")) == journey.phone
+        assert account in passwords
+    log.warning(
+        "crash test invariants: %s accounts, %s confirmed bindings, %s passwords checked",
+        len(accounts),
+        len(confirmed),
+        len(passwords),
+    )
