@@ -118,3 +118,26 @@ async def test_an_abandoned_update_keeps_the_barrier_until_it_is_handled_again(
 
     assert not stuck["settled"]
     assert (await look(running))["settled"]
+
+
+async def test_an_update_to_be_delivered_twice_keeps_the_barrier_until_the_second_is_confirmed(
+    running: Running,
+) -> None:
+    bot = running.state.find_bot()
+    bot.deliver_twice = True
+    bot.handling.attach()
+    person = await running.sandbox.person()
+    await person.send("hello")
+    (update,) = await running.bot.get_updates(timeout=0)
+    bot.handling.started(update.update_id)
+    bot.handling.done(update.update_id)
+
+    again = await running.bot.get_updates(offset=update.update_id + 1, timeout=0)
+    waiting = await look(running)
+    bot.handling.started(update.update_id)
+    bot.handling.done(update.update_id)
+    await running.bot.get_updates(offset=update.update_id + 1, timeout=0)
+
+    assert [u.update_id for u in again] == [update.update_id]
+    assert not waiting["settled"]
+    assert (await look(running))["settled"]
