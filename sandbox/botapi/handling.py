@@ -87,15 +87,17 @@ class Handling:
         # Updates before the oldest one held were confirmed: they never come again.
         floor = min(held, default=bot.next_update_id)
         self.finished = {i for i in self.finished if i >= floor}
-        # Kept past its confirmation (`deliver_twice`): the bot is yet to get it again.
-        again = any(i in bot.repeated for i in held)
+        # With `deliver_twice` a held update comes again once confirmed, or is that second copy.
+        again = any(bot.deliver_twice or i in bot.repeated for i in held)
         done = all(i in self.finished for i in held)
         return not self.unfinished and not self.busy and done and not again
 
     def describe(self, bot: BotAccount) -> dict[str, Any]:
         held = [int(update["update_id"]) for update in bot.updates]
         return {
-            "held": [i for i in held if i not in self.finished or i in bot.repeated],
+            "held": [
+                i for i in held if i not in self.finished or bot.deliver_twice or i in bot.repeated
+            ],
             "unfinished": sorted(self.unfinished),
             "busy": self.busy,
         }

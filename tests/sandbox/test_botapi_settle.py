@@ -132,6 +132,7 @@ async def test_an_update_to_be_delivered_twice_keeps_the_barrier_until_the_secon
     bot.handling.started(update.update_id)
     bot.handling.done(update.update_id)
 
+    unconfirmed = await look(running)  # it will come again once confirmed
     again = await running.bot.get_updates(offset=update.update_id + 1, timeout=0)
     waiting = await look(running)
     bot.handling.started(update.update_id)
@@ -139,5 +140,6 @@ async def test_an_update_to_be_delivered_twice_keeps_the_barrier_until_the_secon
     await running.bot.get_updates(offset=update.update_id + 1, timeout=0)
 
     assert [u.update_id for u in again] == [update.update_id]
+    assert not unconfirmed["settled"]
     assert not waiting["settled"]
     assert (await look(running))["settled"]
