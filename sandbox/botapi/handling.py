@@ -153,5 +153,6 @@ async def settle(state: SandboxState, params: Params, request: web.Request) -> A
         "settled": settled,
         "tracked": any(bot.handling.reported for bot in bots),
         "version": state.version,
+        "closing": state.closing,
         "bots": {str(bot.id): bot.handling.describe(bot) for bot in bots},
     }

@@ -82,7 +82,7 @@ class Sandbox:
             result = await self.call("GET", "settled", timeout=round(max(left, 0), 2))
             if result["settled"]:
                 return int(result["version"])
-            if left <= 0:
+            if left <= 0 or result.get("closing"):
                 raise TimeoutError(f"the bots did not settle: {result['bots']!r}")
 
     async def person(
