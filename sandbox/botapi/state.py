@@ -58,6 +58,7 @@ class BotAccount:
     # answer that never arrived; `repeated` holds the ids already delivered again.
     deliver_twice: bool = False
     repeated: set[int] = field(default_factory=set)
+    redelivered: int = 0  # how many updates were delivered again
     allowed_updates: list[str] | None = None
     webhook: Webhook | None = None
     commands: dict[tuple[str, str], list[dict[str, Any]]] = field(default_factory=dict)

@@ -43,6 +43,7 @@ def _confirm(bot: BotAccount, offset: int | None) -> None:
             kept.append(update)
         elif bot.deliver_twice and update_id not in bot.repeated:
             bot.repeated.add(update_id)
+            bot.redelivered += 1
             kept.append(update)
         else:
             bot.repeated.discard(update_id)

@@ -62,6 +62,7 @@ async def deliver(state: SandboxState, bot: BotAccount, webhook: Webhook, reply:
                 failures = 0
                 if bot.deliver_twice and update["update_id"] not in bot.repeated:
                     bot.repeated.add(update["update_id"])  # as if the answer had been lost
+                    bot.redelivered += 1
                     continue
                 bot.repeated.discard(update["update_id"])
                 if bot.updates and bot.updates[0] is update:

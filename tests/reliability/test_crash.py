@@ -10,7 +10,6 @@ RELIABILITY_SEED the seed.
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import os
 import random
@@ -52,6 +51,9 @@ class Journey:
     browser: Browser = field(default_factory=Browser)
     finished: bool = False
     actions: int = 0
+    lost: int = 0  # a message or press the bot never answered (within ANSWER_WAIT)
+    chatted: bool = False  # the last action was a message or a press in the chat
+    pressed: bool = False  # ...a press that may be answered on the button alone
 
     @property
     def email(self) -> str:
@@ -74,19 +76,24 @@ class Journey:
                 shown = [m for m in messages if not m.deleted]
                 message = shown[-1] if shown else None
                 version = max((m.version for m in messages), default=0)
-                if await self.act(message):
+                acted = await self.act(message)
+                if acted:
                     idle = 0
                 else:
                     idle += 1
                     if idle > 1:  # nothing more came after a step's middle message
                         await (self.person.send("/me") if message else self.person.start())
-                        idle = 0
+                        idle, acted = 0, True
                 if self.finished:
                     return
-                with contextlib.suppress(TimeoutError):  # what the bot says next, or a while
+                try:  # what the bot says next
                     await self.person.wait_for(
                         lambda m, seen=version: m.version > seen, timeout=ANSWER_WAIT
                     )
+                except TimeoutError:
+                    # The web side's news (a sign-in, a followed link) is not an update.
+                    if acted and self.chatted and not await self.press_answered():
+                        self.lost += 1
         finally:
             await self.browser.close()
 
@@ -96,6 +103,7 @@ class Journey:
             return False
         text = message.text or ""
         self.actions += 1
+        self.chatted, self.pressed = True, False
         if "sign in with the network" in text:
             await self.sign_in()
         elif "Please sign in first" in text:
@@ -120,12 +128,23 @@ class Journey:
             await self.person.send(code_in(self.world.sms_to(self.phone)[-1].text))
         elif "Send the code again" in message.button_texts:
             await self.person.press("Send the code again", message.message_id)
+            self.pressed = True  # "too soon" is an alert on the button, not a message
         else:
             self.actions -= 1
             return False
         return True
 
+    async def press_answered(self) -> bool:
+        if not self.pressed:
+            return False
+        try:
+            await self.person.wait_for_answer(timeout=0.1)
+        except TimeoutError:
+            return False
+        return True
+
     async def sign_in(self) -> None:
+        self.chatted = False
         if not await self.has_sign_in_button():
             await self.person.start()
             return
@@ -147,6 +166,7 @@ class Journey:
         if self.rng.random() < 0.5:
             await self.person.send(code_in(letter.text))
             return
+        self.chatted = False
         link = next(word for word in letter.text.split() if "/email/confirm/" in word)
         try:
             await self.browser.open(link)
@@ -202,14 +222,17 @@ async def test_people_finish_their_bindings_while_the_bot_is_killed(tmp_path: Pa
                 task.cancel()
 
             stuck = [j.number for j in journeys if not j.finished]
+            lost = sum(j.lost for j in journeys)
             log.warning(
-                "crash test: %s kills, %s people, %s finished, %s actions",
+                "crash test: %s kills, %s people, %s finished, %s actions, %s unanswered",
                 bot.kills,
                 len(journeys),
                 len(journeys) - len(stuck),
                 sum(j.actions for j in journeys),
+                lost,
             )
             assert bot.kills == KILLS
+            assert lost == 0, "messages or presses the bot never answered"
             assert stuck == [], await transcripts([j for j in journeys if not j.finished])
             await check_invariants(bot, world, journeys)
 
