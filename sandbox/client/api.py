@@ -67,6 +67,10 @@ class Sandbox:
         result = await self.call("GET", "settled", since=since, timeout=round(seconds, 2))
         return Settled(int(result["version"]), bool(result["settled"]), bool(result["tracked"]))
 
+    async def handling(self) -> Any:
+        """What the bots have not finished yet: held and unfinished update ids, busy work."""
+        return (await self.call("GET", "settled", timeout=0))["bots"]
+
     async def settled(self, timeout: float = WAIT) -> int:  # noqa: ASYNC109
         """Return once every update the sandbox holds for the bots was delivered and handled.
 

@@ -38,6 +38,8 @@ class EventFeed(Protocol):
 
     async def settle_or_change(self, since: int, seconds: float) -> Settled: ...
 
+    async def handling(self) -> Any: ...
+
 
 class Button(NamedTuple):
     """A button as the person sees it: its text, kind (callback, url, web_app…) and value."""
@@ -126,7 +128,10 @@ class Waiter:
             left = deadline - loop.time()
             texts = [m.text for m in messages if m.from_bot and m.version > self.mark]
             if left <= 0:
-                raise TimeoutError(f"no bot message matched {match!r}; new ones: {texts!r}")
+                raise TimeoutError(
+                    f"no bot message matched {match!r}; new ones: {texts!r}; "
+                    f"the bot's updates: {await self.sandbox.handling()!r}"
+                )
             seen = await self.sandbox.settle_or_change(version, min(left, EVENT_WAIT))
             if seen.settled and seen.tracked and seen.version == version:
                 raise NoAnswer(
