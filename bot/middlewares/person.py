@@ -5,11 +5,12 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 from aiogram import BaseMiddleware
+from aiogram.fsm.context import FSMContext
 from aiogram.types import TelegramObject, Update, User
 from redis.asyncio import Redis
 
@@ -19,6 +20,7 @@ from core.i18n import pick_locale
 from core.ports import Clock
 
 log = logging.getLogger(__name__)
+CHECKPOINT = "checkpoint"  # the FSM destiny where an update's starting point is kept
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 
 
@@ -163,6 +165,9 @@ class DuplicateUpdates(BaseMiddleware):
             return None
         self._running[key] = done = asyncio.Event()
         try:
+            state: FSMContext | None = data.get("state")
+            if state is not None:
+                await self._checkpoint(state, key[1], data)
             try:
                 result = await handler(event, data)
             except Exception:
@@ -173,6 +178,25 @@ class DuplicateUpdates(BaseMiddleware):
         finally:
             del self._running[key]
             done.set()
+
+    async def _checkpoint(self, state: FSMContext, update_id: int, data: dict[str, Any]) -> None:
+        """Where the conversation stood when this update began, kept apart from the state.
+
+        An update that comes again although it was begun (the process died in its middle) is
+        handled again from there: the state it may have moved on, or cleared, is put back, and
+        the steps' side effects are idempotent (a bound address moves on, a sent code is
+        asked for), so the person resumes where the side effects left them (SPEC §3).
+        """
+        saved_at = FSMContext(state.storage, replace(state.key, destiny=CHECKPOINT))
+        saved = await saved_at.get_data()
+        if saved.get("update") == update_id:
+            await state.set_state(saved.get("state"))
+            await state.set_data(dict(saved.get("data") or {}))
+            data["raw_state"] = saved.get("state")
+            log.info("an interrupted update is handled again", extra={"update_id": update_id})
+            return
+        current = {"update": update_id, "state": data.get("raw_state")}
+        await saved_at.set_data({**current, "data": await state.get_data()})
 
     async def _mark(self, key: tuple[int, int]) -> None:
         try:

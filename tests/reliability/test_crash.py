@@ -180,7 +180,7 @@ async def kill_at_random(bot: BotProcess, rng: random.Random, kills: int) -> Non
     """Start, let it work a random while, SIGKILL, start again: `kills` times."""
     for _ in range(kills):
         await bot.ready()
-        await asyncio.sleep(rng.uniform(0.2, 2.0))  # the moment of the kill, not a wait
+        await asyncio.sleep(rng.uniform(0.1, 1.5))  # the moment of the kill, not a wait
         await bot.kill()
         await bot.start()
     await bot.ready()

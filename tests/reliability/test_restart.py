@@ -10,7 +10,7 @@ from pathlib import Path
 
 from sandbox.client import Person, Sandbox
 from tests.conversation.browser import Browser
-from tests.reliability.standin import BotProcess, World, bot_and_world
+from tests.reliability.standin import BotProcess, World, bot_and_world, code_in
 
 log = logging.getLogger(__name__)
 ANSWER_WITHIN = 5.0
@@ -70,5 +70,60 @@ async def test_the_update_being_handled_at_a_kill_is_handled_after_the_restart(
                 answered,
             )
             assert answered < ANSWER_WITHIN
+        finally:
+            await browser.close()
+
+
+async def test_a_kill_after_the_sms_code_was_used_resumes_at_the_password(
+    tmp_path: Path,
+) -> None:
+    """The number was bound and the bot died before it asked for the password: the person
+    is asked for it, not told "expired or already used" forever (issue #10)."""
+    async with bot_and_world(tmp_path / "bot", resend_cooldown="1") as (bot, world):
+        async with Sandbox(world.url) as sandbox:
+            await bot.start()
+            await bot.ready()
+            ivan = await sandbox.person("Ivan", language_code="en")
+            browser = Browser()
+            try:
+                await sign_in(ivan, browser)
+                await ivan.press("Bind phone")
+                await ivan.wait_for("Send the mobile number", timeout=ANSWER_WITHIN)
+                await ivan.send("+44 7911 123456")
+                await ivan.wait_for("I sent a 6-digit code", timeout=ANSWER_WITHIN)
+                code = code_in(world.sms_to("+447911123456")[-1].text)
+                await kill_in_the_middle(bot, world, ivan, code)  # bound, then killed
+
+                world.release.clear()
+                await bot.start()
+                await bot.ready()
+                await ivan.wait_for("Create a password", timeout=ANSWER_WITHIN)
+                await ivan.send("quiet harbour lantern")
+                await ivan.wait_for("Phone bound", timeout=ANSWER_WITHIN)
+            finally:
+                await browser.close()
+
+
+async def test_a_kill_after_the_email_code_was_used_resumes_at_the_card(tmp_path: Path) -> None:
+    async with bot_and_world(tmp_path / "bot") as (bot, world), Sandbox(world.url) as sandbox:
+        await bot.start()
+        await bot.ready()
+        ivan = await sandbox.person("Ivan", language_code="en")
+        browser = Browser()
+        try:
+            await sign_in(ivan, browser)
+            await ivan.press("Bind email")
+            await ivan.wait_for("Send the email address", timeout=ANSWER_WITHIN)
+            await ivan.send("ivan@example.com")
+            await ivan.wait_for("Create a password", timeout=ANSWER_WITHIN)
+            await ivan.send("quiet harbour lantern")
+            await ivan.wait_for("I sent a letter", timeout=ANSWER_WITHIN)
+            code = code_in(world.letters_to("ivan@example.com")[0].text)
+            await kill_in_the_middle(bot, world, ivan, code)  # bound, then killed
+
+            world.release.clear()
+            await bot.start()
+            await bot.ready()
+            await ivan.wait_for("Email bound", timeout=ANSWER_WITHIN)
         finally:
             await browser.close()
