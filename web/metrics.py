@@ -37,8 +37,10 @@ class Metrics:
             registry=self.registry,
         )
 
-    def render(self) -> web.Response:
-        response = web.Response(body=generate_latest(self.registry))
+    def render(self, *others: CollectorRegistry) -> web.Response:
+        """This registry and any other (the core's operational counters), in one exposition."""
+        body = b"".join(generate_latest(registry) for registry in (self.registry, *others))
+        response = web.Response(body=body)
         response.headers["Content-Type"] = CONTENT_TYPE_LATEST
         return response
 

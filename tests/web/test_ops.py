@@ -54,6 +54,18 @@ async def test_metrics_count_requests_per_route_without_tokens(
     assert "some-secret-token" not in text
 
 
+async def test_metrics_show_the_outages_the_bot_counted(
+    site: Site, http: aiohttp.ClientSession
+) -> None:
+    site.world.services.metrics.outages.labels("redis").inc()
+
+    async with http.get(site.url + "/metrics") as response:
+        text = await response.text()
+
+    assert 'accountbot_dependency_unavailable_total{dependency="redis"} 1.0' in text
+    assert "accountbot_http_request_seconds" in text  # the web registry is still there
+
+
 async def test_pages_carry_security_headers(site: Site, http: aiohttp.ClientSession) -> None:
     async with http.get(site.url + "/login") as response:
         headers = response.headers

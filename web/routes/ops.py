@@ -21,7 +21,8 @@ async def healthz(request: web.Request) -> web.Response:
 
 
 async def metrics(request: web.Request) -> web.Response:
-    return context(request).metrics.render()
+    ctx = context(request)
+    return ctx.metrics.render(ctx.services.metrics.registry)
 
 
 def webhook(secret: str, handler: Handler) -> Handler:
