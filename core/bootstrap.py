@@ -227,19 +227,24 @@ def _stores(
 ) -> dict[str, Any]:
     """Redis when REDIS_URL is set, otherwise in-process memory (SPEC §2)."""
     if settings.redis_url:
-        from redis.asyncio import Redis
+        from redis.asyncio import BlockingConnectionPool, Redis
         from redis.asyncio.retry import Retry
         from redis.backoff import ExponentialWithJitterBackoff
 
         from core.adapters import redis as r
 
-        # An outage is told within 2 s (issue #10): short socket timeouts, few quick retries.
-        client = Redis.from_url(
+        # An outage is told within 2 s (PRODUCT §3.3): short socket timeouts, few quick retries.
+        # A busy moment waits for a free connection instead of failing (redis-py's default pool
+        # raises at its size), but no longer than REDIS_POOL_TIMEOUT.
+        pool = BlockingConnectionPool.from_url(
             settings.redis_url,
+            max_connections=settings.redis_max_connections,
+            timeout=settings.redis_pool_timeout,
             socket_connect_timeout=settings.redis_connect_timeout,
             socket_timeout=settings.redis_timeout,
             retry=Retry(ExponentialWithJitterBackoff(base=0.01, cap=0.1), settings.redis_retries),
         )
+        client = Redis.from_pool(pool)
         resources["redis"] = client
 
         async def ping() -> None:

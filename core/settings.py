@@ -186,6 +186,8 @@ class Settings(StorageSettings):
     redis_connect_timeout: float = Field(0.5, gt=0)
     redis_timeout: float = Field(0.5, gt=0)
     redis_retries: int = Field(1, ge=0)
+    redis_max_connections: int = Field(100, ge=1)
+    redis_pool_timeout: float = Field(1.0, gt=0)
     secret_steps_remembered: int = Field(10_000, ge=1)
     double_tap_window: float = Field(2.0, ge=0)
 
@@ -216,15 +218,6 @@ class Settings(StorageSettings):
             return tuple(part.strip() for part in value.split(",") if part.strip())
         return value
 
-    def provider_credentials(self, name: str) -> tuple[str, str] | None:
-        """(client id, client secret) of a configured provider, or None when it is off."""
-        client_id = getattr(self, f"oauth_{name}_client_id", None)
-        if not client_id:
-            return None
-        secret: SecretStr | None = getattr(self, f"oauth_{name}_client_secret", None)
-        return client_id, secret.get_secret_value() if secret else ""
-
-    @model_validator(mode="after")
     @field_validator(
         "telegram_pace_private", "telegram_pace_group", "telegram_pace_overall", mode="before"
     )
@@ -245,6 +238,15 @@ class Settings(StorageSettings):
             raise ValueError("must be N/S with N at least 1 and S above 0")
         return value
 
+    def provider_credentials(self, name: str) -> tuple[str, str] | None:
+        """(client id, client secret) of a configured provider, or None when it is off."""
+        client_id = getattr(self, f"oauth_{name}_client_id", None)
+        if not client_id:
+            return None
+        secret: SecretStr | None = getattr(self, f"oauth_{name}_client_secret", None)
+        return client_id, secret.get_secret_value() if secret else ""
+
+    @model_validator(mode="after")
     def _webhook_needs_a_secret(self) -> Settings:
         if self.telegram_mode is TelegramMode.WEBHOOK and not self.webhook_secret:
             raise ValueError(
