@@ -24,6 +24,10 @@ from core.notices import Notice
 from core.ports import Notifier
 from core.settings import PROVIDERS, Settings, SmsBackend
 
+# The longest pause between two tries of a Redis command (seconds): retries stay quick, so an
+# outage is told within PRODUCT §3.3's two seconds.
+REDIS_BACKOFF_CAP = 0.1
+
 
 class SystemClock:
     """Real time, UTC."""
@@ -242,7 +246,10 @@ def _stores(
             timeout=settings.redis_pool_timeout,
             socket_connect_timeout=settings.redis_connect_timeout,
             socket_timeout=settings.redis_timeout,
-            retry=Retry(ExponentialWithJitterBackoff(base=0.01, cap=0.1), settings.redis_retries),
+            retry=Retry(
+                ExponentialWithJitterBackoff(base=0.01, cap=REDIS_BACKOFF_CAP),
+                settings.redis_retries,
+            ),
         )
         client = Redis.from_pool(pool)
         resources["redis"] = client

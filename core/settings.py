@@ -187,7 +187,7 @@ class Settings(StorageSettings):
     redis_timeout: float = Field(0.5, gt=0)
     redis_retries: int = Field(1, ge=0)
     redis_max_connections: int = Field(100, ge=1)
-    redis_pool_timeout: float = Field(1.0, gt=0)
+    redis_pool_timeout: float = Field(0.5, gt=0)
     secret_steps_remembered: int = Field(10_000, ge=1)
     double_tap_window: float = Field(2.0, ge=0)
 
