@@ -31,6 +31,11 @@ async def _steps(talk: Talk) -> int:
     return total + bool(await _memberships(talk))
 
 
+async def _total(talk: Talk) -> int:
+    """The step count the flow began with, or worked out again when the data was lost."""
+    return int(await talk.recall("flow_total") or await _steps(talk))
+
+
 async def _memberships(talk: Talk) -> int:
     async with talk.services.kit.unit() as uow:
         return len(await uow.workspaces.memberships(talk.account_id or 0))
@@ -84,7 +89,7 @@ async def take_address(talk: Talk, raw: str) -> None:
             email=escape(address)
         )
         await talk.say(
-            texts.with_step(2, await talk.recall("flow_total"), text),
+            texts.with_step(2, await _total(talk), text),
             buttons.workspaces(FLOW, False),
         )
         return
@@ -107,7 +112,7 @@ async def after_workspaces(talk: Talk) -> None:
     if await talk.services.password.has_password(talk.account_id):
         await send_letter(talk)
         return
-    total = await talk.recall("flow_total")
+    total = await _total(talk)
     await password.ask(talk, BindEmail.awaiting_password, step=(total - 1, total))
 
 
@@ -149,7 +154,7 @@ async def start(talk: Talk) -> EmailBound | EmailPending:
 
 async def letter_sent(talk: Talk, address: str) -> None:
     await talk.state.set_state(BindEmail.awaiting_code)
-    total = await talk.recall("flow_total")
+    total = await _total(talk)
     text = _(
         "I sent a letter to {email}. Press the button in it, or send me the 6-digit code from it."
     ).format(email=escape(address))

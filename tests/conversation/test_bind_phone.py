@@ -81,6 +81,24 @@ async def test_a_typed_british_number_gets_a_code_and_then_a_password(
     assert next(m for m in await ivan.messages() if m.message_id == typed).deleted
 
 
+async def test_a_step_whose_remembered_data_was_lost_still_counts_its_steps(
+    sandbox: Sandbox, browser: Browser, stack: SandboxStack
+) -> None:
+    """The conversation's data can go while its step stays (an older release's state, a resumed
+    update): the step counter is worked out again instead of failing the step."""
+    ivan = await signed_in(sandbox, browser)
+    await ivan.press("Bind phone")
+    await ivan.wait_for("Step 1 of 3")
+    await ivan.settled()
+    state = stack.dispatcher.fsm.get_context(stack.bot, ivan.id, ivan.id)
+    await state.set_data({})
+
+    await ivan.send("+44 7911 123456")
+
+    sent = await ivan.wait_for("I sent a 6-digit code to +44 7911 123456")
+    assert "Step 2 of 3" in (sent.text or "")
+
+
 async def test_a_russian_number_typed_with_8_is_read_as_russian(
     sandbox: Sandbox, browser: Browser, stack: SandboxStack
 ) -> None:
