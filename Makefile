@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help install test lint run sandbox migrate locales bench clean
+.PHONY: help install test lint run sandbox migrate locales bench reliability clean
 
 help:
 	@echo "make sandbox   the whole bot on this machine, nothing to configure"
@@ -14,6 +14,7 @@ help:
 	@echo "make migrate   apply database migrations"
 	@echo "make locales   extract, update and compile translations"
 	@echo "make bench     benchmarks"
+	@echo "make reliability  the reliability proofs at full size (tens of minutes)"
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -45,6 +46,16 @@ locales: $(STAMP)
 	$(BIN)/pybabel extract -F babel.cfg -k _ -k __ -k N_ -k gettext -k ngettext:1,2 -o locales/messages.pot .
 	$(BIN)/pybabel update -i locales/messages.pot -d locales -D messages --no-fuzzy-matching
 	$(BIN)/pybabel compile -d locales -D messages --statistics
+
+# The proofs of docs/RELIABILITY.md at full size; `make test` runs the same tests at short sizes.
+RELIABILITY_SIZES ?= RELIABILITY_KILLS=200 HOSTILE_UPDATES=10000 STORM=200 RACERS=16
+RELIABILITY_TESTS ?= tests/reliability tests/core/flows/test_storms.py tests/web/test_login_storm.py \
+	tests/web/test_oauth_attacks.py tests/web/test_signin_state.py tests/web/test_provider_keys.py \
+	tests/conversation/test_flood.py tests/conversation/test_outage.py
+
+reliability: $(STAMP)
+	CI=true $(RELIABILITY_SIZES) $(BIN)/python -m pytest -p no:cacheprovider -q -rA \
+		--junitxml=artifacts/reliability.xml $(RELIABILITY_TESTS) $(PYTEST_ARGS)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

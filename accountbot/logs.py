@@ -1,7 +1,7 @@
 """Structured logs with a redaction step: no password, code, token, full email or phone.
 
 Every record passes one filter that masks what looks like a secret or an address, whatever the
-code that logged it meant to do (SPEC §3); the formatter writes one JSON object per line.
+code that logged it meant to do (PRODUCT §3); the formatter writes one JSON object per line.
 """
 
 from __future__ import annotations

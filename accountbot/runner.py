@@ -46,7 +46,7 @@ async def run_production() -> int:
     me = await bot.get_me()
     webhook = None
     if settings.telegram_mode == "webhook":
-        webhook = webhook_handler(dp, bot, settings)  # answered once handled (SPEC §3)
+        webhook = webhook_handler(dp, bot, settings)  # answered once handled (PRODUCT §3)
     app = create_web_app(services, webhook_handler=webhook, bot_username=me.username)
     runner = await start_web(app, settings.web_host, settings.web_port)
     log.info("web server on %s:%s, bot @%s", settings.web_host, settings.web_port, me.username)
@@ -54,7 +54,7 @@ async def run_production() -> int:
     try:
         await set_commands(bot, i18n)
         if webhook is None:
-            polling = poller(dp, bot, settings)  # confirms only handled updates (SPEC §3)
+            polling = poller(dp, bot, settings)  # confirms only handled updates (PRODUCT §3)
             with contextlib.suppress(NotImplementedError):
                 asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, polling.request_stop)
             await polling.run()
@@ -183,7 +183,7 @@ async def start_sandbox(
     state.closing = False
     if clock is not None:  # one clock for Telegram's side and ours (tests move it)
         state.clock = clock
-    # The forum support group exists before the settings name it (SPEC §1.8).
+    # The forum support group exists before the settings name it (PRODUCT §1.8).
     overrides.setdefault("support_chat_id", support_group(state))
     settings = sandbox_settings(url, folder, smtp_port, **overrides)
     await upgrade(settings.database_url)
@@ -239,7 +239,7 @@ DEMO_WORKSPACES = (("portal", "Company portal"), ("shop", "Online shop"))
 
 
 async def demo_workspaces(services: Services) -> None:
-    """The sandbox's two demo workspaces (SPEC §1.3 step 4), made once."""
+    """The sandbox's two demo workspaces (PRODUCT §1.3 step 4), made once."""
     async with services.kit.unit() as uow:
         for slug, title in DEMO_WORKSPACES:
             if await uow.workspaces.get(slug) is None:

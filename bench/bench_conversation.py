@@ -1,7 +1,7 @@
 """How fast the bot answers a step, through the whole sandbox: `python -m bench.bench_conversation`.
 
 The baseline is a bare Bot API round trip (getMe) in the same run, so the figures are ratios on
-whatever machine runs them; SPEC §1 asks every step to answer within a second.
+whatever machine runs them; PRODUCT §1 asks every step to answer within a second.
 """
 
 from __future__ import annotations

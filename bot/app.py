@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 
 
 def build_bot(settings: Settings) -> Bot:
-    """The bot; every call it makes is paced and waits out 429s (bot/pacing.py, SPEC §3)."""
+    """The bot; every call it makes is paced and waits out 429s (bot/pacing.py, PRODUCT §3)."""
     from bot.pacing import Pacer, Rate
 
     session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
@@ -58,7 +58,7 @@ def build_storage(services: Services) -> tuple[BaseStorage, BaseEventIsolation |
     """aiogram's RedisStorage with event isolation when REDIS_URL is set, memory otherwise.
 
     The chat's lock is short and renewed while an update is handled (bot/isolation.py), so a
-    killed process cannot keep a chat silent (SPEC §3); without Redis there is one process,
+    killed process cannot keep a chat silent (PRODUCT §3); without Redis there is one process,
     and the polling loop keeps one chat's updates in order (bot/polling.py).
     """
     redis = services.resources.get("redis")
@@ -88,11 +88,11 @@ def build_dispatcher(
     if isolation is not None:
         kwargs["events_isolation"] = isolation
     dp = Dispatcher(**kwargs)
-    SecretMessages.install(dp, services)  # before the FSM and Person: outages (SPEC §3)
+    SecretMessages.install(dp, services)  # before the FSM and Person: outages (PRODUCT §3)
     dp.update.outer_middleware(DuplicateUpdates(services))
     dp.update.outer_middleware(Person(services))
     PersonI18n(i18n).setup(dp)
-    HonestButtons.install(dp)  # a tap counts only for a button the message has (SPEC §3)
+    HonestButtons.install(dp)  # a tap counts only for a button the message has (PRODUCT §3)
     dp.callback_query.middleware(CallbackAnswerMiddleware())
     dp.include_routers(*get_routers(services))
     dp.errors.register(on_error)
@@ -107,7 +107,7 @@ async def on_error(event: ErrorEvent, bot: Bot, **data: Any) -> bool:
     dependency = dependency_of(error)
     down = dependency is not None
     if dependency is not None:
-        # An outage is not a bug: one line naming what is down, no traceback, counted (SPEC §3).
+        # An outage is not a bug: one line naming what is down, no traceback, counted (PRODUCT §3).
         log.warning(
             "dependency unavailable: %s",
             dependency,
@@ -130,7 +130,7 @@ async def on_error(event: ErrorEvent, bot: Bot, **data: Any) -> bool:
         down_text = texts.unavailable()
         message = texts.explain(error) if isinstance(error, DomainError) and not down else down_text
         deleted = data.get(DELETED)
-        if deleted is not None:  # a password typed during the outage went (SPEC §3)
+        if deleted is not None:  # a password typed during the outage went (PRODUCT §3)
             safe = deleted is Deleted.UNKNOWN
             said = texts.deleted_to_be_safe() if safe else texts.deleted_password()
             message = f"{said}\n{message}"

@@ -1,4 +1,4 @@
-"""Per-chat isolation on Redis whose lock a dead process cannot hold for long (SPEC §3).
+"""Per-chat isolation on Redis whose lock a dead process cannot hold for long (PRODUCT §3).
 
 aiogram's RedisEventIsolation takes a 60-second lock per chat: a process killed while it handled
 an update leaves that chat silent for up to a minute, across restarts. Here the lock lives only

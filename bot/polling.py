@@ -1,4 +1,4 @@
-"""Long polling that confirms only handled updates: at-least-once in polling mode (SPEC §3).
+"""Long polling that confirms only handled updates: at-least-once in polling mode (PRODUCT §3).
 
 aiogram's `start_polling` confirms an update (the next getUpdates' offset) as soon as it was
 read, before its handler finished, so a process killed mid-update loses that update. Here the
@@ -259,7 +259,7 @@ class Poller:
 
 def webhook_handler(dispatcher: Dispatcher, bot: Bot, settings: Settings) -> WebhookHandler:
     """The webhook's request handler: Telegram's request is answered only once the update was
-    handled (SPEC §3), so a crash before that makes Telegram deliver it again. A handler that
+    handled (PRODUCT §3), so a crash before that makes Telegram deliver it again. A handler that
     runs longer than `UPDATE_ACK_TIMEOUT` is answered anyway and finishes in the background
     (Telegram gives up on a request after 60 s); a crash after that loses the update."""
     from aiogram.webhook.aiohttp_server import SimpleRequestHandler

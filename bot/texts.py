@@ -42,7 +42,7 @@ def seconds(delta: timedelta) -> str:
 
 
 def card(view: AccountView) -> str:
-    """The account card (SPEC §1.2); addresses masked, as it may be seen over a shoulder."""
+    """The account card (PRODUCT §1.2); addresses masked, as it may be seen over a shoulder."""
     methods = ", ".join(f"{PROVIDER_TITLES.get(i.provider, i.provider)} ✓" for i in view.identities)
     if view.email:
         email = _("Email: {address} ✓").format(address=mask(view.email.address))
@@ -152,5 +152,5 @@ def deleted_to_be_safe() -> str:
 
 
 def stale_button() -> str:
-    """A button from an old message, or forged callback data (SPEC §3)."""
+    """A button from an old message, or forged callback data (PRODUCT §3)."""
     return _("This button is no longer active. Send /me for a fresh menu.")

@@ -212,7 +212,7 @@ def build_services(settings: Settings, **overrides: Any) -> Services:
 
 
 def pg_timeouts(settings: Settings) -> Any:
-    """PostgreSQL's connect, pool and command timeouts from settings (SPEC §3)."""
+    """PostgreSQL's connect, pool and command timeouts from settings (PRODUCT §3)."""
     from core.adapters.db.engine import PgTimeouts
 
     return PgTimeouts(
@@ -229,7 +229,7 @@ def _stores(
     closers: list[Callable[[], Awaitable[None]]],
     resources: dict[str, Any],
 ) -> dict[str, Any]:
-    """Redis when REDIS_URL is set, otherwise in-process memory (SPEC §2)."""
+    """Redis when REDIS_URL is set, otherwise in-process memory (PRODUCT §2)."""
     if settings.redis_url:
         from redis.asyncio import BlockingConnectionPool, Redis
         from redis.asyncio.retry import Retry

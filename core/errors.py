@@ -28,7 +28,7 @@ class InvalidPhone(DomainError):
 
 @dataclass
 class AddressTaken(DomainError):
-    """The address belongs to another account (SPEC §1.5); the other account stays anonymous."""
+    """The address belongs to another account (PRODUCT §1.5); the other account stays anonymous."""
 
     kind: str  # "email" or "phone"
     address: str  # normalized, as the person typed it
@@ -69,7 +69,7 @@ class LastSignInMethod(DomainError):
 
 
 class PasswordRequired(DomainError):
-    """The step needs a password on the account first (SPEC §1.3 step 5)."""
+    """The step needs a password on the account first (PRODUCT §1.3 step 5)."""
 
 
 class WrongPassword(DomainError):
@@ -82,7 +82,7 @@ class Throttled(DomainError):
 
 
 class AuthenticationFailed(DomainError):
-    """One generic refusal for sign-in, whatever was wrong (SPEC §1.7)."""
+    """One generic refusal for sign-in, whatever was wrong (PRODUCT §1.7)."""
 
 
 class NotSignedIn(DomainError):
@@ -90,7 +90,7 @@ class NotSignedIn(DomainError):
 
 
 class TermsNotAccepted(DomainError):
-    """The operator's user agreement must be accepted first (SPEC §1.1)."""
+    """The operator's user agreement must be accepted first (PRODUCT §1.1)."""
 
 
 class NothingPending(DomainError):
@@ -102,4 +102,4 @@ class FeatureDisabled(DomainError):
 
 
 class Unavailable(DomainError):
-    """The database or the store is down; try again in a minute (SPEC §3)."""
+    """The database or the store is down; try again in a minute (PRODUCT §3)."""

@@ -73,7 +73,7 @@ def release_letter(
 def new_address_letter(
     locale: str, to: str, code: str, ttl_minutes: int, product: str = PRODUCT
 ) -> Letter:
-    """The new address of an account whose old one is being freed (SPEC §1.5); code only."""
+    """The new address of an account whose old one is being freed (PRODUCT §1.5); code only."""
     _ = translator(locale).gettext
     content = _Content(
         subject=_("Confirm the new address of your account"),
@@ -118,7 +118,7 @@ def recovery_letter(
 def email_changed_notice(
     locale: str, to: str, new_address_masked: str, product: str = PRODUCT
 ) -> Letter:
-    """Sent to the old address when the account's email changes (SPEC §1.7)."""
+    """Sent to the old address when the account's email changes (PRODUCT §1.7)."""
     _ = translator(locale).gettext
     content = _Content(
         subject=_("The email of your account has changed"),

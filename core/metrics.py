@@ -10,7 +10,7 @@ from prometheus_client import CollectorRegistry, Counter
 
 
 class OpsMetrics:
-    """Dependencies found down while handling an update or a request (SPEC §3)."""
+    """Dependencies found down while handling an update or a request (PRODUCT §3)."""
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry()

@@ -1,4 +1,4 @@
-"""What the web side tells the chat through the Notifier port (SPEC §1.1, §1.3 step 6)."""
+"""What the web side tells the chat through the Notifier port (PRODUCT §1.1, §1.3 step 6)."""
 
 from __future__ import annotations
 

@@ -144,7 +144,7 @@ UnitOfWorkFactory = Callable[[], UnitOfWork]
 
 @dataclass(frozen=True)
 class StoredCode:
-    """A one-time code at rest: its keyed hash, never the code (SPEC §1.9)."""
+    """A one-time code at rest: its keyed hash, never the code (PRODUCT §1.9)."""
 
     digest: str
     expires_at: datetime
@@ -199,7 +199,7 @@ class Limiter(Protocol):
 
 
 class Cooldowns(Protocol):
-    """Resend cooldowns that double with each resend (SPEC §1.9)."""
+    """Resend cooldowns that double with each resend (PRODUCT §1.9)."""
 
     async def start(self, key: str, base: timedelta, horizon: timedelta) -> timedelta | None: ...
     async def remaining(self, key: str) -> timedelta | None: ...

@@ -1,4 +1,4 @@
-"""Every setting of SPEC §2 and every limit of SPEC §1.9, read from the environment and `.env`."""
+"""Every setting of PRODUCT §2 and every limit of PRODUCT §1.9, read from the environment and `.env`."""
 
 from __future__ import annotations
 
@@ -72,7 +72,7 @@ class Settings(StorageSettings):
     )
     telegram_mode: TelegramMode = TelegramMode.POLLING
     webhook_secret: SecretStr | None = None
-    # Flood control (SPEC §3): a 429 is waited out and retried, sends paced to Telegram's limits
+    # Flood control (PRODUCT §3): a 429 is waited out and retried, sends paced to Telegram's limits
     telegram_retry_limit: int = Field(5, ge=0, description="retries of one call refused with 429")
     telegram_max_retry_wait: float = Field(
         60.0, ge=0, description="seconds one call may spend waiting out 429s before giving up"
@@ -132,7 +132,7 @@ class Settings(StorageSettings):
     oidc_name: str = "OpenID Connect"
     oidc_trust_email: bool = True
     dev_idp_enabled: bool = False
-    # Providers' discovery metadata and JWKS, kept in seconds (SPEC §3: rotated keys picked up)
+    # Providers' discovery metadata and JWKS, kept in seconds (PRODUCT §3: rotated keys picked up)
     provider_metadata_ttl: int = Field(3_600, gt=0)
     provider_keys_ttl: int = Field(3_600, gt=0)
     provider_cache_min_ttl: int = Field(60, gt=0)
@@ -151,7 +151,7 @@ class Settings(StorageSettings):
     skip_sms_for_own_contact: bool = False
     fsm_ttl: int = Field(86_400, gt=0)
 
-    # Updates handled at least once, acted on once (SPEC §3)
+    # Updates handled at least once, acted on once (PRODUCT §3)
     chat_lock_timeout: float = Field(3.0, gt=0, description="seconds a chat's lock outlives")
     update_ack_timeout: float = Field(55.0, gt=0, le=3_600)
     duplicate_window: int = Field(10_000, ge=100)
@@ -160,7 +160,7 @@ class Settings(StorageSettings):
     polling_busy_interval: float = Field(0.25, gt=0)
     shutdown_grace: float = Field(10.0, ge=0)
 
-    # Limits (SPEC §1.9)
+    # Limits (PRODUCT §1.9)
     oauth_state_ttl: int = Field(600, gt=0)
     email_code_ttl: int = Field(3_600, gt=0)
     sms_code_ttl: int = Field(600, gt=0)
@@ -179,7 +179,7 @@ class Settings(StorageSettings):
     argon2_time_cost: int = Field(2, ge=1)
     argon2_parallelism: int = Field(1, ge=1)
 
-    # Outages (SPEC §3): "temporarily unavailable" within 2 s, never a long hang
+    # Outages (PRODUCT §3): "temporarily unavailable" within 2 s, never a long hang
     database_connect_timeout: float = Field(1.0, gt=0)
     database_pool_timeout: float = Field(1.0, gt=0)
     database_command_timeout: float = Field(1.0, gt=0)

@@ -1,4 +1,4 @@
-"""The support handoff's ports (SPEC §1.8): handoffs, topics and the message map, persisted."""
+"""The support handoff's ports (PRODUCT §1.8): handoffs, topics and the message map, persisted."""
 
 from __future__ import annotations
 

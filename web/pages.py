@@ -128,7 +128,7 @@ log = logging.getLogger(__name__)
 
 @web.middleware
 async def unavailable(request: web.Request, handler: Handler) -> web.StreamResponse:
-    """The database or the store down: a short page, never a traceback (SPEC §3)."""
+    """The database or the store down: a short page, never a traceback (PRODUCT §3)."""
     try:
         return await handler(request)
     except web.HTTPException:

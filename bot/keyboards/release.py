@@ -1,4 +1,4 @@
-"""Buttons of "a user with this address already exists" (SPEC §1.5) and its way to free it."""
+"""Buttons of "a user with this address already exists" (PRODUCT §1.5) and its way to free it."""
 
 from __future__ import annotations
 

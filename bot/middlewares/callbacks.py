@@ -1,4 +1,4 @@
-"""A tap is honoured only for a button the message carries (SPEC §3: a forged callback), and a
+"""A tap is honoured only for a button the message carries (PRODUCT §3: a forged callback), and a
 double tap acts once.
 
 Telegram does not check callback data against the message's buttons: a modified client can send
@@ -75,7 +75,7 @@ class HonestButtons(BaseMiddleware):
 
     async def _once(self, handler: Handler, event: CallbackQuery, data: dict[str, Any]) -> Any:
         """A double tap (the same button of the same message again, right after it made the bot
-        say something) acts once: the second is answered quietly (SPEC §3; DOUBLE_TAP_WINDOW).
+        say something) acts once: the second is answered quietly (PRODUCT §3; DOUBLE_TAP_WINDOW).
 
         A tap that only answered on the button (refused: "too soon") or edited the message in
         place is not remembered: tapping again is a new request, not a double tap.

@@ -137,12 +137,12 @@ def update_ledger(services: Services) -> UpdateLedger:
 
 
 class DuplicateUpdates(BaseMiddleware):
-    """An update delivered twice (webhook retry, restart) is handled once (SPEC §3).
+    """An update delivered twice (webhook retry, restart) is handled once (PRODUCT §3).
 
     Telegram's update ids only grow per bot, so the ledger keeps a high-water mark and a window
     of the last `DUPLICATE_WINDOW` ids below it, not a key per update. An update counts as
     handled once its handler finished (or failed and the person was told): one that a crash or
-    a shutdown interrupted is handled again when it comes back (SPEC §3). This runs inside the
+    a shutdown interrupted is handled again when it comes back (PRODUCT §3). This runs inside the
     chat's lock, so two copies of one chat's update never run at once; copies of one update in
     this process wait for each other, too.
     """
@@ -185,7 +185,7 @@ class DuplicateUpdates(BaseMiddleware):
         An update that comes again although it was begun (the process died in its middle) is
         handled again from there: the state it may have moved on, or cleared, is put back, and
         the steps' side effects are idempotent (a bound address moves on, a sent code is
-        asked for), so the person resumes where the side effects left them (SPEC §3).
+        asked for), so the person resumes where the side effects left them (PRODUCT §3).
         """
         saved_at = FSMContext(state.storage, replace(state.key, destiny=CHECKPOINT))
         saved = await saved_at.get_data()

@@ -1,4 +1,4 @@
-"""A password typed in the chat is deleted even when the database or Redis is down (SPEC §3).
+"""A password typed in the chat is deleted even when the database or Redis is down (PRODUCT §3).
 
 The conversation state lives in Redis and the account in the database, and both are read before
 any handler runs; during an outage no handler runs at all. So the bot keeps, in its own memory, the
@@ -39,7 +39,7 @@ log = logging.getLogger(__name__)
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 Key = tuple[int, int, int]  # bot, chat, user: aiogram's USER_IN_CHAT strategy
 
-# Steps whose next text is a password (SPEC §1.6, §1.7, the release flow's proof).
+# Steps whose next text is a password (PRODUCT §1.6, §1.7, the release flow's proof).
 SECRET_STEPS = frozenset(
     s.state
     for s in (

@@ -25,7 +25,7 @@ from core.bootstrap import Services
 
 
 def get_routers(services: Services) -> list[Router]:
-    """The private-chat conversation; the filter is set once, on the parent (SPEC §3).
+    """The private-chat conversation; the filter is set once, on the parent (PRODUCT §3).
 
     The support chat, when configured, has its own router: agents are never in a private chat.
     """

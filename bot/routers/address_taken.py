@@ -1,4 +1,4 @@
-"""SPEC §1.5, "a user with this email already exists": another address, free it, or support.
+"""PRODUCT §1.5, "a user with this email already exists": another address, free it, or support.
 
 Nothing about the other account is shown beyond what the person proves they control; the way to
 free the address is in `bot.routers.release`.

@@ -1,4 +1,4 @@
-"""Bind an email (SPEC §1.3): address, workspaces option, password, then the letter's code."""
+"""Bind an email (PRODUCT §1.3): address, workspaces option, password, then the letter's code."""
 
 from __future__ import annotations
 
@@ -130,7 +130,7 @@ async def send_letter(talk: Talk) -> None:
         await address_taken.offer(talk, AddressKind.EMAIL, taken.address)
         return
     except ResendTooSoon:
-        # SPEC §3: the letter to this very address went out, but the step was cut short (a
+        # PRODUCT §3: the letter to this very address went out, but the step was cut short (a
         # crash, and the update came again): the person is sent on to its code, not told to wait.
         if await talk.services.bind_email.pending_address(talk.account_id) != address:
             raise
@@ -162,7 +162,7 @@ async def letter_sent(talk: Talk, address: str) -> None:
 
 
 async def resumed(talk: Talk) -> bool:
-    """SPEC §3: the address being bound is already confirmed on this account (by the code or
+    """PRODUCT §3: the address being bound is already confirmed on this account (by the code or
     the link, in a step that was cut short): whatever comes next says so and shows the card,
     instead of "expired" or "already yours"."""
     address = await talk.recall("address")
@@ -206,7 +206,7 @@ async def on_waiting_choice(
     if callback_data.choice == "change":
         await talk.services.bind_email.cancel(talk.account_id)
         await begin(talk)
-    elif await resumed(talk):  # the address is bound already (SPEC §3)
+    elif await resumed(talk):  # the address is bound already (PRODUCT §3)
         return
     elif callback_data.choice == "help":
         await talk.say(

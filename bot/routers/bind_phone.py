@@ -1,4 +1,4 @@
-"""Bind a phone (SPEC §1.4): the number, workspaces option, the SMS code, then a password."""
+"""Bind a phone (PRODUCT §1.4): the number, workspaces option, the SMS code, then a password."""
 
 from __future__ import annotations
 
@@ -73,7 +73,7 @@ async def on_number(message: Message, talk: Talk) -> None:
 
 
 async def on_contact(message: Message, talk: Talk) -> None:
-    """Only one's own contact counts: Telegram vouches for it (SPEC §1.4 step 1)."""
+    """Only one's own contact counts: Telegram vouches for it (PRODUCT §1.4 step 1)."""
     contact = message.contact
     assert contact is not None
     assert message.from_user is not None
@@ -131,7 +131,7 @@ async def on_get_code(query: CallbackQuery, talk: Talk) -> None:
 
 
 async def send_code(talk: Talk) -> None:
-    """Get code: the SMS goes out, or Telegram's own contact binds at once (SPEC §1.4.6)."""
+    """Get code: the SMS goes out, or Telegram's own contact binds at once (PRODUCT §1.4.6)."""
     try:
         outcome = await request_code(talk, own_contact=bool(await talk.recall("own_contact")))
     except AddressTaken as taken:
@@ -155,7 +155,7 @@ async def send_code(talk: Talk) -> None:
 
 
 async def code_already_sent(talk: Talk, error: ResendTooSoon) -> bool:
-    """SPEC §3: the SMS for this very number went out but the step was cut short (a crash, and
+    """PRODUCT §3: the SMS for this very number went out but the step was cut short (a crash, and
     the update came again): the person is asked for that code instead of told to wait."""
     phone = await talk.recall("phone")
     pending = await talk.services.bind_phone.codes.pending(str(talk.account_id))
@@ -166,7 +166,7 @@ async def code_already_sent(talk: Talk, error: ResendTooSoon) -> bool:
 
 
 async def resumed(talk: Talk) -> bool:
-    """SPEC §3: the number being bound is already confirmed on this account (the code was used
+    """PRODUCT §3: the number being bound is already confirmed on this account (the code was used
     by a step that was cut short): whatever comes next moves on to the password or the card,
     instead of "expired" or "already bound"."""
     phone = await talk.recall("phone")
@@ -241,7 +241,7 @@ async def finish(talk: Talk) -> None:
 
 
 async def offer_taken(talk: Talk, address: str) -> None:
-    """Another account holds the number: SPEC §1.5, in its own router."""
+    """Another account holds the number: PRODUCT §1.5, in its own router."""
     from bot.routers import address_taken
 
     await address_taken.offer(talk, AddressKind.PHONE, address)

@@ -1,4 +1,4 @@
-"""The account card (SPEC §1.2): /me, its buttons, language and sign out."""
+"""The account card (PRODUCT §1.2): /me, its buttons, language and sign out."""
 
 from __future__ import annotations
 

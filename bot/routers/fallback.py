@@ -1,4 +1,4 @@
-"""What nobody else took: a short hint, never silence (SPEC §3). Included last."""
+"""What nobody else took: a short hint, never silence (PRODUCT §3). Included last."""
 
 from __future__ import annotations
 
@@ -109,7 +109,7 @@ def _looks_like_code(text: str | None) -> bool:
 
 def signed_out_mid_flow(event: Message | CallbackQuery, raw_state: str | None, **data: Any) -> bool:
     """A step of a flow that needs an account, but the chat is not signed in (any more): signed
-    out elsewhere, or the account's Telegram link moved while the step was kept (SPEC §3)."""
+    out elsewhere, or the account's Telegram link moved while the step was kept (PRODUCT §3)."""
     if raw_state is None or raw_state in WITHOUT_ACCOUNT:
         return False
     talk: Talk | None = data.get("talk")

@@ -1,4 +1,4 @@
-"""Passwords (SPEC §1.6) in the chat: typed-then-deleted, or on the secure page."""
+"""Passwords (PRODUCT §1.6) in the chat: typed-then-deleted, or on the secure page."""
 
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ async def begin(talk: Talk) -> None:
 
 
 async def ask(talk: Talk, state: object, *, step: tuple[int, int]) -> None:
-    """Ask for a password: both ways in, one rule set (SPEC §1.6)."""
+    """Ask for a password: both ways in, one rule set (PRODUCT §1.6)."""
     assert talk.account_id is not None
     await talk.state.set_state(state)  # type: ignore[arg-type]
     purpose = "change" if await talk.services.password.has_password(talk.account_id) else "set"
@@ -71,12 +71,12 @@ async def on_typed(message: Message, talk: Talk) -> None:
 
 
 async def being_bound(talk: Talk) -> list[str]:
-    """The address this flow is binding: the password must not be it either (SPEC §1.6)."""
+    """The address this flow is binding: the password must not be it either (PRODUCT §1.6)."""
     return [str(v) for v in (await talk.recall("address"), await talk.recall("phone")) if v]
 
 
 async def forget(message: Message, talk: Talk) -> None:
-    """Delete a typed password at once and say so (SPEC §1.6)."""
+    """Delete a typed password at once and say so (PRODUCT §1.6)."""
     with contextlib.suppress(TelegramBadRequest):
         await message.delete()
     await talk.say(_("I deleted your message with the password, so it does not stay in the chat."))

@@ -1,4 +1,4 @@
-"""Waiting for the SMS code (SPEC §1.4 step 4): resend, change the number, "not arriving"."""
+"""Waiting for the SMS code (PRODUCT §1.4 step 4): resend, change the number, "not arriving"."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ async def on_waiting_choice(
     if callback_data.choice == "change":
         await talk.services.bind_phone.cancel(talk.account_id)
         await bind_phone.begin(talk)
-    elif await bind_phone.resumed(talk):  # the number is bound already (SPEC §3)
+    elif await bind_phone.resumed(talk):  # the number is bound already (PRODUCT §3)
         return
     elif callback_data.choice == "help":
         await not_arriving(talk)

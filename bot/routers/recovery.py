@@ -1,4 +1,4 @@
-"""Password recovery (SPEC §1.7): a code to a bound email or phone, then a new password.
+"""Password recovery (PRODUCT §1.7): a code to a bound email or phone, then a new password.
 
 After the right code, core remembers that this account may set a password (for the secure-page
 lifetime); the conversation keeps nothing secret.

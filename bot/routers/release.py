@@ -1,4 +1,4 @@
-"""Freeing an address held by another account of the same person (SPEC §1.5), step by step.
+"""Freeing an address held by another account of the same person (PRODUCT §1.5), step by step.
 
 Drives `core.flows.release`: prove control of the other account (a code sent to the address, or
 its password), give it a new address, confirm that; only then the address moves here, so the

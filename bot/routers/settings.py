@@ -1,4 +1,4 @@
-"""Settings from the card (SPEC §1.7): unbind an email or a phone, never the last way in.
+"""Settings from the card (PRODUCT §1.7): unbind an email or a phone, never the last way in.
 
 Changing the email or phone is the bind flow again (core tells the old address), and changing
 the password is `bot.routers.password.begin`; both start from the card's own buttons.

@@ -1,4 +1,4 @@
-"""/start and sign-in (SPEC §1.1): the greeting with provider links, terms, deep links."""
+"""/start and sign-in (PRODUCT §1.1): the greeting with provider links, terms, deep links."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Support (SPEC §1.8), the person's side: hand the chat to people, relay, and come back."""
+"""Support (PRODUCT §1.8), the person's side: hand the chat to people, relay, and come back."""
 
 from __future__ import annotations
 

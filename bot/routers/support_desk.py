@@ -1,4 +1,4 @@
-"""Support (SPEC §1.8), the agents' side: replies, /close, /whois and /reopen in a topic.
+"""Support (PRODUCT §1.8), the agents' side: replies, /close, /whois and /reopen in a topic.
 
 Included as its own top-level router, filtered to the support chat; only its members act.
 """

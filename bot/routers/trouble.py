@@ -1,4 +1,4 @@
-"""Repeated trouble in a flow leads to a human (SPEC §1.4 step 4, §1.8)."""
+"""Repeated trouble in a flow leads to a human (PRODUCT §1.4 step 4, §1.8)."""
 
 from __future__ import annotations
 

@@ -2,7 +2,7 @@
 
 The log keeps a person's last messages, redacted, in its own corner of the conversation store
 (a separate FSM destiny, so /cancel does not wipe it). A message sent while a code or password
-was awaited is never kept: only "[hidden]" stands for it (SPEC §1.8).
+was awaited is never kept: only "[hidden]" stands for it (PRODUCT §1.8).
 """
 
 from __future__ import annotations

@@ -2,7 +2,7 @@
 
 Flood control is not here: every call the bot makes, the support group's included, is paced to
 Telegram's limits, kept in order per chat and retried after a 429 by the bot's session
-(bot/pacing.py, SPEC §3).
+(bot/pacing.py, PRODUCT §3).
 """
 
 from __future__ import annotations

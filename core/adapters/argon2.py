@@ -1,4 +1,4 @@
-"""Password hashing with argon2id (SPEC §1.6), run in a worker thread off the event loop."""
+"""Password hashing with argon2id (PRODUCT §1.6), run in a worker thread off the event loop."""
 
 from __future__ import annotations
 
@@ -31,7 +31,7 @@ class Argon2Hasher:
         try:
             return self._hasher.check_needs_rehash(password_hash)
         except InvalidHashError:
-            # A hash we cannot read cannot be kept either (SPEC §1.6: rehash on parameter change).
+            # A hash we cannot read cannot be kept either (PRODUCT §1.6: rehash on parameter change).
             return True
 
     def _verify(self, password_hash: str, password: str) -> bool:

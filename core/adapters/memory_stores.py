@@ -1,4 +1,4 @@
-"""In-process codes, tokens, limits and cooldowns (SPEC §1.9): the embedded default, one process.
+"""In-process codes, tokens, limits and cooldowns (PRODUCT §1.9): the embedded default, one process.
 
 Every method runs without awaiting anything, so on one event loop each call is atomic.
 """

@@ -10,7 +10,7 @@ from core.errors import InvalidEmail, InvalidPhone
 
 MAX_EMAIL_LENGTH = 254  # RFC 5321 §4.5.3.1.3, path limit less the angle brackets
 
-# Region used to read a number typed without "+", from the person's language (SPEC §1.4.1).
+# Region used to read a number typed without "+", from the person's language (PRODUCT §1.4.1).
 _REGION_BY_LANGUAGE = {"ru": "RU", "uk": "UA", "be": "BY", "kk": "KZ", "en": "US"}
 _MOBILE = {PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE}
 

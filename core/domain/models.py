@@ -81,7 +81,7 @@ class Membership:
 
 @dataclass(frozen=True)
 class AuditEvent:
-    """Who did what, when; never a secret (SPEC §3, issue #3)."""
+    """Who did what, when; never a secret (PRODUCT §3, issue #3)."""
 
     action: str
     account_id: int | None
@@ -92,7 +92,7 @@ class AuditEvent:
 
 @dataclass(frozen=True)
 class AccountView:
-    """Everything the account card shows (SPEC §1.2)."""
+    """Everything the account card shows (PRODUCT §1.2)."""
 
     account: Account
     identities: tuple[SocialIdentity, ...]

@@ -1,4 +1,4 @@
-"""One-time codes and tokens: generated at random, kept only as keyed hashes (SPEC §1.9)."""
+"""One-time codes and tokens: generated at random, kept only as keyed hashes (PRODUCT §1.9)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""The account card and what it offers (SPEC §1.2, §1.7): view, language, unbind, sign out."""
+"""The account card and what it offers (PRODUCT §1.2, §1.7): view, language, unbind, sign out."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Sign-in with a login and a password (SPEC §1.7), throttled per login and per address."""
+"""Sign-in with a login and a password (PRODUCT §1.7), throttled per login and per address."""
 
 from __future__ import annotations
 
@@ -42,7 +42,7 @@ class AuthFlow:
     async def authenticate(self, login: str, password: str, client_address: str) -> int:
         """The account id, or AuthenticationFailed / Throttled(retry_in).
 
-        SPEC §1.7: the slot is taken before the password is checked, so a storm of concurrent
+        PRODUCT §1.7: the slot is taken before the password is checked, so a storm of concurrent
         guesses gets exactly `login_failures_per_login` checks and the rest are throttled.
         """
         key = login_key(login, self.kit.options.default_locale)
@@ -78,7 +78,7 @@ class AuthFlow:
         return account_id
 
     async def _after_success(self, account_id: int, stored: str, password: str) -> None:
-        """Rehash when the argon2 parameters changed (SPEC §1.6); record the sign-in."""
+        """Rehash when the argon2 parameters changed (PRODUCT §1.6); record the sign-in."""
         async with self.kit.unit() as uow:
             if self.kit.hasher.needs_rehash(stored):
                 fresh = await self.kit.hasher.hash(normalize(password))

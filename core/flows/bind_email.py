@@ -1,4 +1,4 @@
-"""Bind an email (SPEC §1.3): check, password first, then the provider's word or a letter."""
+"""Bind an email (PRODUCT §1.3): check, password first, then the provider's word or a letter."""
 
 from __future__ import annotations
 
@@ -100,7 +100,7 @@ class BindEmailFlow:
 
     async def is_bound(self, account_id: int, address: str) -> bool:
         """Whether this very address is confirmed on the account: a step that bound it and was
-        cut short (a crash) resumes after the code instead of asking for it (SPEC §3)."""
+        cut short (a crash) resumes after the code instead of asking for it (PRODUCT §3)."""
         async with self.kit.unit() as uow:
             return await uow.bindings.owner(EMAIL, address) == account_id
 
@@ -178,7 +178,7 @@ class BindEmailFlow:
             self.kit, account_id, EMAIL, address, update_workspaces=workspaces, actor=actor
         )
         if previous:
-            # SPEC §1.7: the old address hears about the change.
+            # PRODUCT §1.7: the old address hears about the change.
             notice = letters.email_changed_notice(locale, previous, mask_email(address))
             with contextlib.suppress(Exception):
                 await self.kit.mailer.send(notice)

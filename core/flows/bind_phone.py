@@ -1,4 +1,4 @@
-"""Bind a phone (SPEC §1.4): a mobile number, an SMS code within the caps, then bound."""
+"""Bind a phone (PRODUCT §1.4): a mobile number, an SMS code within the caps, then bound."""
 
 from __future__ import annotations
 
@@ -64,7 +64,7 @@ class BindPhoneFlow:
         update_workspaces: bool = False,
         own_contact: bool = False,
     ) -> PhoneBound | PhoneCodeSent:
-        """SPEC §1.4.6: a number shared as one's own Telegram contact may skip the SMS."""
+        """PRODUCT §1.4.6: a number shared as one's own Telegram contact may skip the SMS."""
         phone = await self.check(account_id, raw, locale)
         actor = f"telegram:{telegram_user_id}"
         if own_contact and self.kit.options.skip_sms_for_own_contact:
@@ -88,7 +88,7 @@ class BindPhoneFlow:
 
     async def is_bound(self, account_id: int, phone: str) -> bool:
         """Whether this very number is confirmed on the account: a step that bound it and was
-        cut short (a crash) resumes after the code instead of asking for it (SPEC §3)."""
+        cut short (a crash) resumes after the code instead of asking for it (PRODUCT §3)."""
         async with self.kit.unit() as uow:
             return await uow.bindings.owner(PHONE, phone) == account_id
 

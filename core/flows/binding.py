@@ -24,7 +24,7 @@ async def ensure_free(kit: Kit, account_id: int, kind: AddressKind, address: str
 def sms_rules(
     kit: Kit, phone: str, account_id: int | None, telegram_user_id: int | None
 ) -> list[Rule]:
-    """SPEC §1.9: SMS per number / per account / per Telegram user in 24 hours."""
+    """PRODUCT §1.9: SMS per number / per account / per Telegram user in 24 hours."""
     limits = kit.limits
     rules = [
         Rule(
@@ -45,7 +45,7 @@ def sms_rules(
 async def before_send(codes: Codes, subject: str, rules: list[Rule]) -> None:
     """Refuse a send in the cooldown or over a cap; else start the cooldown and count it.
 
-    SPEC §1.9: the cooldown is started first (atomically, one winner per subject), then the caps
+    PRODUCT §1.9: the cooldown is started first (atomically, one winner per subject), then the caps
     take their slot atomically before anything is sent. A storm of sends for one subject thus
     spends one slot for its one SMS, and concurrent sends never pass a cap.
     """

@@ -1,7 +1,7 @@
 """Housekeeping: what outlived its purpose leaves the database, on a schedule.
 
 Pending claims (bindings awaiting their code) past their lifetime block nobody and show as none
-(SPEC §1.4), so they go. Audit events go after the retention period (AUDIT_RETENTION_DAYS).
+(PRODUCT §1.4), so they go. Audit events go after the retention period (AUDIT_RETENTION_DAYS).
 Codes, tokens, limits and cooldowns live in Redis or memory with their own expiry, not here.
 """
 

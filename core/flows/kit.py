@@ -25,7 +25,7 @@ from core.ports import (
 
 @dataclass(frozen=True)
 class Limits:
-    """SPEC §1.9, every value from settings; the defaults are the spec's."""
+    """PRODUCT §1.9, every value from settings; the defaults are the spec's."""
 
     oauth_state_ttl: timedelta = timedelta(minutes=10)
     email_code_ttl: timedelta = timedelta(hours=1)

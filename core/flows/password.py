@@ -1,4 +1,4 @@
-"""Passwords (SPEC §1.6): one rule set for the chat and the secure page; argon2id at rest."""
+"""Passwords (PRODUCT §1.6): one rule set for the chat and the secure page; argon2id at rest."""
 
 from __future__ import annotations
 

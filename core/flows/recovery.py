@@ -1,4 +1,4 @@
-"""Password recovery through a bound email or phone (SPEC §1.7): a code, then a new password.
+"""Password recovery through a bound email or phone (PRODUCT §1.7): a code, then a new password.
 
 The answer to `start` is the same whether or not the login exists, so it tells nobody who has an
 account; only the login's owner receives the code.

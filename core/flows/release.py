@@ -1,4 +1,4 @@
-"""SPEC §1.5, "a user with this email already exists": prove it is yours, re-home, then take it.
+"""PRODUCT §1.5, "a user with this email already exists": prove it is yours, re-home, then take it.
 
 The holder account is never named. The person proves control of it (a code sent to the address,
 or that account's password), gives it a new address, confirms that, and only then, in one
@@ -111,7 +111,7 @@ class ReleaseFlow:
             limits.login_failures_per_login,
             limits.login_failures_window,
         )
-        # The slot is taken before the password is checked, as for sign-in (SPEC §1.9).
+        # The slot is taken before the password is checked, as for sign-in (PRODUCT §1.9).
         slot = secrets.token_hex(8)
         blocked = await self.kit.limiter.reserve([rule], slot)
         if blocked is not None:

@@ -1,4 +1,4 @@
-"""Social sign-in (SPEC §1.1): a link made for one Telegram user, then an account found or made.
+"""Social sign-in (PRODUCT §1.1): a link made for one Telegram user, then an account found or made.
 
 The OAuth protocol itself (state, PKCE, nonce, token checks) lives in the web layer; this flow
 owns the link's life and what a sign-in does to the accounts.
@@ -59,7 +59,7 @@ class SignInFlow:
         """The URL of the project's start page for this person and provider, valid 10 min.
 
         The record outlives its validity by a day, so a late or second click can still tell the
-        chat to offer a fresh link (SPEC §1.1); `expires_at` decides validity, not the store.
+        chat to offer a fresh link (PRODUCT §1.1); `expires_at` decides validity, not the store.
         """
         token = self.kit.new_token()
         expires_at = self.kit.clock.now() + self.kit.limits.oauth_state_ttl
@@ -152,7 +152,7 @@ class SignInFlow:
 
     async def needs_terms(self, profile: SocialProfile) -> bool:
         """Whether signing in with this profile must accept the user agreement first: a new
-        account, or one that never accepted it, while TERMS_URL is set (SPEC §1.1)."""
+        account, or one that never accepted it, while TERMS_URL is set (PRODUCT §1.1)."""
         if not self.kit.options.terms_url:
             return False
         async with self.kit.unit() as uow:

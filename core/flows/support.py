@@ -1,4 +1,4 @@
-"""Support handoff (SPEC §1.8): open, close and reopen; one topic per person; the message map."""
+"""Support handoff (PRODUCT §1.8): open, close and reopen; one topic per person; the message map."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from core.ports import Clock
 from core.support_ports import Handoff, Relayed, SupportStore
 
 HIDDEN = "[hidden]"
-# A one-time code is 4-8 digits (SPEC §1.9); any such run is hidden, whatever surrounds it.
+# A one-time code is 4-8 digits (PRODUCT §1.9); any such run is hidden, whatever surrounds it.
 CODE_RUN = re.compile(r"(?<!\d)\d{4,8}(?!\d)")
 # A single word mixing letters with digits or symbols reads like a password (NIST 800-63B §5.1.1).
 PASSWORD_LIKE = re.compile(r"^\S{8,}$")
@@ -22,7 +22,7 @@ PHONE = re.compile(r"(?<![\w+])\+?\d[\d\s()-]{8,17}\d(?!\d)")
 
 
 def redact(text: str) -> str:
-    """Hide codes and anything that looks like a password, mask addresses (SPEC §1.8)."""
+    """Hide codes and anything that looks like a password, mask addresses (PRODUCT §1.8)."""
     text = EMAIL.sub(lambda m: mask_email(m.group(0)), text)
     text = PHONE.sub(_masked_phone, text)
     text = CODE_RUN.sub(HIDDEN, text)

@@ -28,7 +28,7 @@ STORAGE_PAIRS = ["sqlite+memory", "postgres+redis"]
 async def running_stack(
     pair: str, folder: Path, *, flood_limits: bool = False, **overrides: Any
 ) -> AsyncIterator[SandboxStack]:
-    """The product on one storage pair: SQLite + memory, or PostgreSQL + Redis (SPEC §2).
+    """The product on one storage pair: SQLite + memory, or PostgreSQL + Redis (PRODUCT §2).
 
     Pass `clock=` (a FakeClock) to run Telegram's side and the services on the test's clock.
     `flood_limits`: the sandbox answers 429 as Telegram does, and the bot paces its sends; off,

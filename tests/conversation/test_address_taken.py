@@ -1,4 +1,4 @@
-"""SPEC §1.5 in the chat: the address belongs to another account; use another, free it, support."""
+"""PRODUCT §1.5 in the chat: the address belongs to another account; use another, free it, support."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ TAKEN = "anna@example.com"
 
 
 async def can_sign_in(stack: SandboxStack, login: str, password: str) -> bool:
-    """What the sign-in page does: POST /auth/login (SPEC §1.7)."""
+    """What the sign-in page does: POST /auth/login (PRODUCT §1.7)."""
     async with (
         aiohttp.ClientSession() as session,
         session.post(

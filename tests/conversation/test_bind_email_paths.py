@@ -1,4 +1,4 @@
-"""SPEC §1.3 and §3 in the chat: every way an email gets bound, and every way it goes wrong."""
+"""PRODUCT §1.3 and §3 in the chat: every way an email gets bound, and every way it goes wrong."""
 
 from __future__ import annotations
 

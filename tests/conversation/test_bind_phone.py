@@ -1,4 +1,4 @@
-"""SPEC §1.4 through the sandbox, as a person: the number, the SMS code, the password."""
+"""PRODUCT §1.4 through the sandbox, as a person: the number, the SMS code, the password."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Telegram's flood limits on (SPEC §3): people at a person's and at a machine's pace, and a
+"""Telegram's flood limits on (PRODUCT §3): people at a person's and at a machine's pace, and a
 backlog at start-up; every answer arrives, in order."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""SPEC §3: the bot works only in private chats, and in the support chat only as a relay."""
+"""PRODUCT §3: the bot works only in private chats, and in the support chat only as a relay."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""SPEC §3: the database or Redis down — "temporarily unavailable", nothing half-written, and the
+"""PRODUCT §3: the database or Redis down — "temporarily unavailable", nothing half-written, and the
 bot recovers by itself when they are back; a password typed meanwhile is deleted all the same.
 
 An outage is simulated by pointing the running bot at a port where nothing listens: the fault is

@@ -1,4 +1,4 @@
-"""SPEC §1.6: one rule set on both ways in — typed in the chat (and deleted), or on the secure
+"""PRODUCT §1.6: one rule set on both ways in — typed in the chat (and deleted), or on the secure
 page — each rule refused with its reason, and a good password accepted either way."""
 
 from __future__ import annotations

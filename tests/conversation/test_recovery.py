@@ -1,4 +1,4 @@
-"""SPEC §1.7 in the chat: "Forgot password?", a code to a bound address, then a new password."""
+"""PRODUCT §1.7 in the chat: "Forgot password?", a code to a bound address, then a new password."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""SPEC §1.7 in the chat: unbind an email or a phone from the card, never the last way in."""
+"""PRODUCT §1.7 in the chat: unbind an email or a phone from the card, never the last way in."""
 
 from __future__ import annotations
 

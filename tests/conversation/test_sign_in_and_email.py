@@ -1,4 +1,4 @@
-"""SPEC §1.1 and §1.3 through the sandbox, as a person: chat, browser, mailbox."""
+"""PRODUCT §1.1 and §1.3 through the sandbox, as a person: chat, browser, mailbox."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Support handoff (SPEC §1.8) through the sandbox: entry points, the card, relay and return."""
+"""Support handoff (PRODUCT §1.8) through the sandbox: entry points, the card, relay and return."""
 
 from __future__ import annotations
 

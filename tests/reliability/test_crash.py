@@ -1,4 +1,4 @@
-"""Crash mid-flow (issue #10, SPEC §3): people bind an email and a phone while the bot process is
+"""Crash mid-flow (issue #10, PRODUCT §3): people bind an email and a phone while the bot process is
 SIGKILLed at random moments (seeded) and started again, on PostgreSQL + Redis.
 
 Afterwards: every person finished, no account without a way in, no confirmed binding without

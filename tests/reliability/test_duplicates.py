@@ -1,4 +1,4 @@
-"""Duplicates (issue #10, SPEC §3): every update of a whole email binding and phone binding
+"""Duplicates (issue #10, PRODUCT §3): every update of a whole email binding and phone binding
 delivered twice, by polling and by webhook retries; one letter, one SMS, one audit row per
 action. Duplicates are recognised in bounded memory, and a sandbox restarted on the same Redis
 does not make a person's next messages look like duplicates."""

@@ -1,4 +1,4 @@
-"""SPEC §3, hostile input: whatever a Telegram client can send — forged and stale buttons, every
+"""PRODUCT §3, hostile input: whatever a Telegram client can send — forged and stale buttons, every
 kind of message, edits, forwards, other chats — gets a short answer or is ignored on purpose;
 never a traceback, never an effect it should not have.
 """

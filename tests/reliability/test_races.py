@@ -1,4 +1,4 @@
-"""SPEC §3, races: one address bound by many accounts at once, one account in two Telegram chats
+"""PRODUCT §3, races: one address bound by many accounts at once, one account in two Telegram chats
 acting at once, and every button tapped twice at once — one effect, no error to the person.
 
 Driven through the sandbox on both storage pairs; on PostgreSQL + Redis the bot handles

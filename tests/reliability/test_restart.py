@@ -1,5 +1,5 @@
 """After a SIGKILL in the middle of an update, that update is handled, and the chat answers
-within 5 s of the restart (SPEC §3): no update lost to an early offset, no chat stranded by the
+within 5 s of the restart (PRODUCT §3): no update lost to an early offset, no chat stranded by the
 dead process's lock."""
 
 from __future__ import annotations

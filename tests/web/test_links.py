@@ -1,4 +1,4 @@
-"""The email confirmation link and the secure password page (SPEC §1.3 step 6, §1.6)."""
+"""The email confirmation link and the secure password page (PRODUCT §1.3 step 6, §1.6)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Password sign-in (SPEC §1.7): one generic refusal, throttled per login and per address."""
+"""Password sign-in (PRODUCT §1.7): one generic refusal, throttled per login and per address."""
 
 from __future__ import annotations
 

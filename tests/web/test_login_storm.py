@@ -1,4 +1,4 @@
-"""Brute force against `POST /auth/login` (SPEC §1.7, §1.9): a storm of concurrent guesses for one
+"""Brute force against `POST /auth/login` (PRODUCT §1.7, §1.9): a storm of concurrent guesses for one
 login gets exactly LOGIN_FAILURES_PER_LOGIN password checks, the rest are throttled; on SQLite +
 memory and on PostgreSQL + Redis, through the real web server."""
 
@@ -27,7 +27,7 @@ from web.app import create_web_app
 
 PASSWORD = "correct horse battery staple"
 LOGIN = "ivan@example.com"
-LIMIT = Settings.model_fields["login_failures_per_login"].default  # SPEC §1.9: 5 per 15 min
+LIMIT = Settings.model_fields["login_failures_per_login"].default  # PRODUCT §1.9: 5 per 15 min
 STORM = int(os.environ.get("STORM", "50"))  # concurrent requests; `make reliability` may raise it
 
 
@@ -92,7 +92,7 @@ async def site(
 
 @pytest.fixture
 async def sqlite_site(clock: FakeClock, tmp_path: Any) -> AsyncIterator[Site]:
-    """The embedded default with argon2id at the production parameters (SPEC §1.6)."""
+    """The embedded default with argon2id at the production parameters (PRODUCT §1.6)."""
     s = Settings.model_fields
     production = Argon2Hasher(
         s["argon2_memory_kib"].default,
@@ -173,7 +173,7 @@ async def test_forty_nine_guesses_in_flight_then_the_right_password_get_five_che
         assert Counter([*statuses, right_status]) == {401: LIMIT, 429: STORM - LIMIT}
         assert right_status == 429  # the login is throttled: the right password is not checked
 
-        # The person waits out the window (SPEC §1.9: 15 min) and signs in.
+        # The person waits out the window (PRODUCT §1.9: 15 min) and signs in.
         clock.advance(minutes=15)
         assert await post(http, site, PASSWORD) == 200
 
@@ -222,7 +222,7 @@ async def test_a_success_does_not_free_the_slots_of_guesses_still_in_flight(site
 
 
 async def test_thirty_two_sign_ins_at_once_on_sqlite_are_all_answered(sqlite_site: Site) -> None:
-    """SPEC §2: SQLite is a real embedded default; 32 people signing in at the same moment all
+    """PRODUCT §2: SQLite is a real embedded default; 32 people signing in at the same moment all
     get in, none hears "temporarily unavailable"."""
     site = sqlite_site
     people = [f"person{n}@example.com" for n in range(32)]

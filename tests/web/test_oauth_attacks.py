@@ -129,7 +129,7 @@ async def test_the_same_callback_sent_five_times_at_once_is_used_once(
 async def test_a_callback_started_for_one_telegram_user_signs_in_nobody_elsewhere(
     site: Site, http: aiohttp.ClientSession, browser_b: aiohttp.ClientSession
 ) -> None:
-    """The state is made for one Telegram user (SPEC §1.1) and held by the browser that started.
+    """The state is made for one Telegram user (PRODUCT §1.1) and held by the browser that started.
     Alice's callback URL (her state, her code) opened in Bob's browser, which has a sign-in of
     its own under way, signs in neither chat; each browser then completes its own sign-in and
     each chat ends up in its own account, never in the other's."""
@@ -373,7 +373,7 @@ async def test_a_forwarded_sign_in_link_cannot_tie_a_stranger_to_the_sender_s_ac
     """Alice is signed in; the bot gives her a fresh sign-in link and she forwards it to Carol,
     who opens it in her own browser and signs in at the provider as herself.
 
-    Expected (SPEC §1.1, "a link is for the person who asked for it"): the link is made for
+    Expected (PRODUCT §1.1, "a link is for the person who asked for it"): the link is made for
     Alice's Telegram user, so it can only ever sign *Alice's chat* in, never Carol's; a link
     cannot be bound to the first browser that opens it, because the bot itself tells people in
     an in-app browser to open it in another one. So the defence is the consent page: before
@@ -413,7 +413,7 @@ async def test_a_forwarded_link_confirmed_anyway_never_adds_the_stranger_to_the_
     site: Site, http: aiohttp.ClientSession, browser_b: aiohttp.ClientSession
 ) -> None:
     """If Carol confirms despite the warning, what she confirmed happens to the chat named on
-    the page (Alice's chat now uses Carol's social account, as SPEC §1.1 has it), and nothing
+    the page (Alice's chat now uses Carol's social account, as PRODUCT §1.1 has it), and nothing
     else: Alice's account gains no identity of Carol's, no other chat is signed in, Carol's
     browser sees only "go back to Telegram", and the link is used up for good."""
     await walk.sign_in(

@@ -1,4 +1,4 @@
-"""A provider's keys and metadata: kept for a while, picked up again when it rotates (SPEC §3).
+"""A provider's keys and metadata: kept for a while, picked up again when it rotates (PRODUCT §3).
 
 The stand-in issuer counts the discovery and JWKS requests it serves, so every test says how many
 fetches a sign-in cost. Time is a FakeClock: nothing sleeps.

@@ -1,4 +1,4 @@
-"""Sign-in through the development identity provider over real HTTP on loopback (SPEC §1.1)."""
+"""Sign-in through the development identity provider over real HTTP on loopback (PRODUCT §1.1)."""
 
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
-"""A provider's documents kept for a while: discovery metadata and its JWKS (SPEC §3).
+"""A provider's documents kept for a while: discovery metadata and its JWKS (PRODUCT §3).
 
-SPEC §3: an identity provider's rotated keys are picked up without a restart. Each document is
+PRODUCT §3: an identity provider's rotated keys are picked up without a restart. Each document is
 kept for its lifetime — the provider's Cache-Control max-age (RFC 9111 §5.2.2.1) when it sends
 one, else PROVIDER_METADATA_TTL / PROVIDER_KEYS_TTL, always within PROVIDER_CACHE_MIN_TTL and
 PROVIDER_CACHE_MAX_TTL — and fetched by one caller at a time, so a burst of callbacks costs the

@@ -1,4 +1,4 @@
-"""The email confirmation link (SPEC §1.3 step 6): GET shows it, only POST confirms.
+"""The email confirmation link (PRODUCT §1.3 step 6): GET shows it, only POST confirms.
 
 Mail scanners fetch links in letters; a GET that confirmed would be used up by them.
 """

@@ -1,4 +1,4 @@
-"""Sign-in with a bound email or phone and the password (SPEC §1.7), as JSON and as a form."""
+"""Sign-in with a bound email or phone and the password (PRODUCT §1.7), as JSON and as a form."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from web.pages import e, el, render
 from web.routes.password import csrf
 from web.security import client_address
 
-# One message whatever was wrong, so the answer never tells whether a login exists (SPEC §1.7).
+# One message whatever was wrong, so the answer never tells whether a login exists (PRODUCT §1.7).
 GENERIC = "Wrong login or password."
 
 

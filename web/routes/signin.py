@@ -1,4 +1,4 @@
-"""Social sign-in (SPEC §1.1): the start page, then the provider's callback (RFC 6749 §4.1)."""
+"""Social sign-in (PRODUCT §1.1): the start page, then the provider's callback (RFC 6749 §4.1)."""
 
 from __future__ import annotations
 

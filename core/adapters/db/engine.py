@@ -85,7 +85,7 @@ def _tune_sqlite(engine: AsyncEngine, url: URL, *, foreign_keys: bool, busy_time
         # A reader begins DEFERRED: in WAL it reads its snapshot and takes no lock, so readers
         # never queue behind writers. A writer begins IMMEDIATE, taking the write lock up front:
         # two writers queue on busy_timeout instead of one failing on a stale snapshot, so a
-        # racing bind sees AddressTaken (SPEC §3).
+        # racing bind sees AddressTaken (PRODUCT §3).
         conn.exec_driver_sql("BEGIN" if readonly else "BEGIN IMMEDIATE")
 
 

@@ -88,7 +88,7 @@ bindings = sa.Table(
     sa.Column("expires_at", UtcDateTime, nullable=True),
     sa.CheckConstraint("kind IN ('email', 'phone')", name="kind"),
     sa.CheckConstraint("status IN ('pending', 'confirmed')", name="status"),
-    # SPEC §3: two accounts binding one address at once, exactly one wins.
+    # PRODUCT §3: two accounts binding one address at once, exactly one wins.
     sa.Index(
         "uq_bindings_confirmed_address",
         "kind",
@@ -167,7 +167,7 @@ audit_events = sa.Table(
     sa.Index("ix_audit_events_account_id_at", "account_id", "at"),
 )
 
-# Support handoffs (SPEC §1.8). Keyed by the Telegram user, not the account: a person who is not
+# Support handoffs (PRODUCT §1.8). Keyed by the Telegram user, not the account: a person who is not
 # signed in may need help too. No foreign keys, like the audit: the record outlives the account.
 OPEN_HANDOFF = sa.text("closed_at IS NULL")
 

@@ -32,7 +32,7 @@ from core.ports import (
     WorkspaceRepository,
 )
 
-# What a database that is down, unreachable or locked raises (SPEC §3).
+# What a database that is down, unreachable or locked raises (PRODUCT §3).
 CONNECTIVITY_ERRORS = (OSError, OperationalError, InterfaceError)
 
 # The execution option that marks a unit of work as a reader (see `engine.py` for SQLite).

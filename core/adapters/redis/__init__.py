@@ -1,4 +1,4 @@
-"""Codes, tokens, limits and cooldowns in Redis (SPEC §1.9), shared by every bot instance.
+"""Codes, tokens, limits and cooldowns in Redis (PRODUCT §1.9), shared by every bot instance.
 
 Every decision about time uses the injected clock, passed into Lua as epoch milliseconds; Redis key
 expiry is only garbage collection, set relative to that clock so that test clocks work too.

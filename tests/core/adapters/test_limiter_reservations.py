@@ -1,4 +1,4 @@
-"""Slots reserved before the work they limit (SPEC §1.9), the same in memory and in Redis."""
+"""Slots reserved before the work they limit (PRODUCT §1.9), the same in memory and in Redis."""
 
 from __future__ import annotations
 

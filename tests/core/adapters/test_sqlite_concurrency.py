@@ -1,4 +1,4 @@
-"""SQLite as a real embedded default (SPEC §2): readers take no write lock, writers queue in
+"""SQLite as a real embedded default (PRODUCT §2): readers take no write lock, writers queue in
 order, and a racing bind still has exactly one winner."""
 
 from __future__ import annotations

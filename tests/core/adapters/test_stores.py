@@ -1,4 +1,4 @@
-"""Codes and tokens behave the same in memory and in Redis (SPEC §1.9)."""
+"""Codes and tokens behave the same in memory and in Redis (PRODUCT §1.9)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""SPEC §1.7: sign-in with a login and a password, one generic refusal, throttling."""
+"""PRODUCT §1.7: sign-in with a login and a password, one generic refusal, throttling."""
 
 from __future__ import annotations
 

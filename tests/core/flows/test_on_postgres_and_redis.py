@@ -1,4 +1,4 @@
-"""The flows on the production pair, PostgreSQL + Redis, under concurrency (SPEC §3, §1.9)."""
+"""The flows on the production pair, PostgreSQL + Redis, under concurrency (PRODUCT §3, §1.9)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""SPEC §1.5: "a user with this email already exists", and the way out that frees it."""
+"""PRODUCT §1.5: "a user with this email already exists", and the way out that frees it."""
 
 from __future__ import annotations
 

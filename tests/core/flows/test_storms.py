@@ -1,4 +1,4 @@
-"""Brute force and SMS pumping (SPEC §1.9): the caps hold exactly under concurrent storms, in
+"""Brute force and SMS pumping (PRODUCT §1.9): the caps hold exactly under concurrent storms, in
 memory and in Redis. SMS per number / per account / per Telegram user in 24 h: 5 / 10 / 10;
 wrong code attempts per code: 5."""
 
@@ -183,7 +183,7 @@ async def test_recovery_storms_by_sms_send_one_each_and_five_to_the_number(
 async def test_fifty_guesses_at_another_accounts_password_at_once_get_five_checks(
     world: World,
 ) -> None:
-    """Freeing an address by the holder's password (SPEC §1.5) is capped like sign-in."""
+    """Freeing an address by the holder's password (PRODUCT §1.5) is capped like sign-in."""
     await world.account(email="ivan@example.com", password=PASSWORD)
     me, telegram_id = await world.account()
     release = world.services.release

@@ -85,7 +85,7 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_bindings")),
     )
     op.create_index(op.f("ix_bindings_account_id"), "bindings", ["account_id"])
-    # SPEC §3: of two accounts binding one address at once, exactly one wins.
+    # PRODUCT §3: of two accounts binding one address at once, exactly one wins.
     for name, columns, where in (
         ("uq_bindings_confirmed_address", ["kind", "address"], CONFIRMED),
         ("uq_bindings_confirmed_kind", ["account_id", "kind"], CONFIRMED),

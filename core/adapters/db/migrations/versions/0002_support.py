@@ -1,4 +1,4 @@
-"""Support handoffs, one topic per person, and the map of relayed messages (SPEC §1.8).
+"""Support handoffs, one topic per person, and the map of relayed messages (PRODUCT §1.8).
 
 Revision ID: 0002
 Revises: 0001
