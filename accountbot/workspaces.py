@@ -1,4 +1,4 @@
-"""`accountbot workspace ...`: the operator's workspaces and who is a member (PRODUCT §1.3 step 4)."""
+"""`accountbot workspace ...`: the operator's workspaces and who is a member (PRODUCT §1.3.4)."""
 
 from __future__ import annotations
 

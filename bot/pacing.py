@@ -1,9 +1,9 @@
 """Every Bot API call through one gate: sends paced to Telegram's limits, 429s waited out.
 
 Telegram's Bot FAQ: about one message a second in one chat (short bursts pass), 20 a minute in
-a group, 30 a second for a bot in all; over a limit the answer is 429 with `retry_after`. PRODUCT §3:
-flood control never loses a message, every call waits it out and is retried, and sends are paced
-per chat and per bot so that it is rare.
+a group, 30 a second for a bot in all; over a limit the answer is 429 with `retry_after`.
+PRODUCT §3.7: flood control never loses a message, every call waits it out and is retried,
+and sends are paced per chat and per bot so that it is rare.
 
 `Pacer` is an aiogram session request middleware (`bot.session.middleware(Pacer(...))`), so it
 sees every call the bot makes, whoever makes it: handlers, the notifier, the support desk.

@@ -1,4 +1,4 @@
-"""Every setting of PRODUCT §2 and every limit of PRODUCT §1.9, read from the environment and `.env`."""
+"""Every setting of PRODUCT §2 and every limit of PRODUCT §1.9, from the environment and `.env`."""
 
 from __future__ import annotations
 

@@ -31,7 +31,7 @@ class Argon2Hasher:
         try:
             return self._hasher.check_needs_rehash(password_hash)
         except InvalidHashError:
-            # A hash we cannot read cannot be kept either (PRODUCT §1.6: rehash on parameter change).
+            # A hash we cannot read cannot be kept either (PRODUCT §1.6: rehash on new parameters).
             return True
 
     def _verify(self, password_hash: str, password: str) -> bool:

@@ -1,8 +1,8 @@
 """The one code check every flow shares: issue, resend cooldown, attempts, single use.
 
 Codes are kept only as HMAC-SHA256 under the server key and compared in constant time
-(PRODUCT §1.9; as ory/kratos `CodeHMAC`). An attempt is spent before the comparison, atomically in the
-store, so concurrent guesses can never use more than the allowed attempts.
+(PRODUCT §1.9; as ory/kratos `CodeHMAC`). An attempt is spent before the comparison,
+atomically in the store, so concurrent guesses can never use more than the allowed attempts.
 """
 
 from __future__ import annotations

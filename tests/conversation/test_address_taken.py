@@ -1,4 +1,4 @@
-"""PRODUCT §1.5 in the chat: the address belongs to another account; use another, free it, support."""
+"""PRODUCT §1.5 in the chat: the address is another account's; use another, free it, support."""
 
 from __future__ import annotations
 

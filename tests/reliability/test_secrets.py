@@ -1,4 +1,4 @@
-"""PRODUCT §3, secrets: a full run on PostgreSQL + Redis — sign in, bind an email by code and another
+"""PRODUCT §3.10, secrets: a run on PostgreSQL + Redis — sign in, bind an email by code and another
 by link, bind a phone, a password typed in the chat and one on the secure page, recovery, a support
 handoff — and then every log line (all loggers, DEBUG), letter, SMS, support-chat message,
 database row and Redis value is searched for every password, code and link token of the run.

@@ -1,5 +1,5 @@
-"""Brute force against `POST /auth/login` (PRODUCT §1.7, §1.9): a storm of concurrent guesses for one
-login gets exactly LOGIN_FAILURES_PER_LOGIN password checks, the rest are throttled; on SQLite +
+"""Brute force against `POST /auth/login` (PRODUCT §1.7, §1.9): a storm of concurrent guesses for
+one login gets exactly LOGIN_FAILURES_PER_LOGIN password checks, the rest are throttled; on SQLite +
 memory and on PostgreSQL + Redis, through the real web server."""
 
 from __future__ import annotations

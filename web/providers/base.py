@@ -70,7 +70,7 @@ class Provider(ABC):
         }
 
     def verified(self, claimed: object) -> bool:
-        """email_verified counts only when the operator trusts this provider (PRODUCT §1.3 step 6)."""
+        """email_verified counts only when the operator trusts this provider (PRODUCT §1.3.6)."""
         return self.trust_email and claimed is True
 
 

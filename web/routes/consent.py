@@ -1,4 +1,4 @@
-"""The consent page (PRODUCT §1.1): whose Telegram account is about to be linked, Confirm or Cancel."""
+"""The consent page (PRODUCT §1.1.5): whose Telegram account is to be linked, Confirm or Cancel."""
 
 from __future__ import annotations
 

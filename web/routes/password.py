@@ -1,4 +1,4 @@
-"""The secure password page (PRODUCT §1.6): a one-time link, CSRF-protected, Web App initData checked.
+"""The secure password page (PRODUCT §1.6): one-time, CSRF-protected, Web App initData checked.
 
 Telegram passes a Web App its signed initData in the URL fragment (`tgWebAppData`), which only
 the page's script sees; it posts it with the form and the server checks the signature.
