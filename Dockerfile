@@ -5,9 +5,9 @@ COPY pyproject.toml README.md ./
 COPY core core
 COPY bot bot
 COPY web web
-COPY sandbox sandbox
 COPY accountbot accountbot
 COPY locales locales
+# The product only: the sandbox and its SMTP stand-in (aiosmtpd) are a distribution of their own.
 RUN pip install --no-cache-dir . && useradd --system --home /app accountbot
 USER accountbot
 EXPOSE 8080

@@ -16,10 +16,11 @@ help:
 	@echo "make bench     benchmarks"
 	@echo "make reliability  the reliability proofs at full size (tens of minutes)"
 
-$(STAMP): pyproject.toml
+# The product and the sandbox (its own distribution, sandbox/pyproject.toml), both editable.
+$(STAMP): pyproject.toml sandbox/pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev]' -e ./sandbox
 	@touch $(STAMP)
 
 install: $(STAMP)

@@ -1,7 +1,8 @@
 """`accountbot`: run the bot, the sandbox, migrations and operator commands.
 
-This is the only module that sees every layer at once: it reads settings, builds the services
-with `core.bootstrap`, and hands them to the Telegram layer, the web server and the sandbox.
+It reads settings, builds the services with `core.bootstrap`, and hands them to the Telegram
+layer and the web server (`accountbot.runner`); `accountbot sandbox` runs the sandbox, which is
+its own distribution (`sandbox.stack`) and says how to install it when it is missing.
 """
 
 from __future__ import annotations
@@ -101,7 +102,17 @@ async def _run(_: argparse.Namespace) -> int:
     return await run_production()
 
 
-async def _sandbox(args: argparse.Namespace) -> int:
-    from accountbot.runner import run_sandbox
+SANDBOX_MISSING = """The sandbox is not installed: it is a distribution of its own.
+From a clone of the repository, `make sandbox` installs it and starts it;
+or install it by hand:  pip install -e ./sandbox"""
 
+
+async def _sandbox(args: argparse.Namespace) -> int:
+    try:  # the sandbox's own distribution (sandbox/pyproject.toml), never in the product's wheel
+        from sandbox.stack import run_sandbox
+    except ModuleNotFoundError as error:
+        if (error.name or "").partition(".")[0] not in {"sandbox", "aiosmtpd"}:
+            raise
+        print(SANDBOX_MISSING, file=sys.stderr)
+        return 2
     return await run_sandbox(host=args.host, port=args.port, data=args.data)

@@ -15,8 +15,8 @@ from pathlib import Path
 
 from aiogram import Bot
 
-from accountbot.runner import start_sandbox
 from sandbox.client import Sandbox
+from sandbox.stack import start_sandbox
 
 
 async def main(people: int = 20) -> None:

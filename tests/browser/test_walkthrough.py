@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from accountbot.runner import SandboxStack, start_sandbox
+from sandbox.stack import SandboxStack, start_sandbox
 from tests.browser.conftest import NewPage, Screenshot
 
 pytestmark = pytest.mark.browser

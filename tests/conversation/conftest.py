@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from accountbot.runner import SandboxStack, start_sandbox
 from sandbox.client import Person, Sandbox
 from sandbox.client.messages import WAIT
+from sandbox.stack import SandboxStack, start_sandbox
 from tests import services
 from tests.conftest import FakeClock
 from tests.conversation.browser import Browser

@@ -8,8 +8,8 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from accountbot.runner import SandboxStack
 from sandbox.client import Person, Sandbox
+from sandbox.stack import SandboxStack
 from tests.conftest import FakeClock
 from tests.conversation.browser import Browser
 from tests.conversation.conftest import answer_to_press, code_in, running_stack, sign_in

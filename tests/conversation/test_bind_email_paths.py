@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from accountbot.runner import SandboxStack
 from sandbox.client import Person, Sandbox
+from sandbox.stack import SandboxStack
 from tests.conftest import FakeClock
 from tests.conversation.browser import Browser
 from tests.conversation.conftest import (

@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 from aiogram.types import Update
 
-from accountbot.runner import SandboxStack, start_sandbox
 from core.flows.bind_phone import BindPhoneFlow
 from sandbox.client import Person, Sandbox
 from sandbox.client.messages import ChatMessage
+from sandbox.stack import SandboxStack, start_sandbox
 from tests.conftest import FakeClock
 from tests.conversation.browser import Browser
 from tests.conversation.conftest import answer_to_press, code_in, sign_in, sign_in_at_provider

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 
-from accountbot.runner import SANDBOX_BOT, SANDBOX_TOKEN, SandboxStack
 from bot.pacing import pacer_of
 from sandbox.botapi import SandboxState, people
 from sandbox.botapi.views import person_to_view
 from sandbox.client import Person, Sandbox
+from sandbox.stack import SANDBOX_BOT, SANDBOX_TOKEN, SandboxStack
 from tests.conversation.browser import Browser
 from tests.conversation.conftest import STORAGE_PAIRS, code_in, running_stack, sign_in
 

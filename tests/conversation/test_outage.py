@@ -18,12 +18,12 @@ from pathlib import Path
 import pytest
 from redis.asyncio import ConnectionPool
 
-from accountbot.runner import SandboxStack
 from bot.middlewares.secrets import SecretMessages
 from core.adapters.db.engine import make_engine
 from core.bootstrap import REDIS_BACKOFF_CAP
 from core.settings import Settings
 from sandbox.client import Person, Sandbox
+from sandbox.stack import SandboxStack
 from tests.conversation.browser import Browser
 from tests.conversation.conftest import running_stack, sign_in
 from tests.core.flows.conftest import settings

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from pathlib import Path
 
-from accountbot.runner import SandboxStack
 from core.domain.models import AddressKind
 from sandbox.client import Person, Sandbox
+from sandbox.stack import SandboxStack
 from tests.conftest import FakeClock
 from tests.conversation.browser import Browser
 from tests.conversation.conftest import code_in, running_stack, sign_in

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import text
 
-from accountbot.runner import SandboxStack
 from sandbox.client import Person, Sandbox
+from sandbox.stack import SandboxStack
 from tests.conversation.browser import Browser
 from tests.conversation.conftest import sign_in
 from tests.conversation.test_address_taken import bind_email, can_sign_in

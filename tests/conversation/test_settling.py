@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from accountbot.runner import SandboxStack
 from core.errors import Unavailable
 from sandbox.client import Sandbox
 from sandbox.client.messages import NoAnswer
+from sandbox.stack import SandboxStack
 
 
 async def bot_texts(person: object) -> list[str]:

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from accountbot.runner import SandboxStack
 from sandbox.client import Sandbox
+from sandbox.stack import SandboxStack
 from tests.conversation.browser import Browser
 from tests.conversation.conftest import code_in, sign_in, sign_in_at_provider
 

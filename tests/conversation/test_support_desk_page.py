@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from playwright.async_api import expect
 
-from accountbot.runner import SandboxStack
 from sandbox.client import Sandbox
+from sandbox.stack import SandboxStack
 from tests.browser.conftest import CHROMIUM, CHROMIUM_ARGS, VIEWPORTS, require_chromium
 from tests.browser.conftest import save_screenshot as screenshot
 from tests.conversation.browser import Browser

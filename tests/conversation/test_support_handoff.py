@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from accountbot.runner import SandboxStack
 from sandbox.client import Agent, Person, Sandbox
+from sandbox.stack import SandboxStack
 from tests.conversation.browser import Browser
 from tests.conversation.conftest import sign_in
 

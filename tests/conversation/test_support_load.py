@@ -10,10 +10,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from accountbot.runner import SANDBOX_BOT, SANDBOX_TOKEN, SandboxStack, start_sandbox
 from bot.pacing import pacer_of
 from sandbox.botapi import SandboxState
 from sandbox.client import Person, Sandbox
+from sandbox.stack import SANDBOX_BOT, SANDBOX_TOKEN, SandboxStack, start_sandbox
 from tests import services
 from tests.conversation.browser import Browser
 from tests.conversation.test_support_handoff import HANDED_OVER, desk_agent, signed_in, topic_of

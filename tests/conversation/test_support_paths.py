@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from accountbot.runner import SandboxStack
 from sandbox.client import Agent, Person, Sandbox
+from sandbox.stack import SandboxStack
 from tests.conversation.browser import Browser
 from tests.conversation.conftest import code_in, running_stack
 from tests.conversation.test_support_handoff import (

@@ -24,10 +24,10 @@ from typing import Any
 
 from aiohttp import web
 
-from accountbot.runner import SANDBOX_BOT, SANDBOX_TOKEN
 from core.adapters.db.migrate import upgrade
 from sandbox.botapi import SandboxState, register_botapi
 from sandbox.mailbox import Mailbox
+from sandbox.stack import SANDBOX_BOT, SANDBOX_TOKEN
 from tests import services
 
 # The code the bot process runs; another checkout (an older commit) shows how it behaved.

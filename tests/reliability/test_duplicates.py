@@ -15,11 +15,11 @@ import pytest
 import sqlalchemy as sa
 from aiogram.types import Update
 
-from accountbot.runner import SandboxStack, start_sandbox
 from bot.app import build_bot, build_dispatcher
 from bot.polling import webhook_handler
 from core.adapters.db import tables
 from sandbox.client import Person, Sandbox
+from sandbox.stack import SandboxStack, start_sandbox
 from tests import services
 from tests.conversation.browser import Browser
 from tests.conversation.conftest import STORAGE_PAIRS, code_in, running_stack, sign_in
@@ -105,7 +105,7 @@ async def test_every_webhook_delivery_retried_has_its_effects_once(
     stack: SandboxStack, browser: Browser
 ) -> None:
     """The webhook as in production (answered once handled), each update delivered twice."""
-    from accountbot.settling import report_handling
+    from sandbox.settling import report_handling
 
     await stack._stop_bot()  # the stack's polling bot makes way for a webhook one
     bot = build_bot(stack.services.settings)

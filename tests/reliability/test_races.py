@@ -14,8 +14,8 @@ from collections.abc import Callable
 import aiohttp
 import sqlalchemy as sa
 
-from accountbot.runner import SandboxStack
 from sandbox.client import ChatMessage, Person, Sandbox
+from sandbox.stack import SandboxStack
 from tests.conversation.browser import Browser
 from tests.conversation.conftest import browser, code_in, sandbox, sign_in, stack
 

@@ -18,8 +18,8 @@ from urllib.parse import parse_qsl, urlsplit
 
 import sqlalchemy as sa
 
-from accountbot.runner import SandboxStack
 from sandbox.client import Agent, Person, Sandbox
+from sandbox.stack import SandboxStack
 from tests.conversation.browser import Browser
 from tests.conversation.conftest import browser, code_in, running_stack, sign_in_at_provider
 

@@ -1,0 +1,241 @@
+"""The sandbox's assembly: the whole product and its stand-ins in one process, on one port.
+
+The one module of the sandbox that sees every layer (the import contracts let it, and only it):
+it builds the product's services, bot and web routes the way `accountbot.runner` does in
+production, and puts Telegram's Bot API, the mailbox, the SMS outbox and the desk beside them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+import socket
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from aiogram import Bot, Dispatcher
+from aiohttp import web
+
+from accountbot.runner import start_housekeeping, stop_task
+from bot.app import build_bot, build_dispatcher, set_commands
+from bot.polling import poller
+from core.adapters.capture import SmsOutbox
+from core.adapters.db.migrate import upgrade
+from core.bootstrap import Services, build_services
+from core.notices import Notice, SignedIn
+from core.ports import Clock, Notifier
+from core.settings import Settings
+from sandbox.botapi import SandboxState, register_botapi
+from sandbox.botapi.storage import restore
+from sandbox.desk import register_desk, support_group
+from sandbox.mailbox import Mailbox, register_mailbox
+from sandbox.outbox import register_outbox
+from sandbox.pages import register_pages
+from sandbox.settling import report_handling
+from web.app import register_web
+from web.security import MaskedAccessLogger
+
+SANDBOX_TOKEN = "100200300:sandbox-token-not-a-secret"  # noqa: S105 - a local stand-in
+SANDBOX_BOT = "account_assistant_bot"
+
+
+@dataclass
+class SandboxStack:
+    """Everything `make sandbox` runs, in one process and on one port."""
+
+    url: str
+    services: Services
+    state: SandboxState
+    mailbox: Mailbox
+    outbox: SmsOutbox
+    bot: Bot
+    dispatcher: Dispatcher
+    runner: web.AppRunner
+    tasks: list[asyncio.Task[Any]] = field(default_factory=list)
+    demo: bool = False
+    housekeeping: asyncio.Task[None] | None = None
+
+    async def stop(self) -> None:
+        await stop_task(self.housekeeping)
+        await self._stop_bot()
+        await self.runner.cleanup()
+        await self.mailbox.stop()
+        await self.services.close()
+
+    async def restart_bot(self) -> None:
+        """Stop the bot and start a new one, as a deploy would; the web side keeps running."""
+        await self._stop_bot()
+        self.bot, self.dispatcher = await _start_bot(
+            self.services, self.tasks, demo=self.demo, state=self.state
+        )
+
+    async def _stop_bot(self) -> None:
+        with contextlib.suppress(RuntimeError):  # not polling
+            await self.dispatcher.stop_polling()
+        for task in self.tasks:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        self.tasks.clear()
+        await self.bot.session.close()
+
+
+def sandbox_settings(url: str, data: Path, smtp_port: int, **overrides: Any) -> Settings:
+    """Every setting pointed at the local parts; the secret key is kept in the data folder."""
+    key_file = data / "secret_key"
+    if not key_file.exists():
+        key_file.write_text(secrets.token_urlsafe(48))
+    values: dict[str, Any] = {
+        "bot_token": SANDBOX_TOKEN,
+        "telegram_api_url": url,
+        "public_url": url,
+        "database_url": f"sqlite+aiosqlite:///{(data / 'accounts.sqlite3').resolve()}",
+        "redis_url": None,
+        "secret_key": key_file.read_text().strip(),
+        "smtp_host": "127.0.0.1",
+        "smtp_port": smtp_port,
+        "smtp_tls": "none",
+        "smtp_from": "Account assistant <no-reply@sandbox.local>",
+        "sms_backend": "outbox",
+        "dev_idp_enabled": True,
+        "data_dir": data,
+        "resend_cooldown": 30,
+    }
+    values.update(overrides)
+    return Settings(_env_file=None, **values)
+
+
+async def start_sandbox(
+    host: str = "127.0.0.1",
+    port: int = 8080,
+    data: Path | str = "var/sandbox",
+    *,
+    flood_limits: bool = True,
+    state: SandboxState | None = None,
+    demo: bool = False,
+    clock: Clock | None = None,
+    **overrides: Any,
+) -> SandboxStack:
+    """Start the sandbox; port 0 picks a free one (tests); `state` keeps Telegram's side.
+
+    `clock` (tests) is the one clock of Telegram's side and of the services, so a test moves
+    time for codes, links and cooldowns instead of sleeping.
+    """
+    folder = Path(data)
+    folder.mkdir(parents=True, exist_ok=True)  # noqa: ASYNC240 - once, at start-up
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind((host, port))
+    url = f"http://{host}:{sock.getsockname()[1]}"
+
+    mailbox = Mailbox(folder / "mail")
+    smtp_port = await mailbox.start(host)
+    if state is None:
+        state = SandboxState(clock, flood_limits=flood_limits)
+        state.add_bot(SANDBOX_TOKEN, username=SANDBOX_BOT, first_name="Account assistant")
+        # People and chats survive a restart, so an account's Telegram id is never handed out
+        # again to a new person.
+        restore(state, folder / "telegram.json")
+    state.closing = False
+    if clock is not None:  # one clock for Telegram's side and ours (tests move it)
+        state.clock = clock
+    # The forum support group exists before the settings name it (PRODUCT §1.8).
+    overrides.setdefault("support_chat_id", support_group(state))
+    settings = sandbox_settings(url, folder, smtp_port, **overrides)
+    await upgrade(settings.database_url)
+    services = build_services(settings, clock=clock)
+    if demo:
+        await demo_workspaces(services)
+    outbox: SmsOutbox = services.resources.get("sms_outbox") or SmsOutbox()
+
+    app = web.Application()
+    register_botapi(app, state)
+    register_desk(app, state)
+    register_pages(app)
+    register_mailbox(app, mailbox)
+    register_outbox(app, outbox)
+    register_web(app, services, bot_username=SANDBOX_BOT)
+    app.router.add_get("/", _to_index)
+
+    # Long polls end with their client: handler_cancellation frees them at shutdown at once.
+    runner = web.AppRunner(
+        app, access_log_class=MaskedAccessLogger, handler_cancellation=True, shutdown_timeout=2.0
+    )
+    await runner.setup()
+    await web.SockSite(runner, sock).start()
+
+    tasks: list[asyncio.Task[Any]] = []
+    bot, dp = await _start_bot(services, tasks, demo=demo, state=state)
+    stack = SandboxStack(url, services, state, mailbox, outbox, bot, dp, runner, tasks, demo)
+    stack.housekeeping = start_housekeeping(services)
+    return stack
+
+
+async def _start_bot(
+    services: Services,
+    tasks: list[asyncio.Task[Any]],
+    *,
+    demo: bool = False,
+    state: SandboxState | None = None,
+) -> tuple[Bot, Dispatcher]:
+    bot = build_bot(services.settings)
+    dp, i18n = build_dispatcher(services, bot)
+    if demo and services.notifier.target is not None:
+        services.notifier.target = DemoMemberships(services, services.notifier.target)
+    if state is not None and bot.id in state.bots:  # the sandbox's settle barrier hears of it
+        tasks.append(report_handling(dp, services, state.bots[bot.id].handling))
+    await set_commands(bot, i18n)
+    tasks.append(asyncio.create_task(poller(dp, bot, services.settings).run()))
+    return bot, dp
+
+
+DEMO_WORKSPACES = (("portal", "Company portal"), ("shop", "Online shop"))
+
+
+async def demo_workspaces(services: Services) -> None:
+    """The sandbox's two demo workspaces (PRODUCT §1.3 step 4), made once."""
+    async with services.kit.unit() as uow:
+        for slug, title in DEMO_WORKSPACES:
+            if await uow.workspaces.get(slug) is None:
+                await uow.workspaces.create(slug, title)
+        await uow.commit()
+
+
+class DemoMemberships:
+    """Sandbox only: a new account joins the demo workspaces, so the option has something to do."""
+
+    def __init__(self, services: Services, target: Notifier) -> None:
+        self.services, self.target = services, target
+
+    async def notify(self, notice: Notice) -> None:
+        if isinstance(notice, SignedIn) and notice.created:
+            async with self.services.kit.unit() as uow:
+                emails = [i.email for i in await uow.identities.for_account(notice.account_id)]
+                for slug, _ in DEMO_WORKSPACES:
+                    found = await uow.workspaces.get(slug)
+                    if found is not None:
+                        email = next((e for e in emails if e), None)
+                        await uow.workspaces.add_member(found.id, notice.account_id, email, None)
+                await uow.commit()
+        await self.target.notify(notice)
+
+
+async def _to_index(request: web.Request) -> web.StreamResponse:
+    raise web.HTTPFound("/sandbox")
+
+
+async def run_sandbox(host: str, port: int, data: str) -> int:
+    logging.getLogger("aiohttp.access").setLevel(logging.WARNING)  # the bot's polls, every second
+    stack = await start_sandbox(host, port, data, demo=True)
+    print(f"\nThe sandbox is running. Open {stack.url}/ in your browser.\n", flush=True)
+    try:
+        await asyncio.Event().wait()
+    finally:
+        await stack.stop()
+    return 0
+
+
+__all__ = ["SANDBOX_BOT", "SANDBOX_TOKEN", "SandboxStack", "run_sandbox", "start_sandbox"]

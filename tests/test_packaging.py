@@ -1,0 +1,127 @@
+"""The product ships alone: its wheel holds no sandbox and needs no SMTP stand-in.
+
+The sandbox is a distribution of its own (sandbox/pyproject.toml); `accountbot sandbox` says how
+to install it when it is missing.
+"""
+
+from __future__ import annotations
+
+import email
+import shutil
+import subprocess
+import sys
+import tomllib
+import zipfile
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+# What a build needs and nothing it writes or caches: a copy keeps the shared tree clean.
+SKIP = shutil.ignore_patterns(
+    ".git", ".venv", "var", "artifacts", "build", "dist", "node_modules", "__pycache__",
+    "*.egg-info", ".mypy_cache", ".ruff_cache", ".pytest_cache", ".hypothesis", "tests", "bench",
+)  # fmt: skip
+
+
+def build_wheel(project: Path, out: Path) -> zipfile.ZipFile:
+    """`pip wheel` offline: no dependencies fetched, the installed setuptools builds it."""
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--quiet",
+         "--wheel-dir", str(out), str(project)],
+        check=True, capture_output=True, text=True, timeout=300,
+    )  # fmt: skip
+    (wheel,) = out.glob("*.whl")
+    return zipfile.ZipFile(wheel)
+
+
+@pytest.fixture(scope="module")
+def source(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    tree = tmp_path_factory.mktemp("source") / "accountbot"
+    shutil.copytree(ROOT, tree, ignore=SKIP)
+    return tree
+
+
+@pytest.fixture(scope="module")
+def product(source: Path, tmp_path_factory: pytest.TempPathFactory) -> zipfile.ZipFile:
+    return build_wheel(source, tmp_path_factory.mktemp("product"))
+
+
+def requirements(wheel: zipfile.ZipFile) -> list[str]:
+    (name,) = [n for n in wheel.namelist() if n.endswith(".dist-info/METADATA")]
+    return email.message_from_bytes(wheel.read(name)).get_all("Requires-Dist") or []
+
+
+def test_the_production_wheel_holds_no_sandbox(product: zipfile.ZipFile) -> None:
+    names = product.namelist()
+    tops = {name.split("/")[0] for name in names if not name.split("/")[0].endswith(".dist-info")}
+    assert tops == {"accountbot", "bot", "core", "web"}
+    assert not [name for name in names if name.startswith("sandbox/")]
+    # The production start-up is there, and it no longer carries the sandbox's assembly.
+    runner = product.read("accountbot/runner.py").decode()
+    assert "run_production" in runner
+    assert "from sandbox" not in runner
+    assert "import sandbox" not in runner
+
+
+def test_the_production_wheel_needs_no_smtp_stand_in(product: zipfile.ZipFile) -> None:
+    needed = requirements(product)
+    assert any(r.startswith("aiogram") for r in needed)  # the metadata was read
+    unconditional = [r for r in needed if "extra ==" not in r]
+    assert not [r for r in unconditional if r.lower().startswith("aiosmtpd")]
+
+
+def test_the_sandbox_wheel_holds_the_whole_sandbox(
+    source: Path, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    # Every file of the sandbox package (code, pages, scripts, styles), none left behind.
+    expected = {
+        "sandbox/" + path.relative_to(source / "sandbox").as_posix()
+        for path in (source / "sandbox").rglob("*")
+        if path.is_file() and path.name != "pyproject.toml"
+    }
+    wheel = build_wheel(source / "sandbox", tmp_path_factory.mktemp("sandbox"))
+    names = set(wheel.namelist())
+    assert expected - names == set()
+    assert "sandbox/stack.py" in names
+    assert any(r.startswith("aiosmtpd") for r in requirements(wheel))
+    assert any(r.startswith("accountbot") for r in requirements(wheel))
+
+
+def test_every_sandbox_folder_is_a_listed_package() -> None:
+    config = tomllib.loads((ROOT / "sandbox" / "pyproject.toml").read_text())
+    listed = set(config["tool"]["setuptools"]["packages"])
+    folders = {
+        ".".join(("sandbox", *path.relative_to(ROOT / "sandbox").parts))
+        for path in [ROOT / "sandbox", *(ROOT / "sandbox").rglob("*")]
+        if path.is_dir()
+        and path.name not in {"__pycache__", "templates"}
+        and "templates" not in path.relative_to(ROOT / "sandbox").parts
+        and not path.name.endswith(".egg-info")
+        and any(child.is_file() for child in path.iterdir())
+    }
+    assert folders - listed == set()
+
+
+def test_the_image_installs_the_product_alone() -> None:
+    lines = (ROOT / "Dockerfile").read_text().splitlines()
+    assert [line for line in lines if line.startswith("COPY core")]  # the file was read
+    assert not [line for line in lines if line.startswith("COPY") and "sandbox" in line]
+    installs = [line for line in lines if "pip install" in line]
+    assert installs
+    assert all("pip install --no-cache-dir . " in line for line in installs)
+
+
+def test_the_cli_says_how_to_install_a_missing_sandbox() -> None:
+    # `sys.modules[name] = None` makes the import fail as it does when the package is absent.
+    script = (
+        "import sys; sys.modules['sandbox'] = None; from accountbot.cli import main; "
+        "sys.exit(main(['sandbox']))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, cwd=ROOT
+    )
+    assert done.returncode == 2
+    assert "pip install -e ./sandbox" in done.stderr
+    assert "make sandbox" in done.stderr
+    assert "Traceback" not in done.stderr
