@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
 from core.i18n import pick_locale, translator
 from core.letters import (
+    TEMPLATES_DIR,
     confirmation_letter,
     email_changed_notice,
+    new_address_letter,
     password_changed_notice,
     recovery_letter,
     release_letter,
@@ -24,11 +27,12 @@ CYRILLIC = re.compile("[а-яё]", re.IGNORECASE)
 BUILDERS: dict[str, Callable[[str], Letter]] = {
     "confirmation": lambda loc: confirmation_letter(loc, "ivan@example.org", "123456", LINK, 60),
     "release": lambda loc: release_letter(loc, "ivan@example.org", "123456", 60),
+    "new_address": lambda loc: new_address_letter(loc, "ivan@example.org", "123456", 60),
     "recovery": lambda loc: recovery_letter(loc, "ivan@example.org", "123456", 60),
     "email_changed": lambda loc: email_changed_notice(loc, "ivan@example.org", "n***@example.net"),
     "password_changed": lambda loc: password_changed_notice(loc, "ivan@example.org"),
 }
-WITH_CODE = ("confirmation", "release", "recovery")
+WITH_CODE = ("confirmation", "release", "new_address", "recovery")
 
 
 @pytest.mark.parametrize("locale", ["ru", "en"])
@@ -77,6 +81,39 @@ def test_values_are_escaped_in_html() -> None:
     assert "A &amp; &lt;B&gt;" in letter.html
     assert "<b>x</b>" not in letter.html
     assert "<b>x</b>@evil.test" in letter.text
+
+
+@pytest.mark.parametrize("locale", ["ru", "en"])
+def test_markup_from_outside_is_escaped_in_html_and_plain_in_text(locale: str) -> None:
+    script = "<script>alert(1)</script>"
+    letter = email_changed_notice(locale, "a@example.org", f"{script}@evil.test", product=script)
+    assert "<script" not in letter.html
+    assert letter.html.count("&lt;script&gt;alert(1)&lt;/script&gt;") >= 3  # body, footer
+    assert f"{script}@evil.test" in letter.text
+    assert "&lt;" not in letter.text
+
+
+@pytest.mark.parametrize("locale", ["ru", "en"])
+def test_text_part_reads_as_plain_paragraphs_with_a_signature(locale: str) -> None:
+    letter = BUILDERS["confirmation"](locale)
+    blocks = letter.text.split("\n\n")
+    assert blocks[0] == translator(locale).gettext("Hello!")
+    assert "123456" in blocks[3]
+    assert blocks[4].endswith(f": {LINK}")
+    assert blocks[-1].startswith("-- \n")
+    assert letter.text.endswith("\n")
+    assert "\n\n\n" not in letter.text
+    assert "<" not in letter.text
+
+
+def test_letter_copy_and_markup_live_in_templates_not_in_python() -> None:
+    source = Path(__file__).parents[2].joinpath("core", "letters.py").read_text()
+    assert not re.search(r"<[a-zA-Z!/]", source)
+    assert not re.search(r"\b(?:_|gettext|ngettext)\(", source)
+    for kind in BUILDERS:
+        assert (TEMPLATES_DIR / "letters" / f"{kind}.jinja").is_file()
+    assert (TEMPLATES_DIR / "letters" / "letter.txt").is_file()
+    assert (TEMPLATES_DIR / "letters" / "letter.html").is_file()
 
 
 def test_notice_of_a_changed_email_names_the_new_address_masked() -> None:
