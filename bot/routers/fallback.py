@@ -10,63 +10,22 @@ from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
 
 from bot import texts
+from bot.states import SignIn, hint_for
 from bot.talk import Talk
 
 # Steps a person is at before having an account: the sign-in's own.
-WITHOUT_ACCOUNT = frozenset({"SignIn:awaiting_terms"})
-
-# What each state waits for, said again when something else arrives.
-HINTS = {
-    "BindEmail:awaiting_address": lambda: _("I am waiting for an email address, as text."),
-    "BindEmail:awaiting_workspaces": lambda: _("Please choose one of the buttons above."),
-    "BindEmail:awaiting_password": lambda: _(
-        "I am waiting for a password, as text, or use the secure page button."
-    ),
-    "BindEmail:awaiting_code": lambda: _("I am waiting for the 6-digit code from the letter."),
-    "BindPhone:awaiting_number": lambda: _(
-        "I am waiting for a phone number, as text, or the button below."
-    ),
-    "BindPhone:awaiting_workspaces": lambda: _("Please choose one of the buttons above."),
-    "BindPhone:awaiting_code": lambda: _("I am waiting for the 6-digit code from the SMS."),
-    "BindPhone:awaiting_password": lambda: _(
-        "I am waiting for a password, as text, or use the secure page button."
-    ),
-    "AddressTaken:awaiting_choice": lambda: _("Please choose one of the buttons above."),
-    "AddressTaken:awaiting_proof": lambda: _(
-        "I am waiting for the code, or the other account's password."
-    ),
-    "AddressTaken:awaiting_new_address": lambda: _(
-        "I am waiting for the other account's new address, as text."
-    ),
-    "AddressTaken:awaiting_new_code": lambda: _(
-        "I am waiting for the code sent to the new address."
-    ),
-    "AddressTaken:awaiting_password": lambda: _(
-        "I am waiting for a password, as text, or use the secure page button."
-    ),
-    "Unbind:awaiting_confirmation": lambda: _("Please choose one of the buttons above."),
-    "Recovery:awaiting_choice": lambda: _("Please choose one of the buttons above."),
-    "Password:awaiting_new": lambda: _(
-        "I am waiting for the new password, as text, or use the secure page button."
-    ),
-    "Recovery:awaiting_code": lambda: _("I am waiting for the recovery code."),
-    "Recovery:awaiting_password": lambda: _("I am waiting for the new password, as text."),
-    "SignIn:awaiting_terms": lambda: _("Please accept the user agreement with the button above."),
-    "Support:in_handoff": lambda: _(
-        "You are talking to support: write your message. Send /end to go back."
-    ),
-}
+WITHOUT_ACCOUNT = frozenset({SignIn.awaiting_terms.state})
 
 
 async def on_edit(message: Message, talk: Talk) -> None:
     lead = _("I do not read edited messages. Please send the text again as a new message.")
-    hint = HINTS.get(await talk.state.get_state() or "")
-    await talk.say(f"{lead} {hint()}" if hint else lead)
+    hint = hint_for(await talk.state.get_state())
+    await talk.say(f"{lead} {hint}" if hint else lead)
 
 
 async def on_anything(message: Message, talk: Talk) -> None:
     state = await talk.state.get_state()
-    hint = HINTS.get(state or "")
+    hint = hint_for(state)
     if message.forward_origin is not None:
         lead = _("Forwarded messages are not read here.")
     elif message.text and message.text.startswith("/"):
@@ -79,7 +38,7 @@ async def on_anything(message: Message, talk: Talk) -> None:
         )
         return
     if hint is not None:
-        tail = hint() + "\n" + _("Send /cancel to stop.")
+        tail = hint + "\n" + _("Send /cancel to stop.")
     elif talk.account_id is None:
         tail = _("Send /start to sign in.")
     else:

@@ -12,7 +12,7 @@ from aiogram.utils.i18n.context import get_i18n
 
 from bot.callbacks import Step
 from bot.keyboards import flow as buttons
-from bot.states import Support
+from bot.states import Support, hint_for
 from bot.support import card, relay
 from bot.support.desk import desk_for
 from bot.talk import Talk
@@ -46,11 +46,9 @@ async def on_offer(query: CallbackQuery, callback_data: Step, talk: Talk) -> Non
     if choice == "yes":
         await hand_over(talk, reason or "offered")
     else:
-        from bot.routers.fallback import HINTS
-
-        hint = HINTS.get(await talk.state.get_state() or "")
+        hint = hint_for(await talk.state.get_state())
         text = _("All right. Let us go on.")
-        await talk.say(f"{text} {hint()}" if hint else text)
+        await talk.say(f"{text} {hint}" if hint else text)
 
 
 async def hand_over(talk: Talk, reason: str) -> None:
@@ -131,17 +129,16 @@ async def on_end(message: Message, talk: Talk) -> None:
 async def resume(talk: Talk, handoff: Handoff | None, note: str) -> None:
     """Put back the state and data saved at the handoff, and ask for that step again."""
     from bot.routers.card import show_card
-    from bot.routers.fallback import HINTS
 
     saved = handoff.saved_state if handoff else None
     await talk.state.set_state(saved)
     await talk.state.set_data(dict(handoff.saved_data) if handoff else {})
-    hint = HINTS.get(saved or "")
+    hint = hint_for(saved)
     if hint is None:
         await show_card(talk, note=note)
         return
     again = _("Let us go on where you left off.")
-    await talk.say(f"{note}\n\n{again} {hint()}")
+    await talk.say(f"{note}\n\n{again} {hint}")
 
 
 async def on_button(query: CallbackQuery, callback_answer: CallbackAnswer) -> None:

@@ -23,7 +23,7 @@ from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 
 from bot.app import build_dispatcher
-from bot.routers.fallback import HINTS
+from bot.states import AWAITING
 from sandbox.client import Sandbox
 from tests.conftest import FakeClock
 from tests.conversation.browser import Browser
@@ -90,7 +90,7 @@ async def test_a_real_button_still_works(sandbox: Sandbox, browser: Browser) -> 
 HOSTILE_UPDATES = int(os.environ.get("HOSTILE_UPDATES", "1000"))  # `make reliability`: 10000
 SUPPORT_CHAT = -100_777
 GROUP, SUPERGROUP, CHANNEL = -4_001, -100_4002, -100_4003
-STATES: list[str | None] = [None, *sorted(HINTS)]
+STATES: list[str | None] = [None, *sorted(AWAITING)]
 DATA = {  # what the flows remember on the way to their steps
     "address": "ivan.petrov@example.com",
     "phone": "+79161234567",
