@@ -132,12 +132,14 @@ class SqlUnitOfWork:
         self._conn: AsyncConnection | None = None
 
     async def __aenter__(self) -> Self:
-        if self._writers is not None:
-            await self._writers.enter()
-            self._queued = True
         conn = self._engine.connect()
         try:
+            # The connection first, then the line: a writer whose turn came must not then wait
+            # for the pool (held by readers) while the writers behind it count the line as stuck.
             await conn.start()
+            if self._writers is not None:
+                await self._writers.enter()
+                self._queued = True
             await conn.execution_options(**{READONLY: self._readonly})
             await conn.begin()
         except BaseException as exc:
