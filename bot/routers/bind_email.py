@@ -12,7 +12,7 @@ from aiogram.utils.i18n import gettext as _
 from bot import texts
 from bot.callbacks import Step
 from bot.keyboards import flow as buttons
-from bot.routers import password, steps
+from bot.routers import password
 from bot.routers.card import show_card
 from bot.routers.trouble import note_failure
 from bot.states import BindEmail
@@ -24,11 +24,28 @@ from core.flows.bind_email import EmailBound, EmailPending
 FLOW = "email"
 
 
+async def _steps(talk: Talk) -> int:
+    """Address, (workspaces), (password), code: how many steps this person will see."""
+    assert talk.account_id is not None
+    total = 2 + (not await talk.services.password.has_password(talk.account_id))
+    return total + bool(await _memberships(talk))
+
+
+async def _total(talk: Talk) -> int:
+    """The step count the flow began with, or worked out again when the data was lost."""
+    return int(await talk.recall("flow_total") or await _steps(talk))
+
+
+async def _memberships(talk: Talk) -> int:
+    async with talk.services.kit.unit() as uow:
+        return len(await uow.workspaces.memberships(talk.account_id or 0))
+
+
 async def begin(talk: Talk) -> None:
     """Step 1: ask for the address, offering the provider-verified one as a button."""
     assert talk.account_id is not None
     await talk.state.set_state(BindEmail.awaiting_address)
-    total = await steps.count(talk)
+    total = await _steps(talk)
     await talk.remember(flow_total=total, workspaces=False)
     suggestion = await talk.services.bind_email.suggestion(talk.account_id)
     view = await talk.services.account.view(talk.account_id)
@@ -66,13 +83,13 @@ async def take_address(talk: Talk, raw: str) -> None:
         )
         return
     await talk.remember(address=address)
-    if await steps.memberships(talk):
+    if await _memberships(talk):
         await talk.state.set_state(BindEmail.awaiting_workspaces)
         text = _("Should your workspaces use {email} as their contact email too?").format(
             email=escape(address)
         )
         await talk.say(
-            texts.with_step(2, await steps.total(talk), text),
+            texts.with_step(2, await _total(talk), text),
             buttons.workspaces(FLOW, False),
         )
         return
@@ -95,7 +112,7 @@ async def after_workspaces(talk: Talk) -> None:
     if await talk.services.password.has_password(talk.account_id):
         await send_letter(talk)
         return
-    total = await steps.total(talk)
+    total = await _total(talk)
     await password.ask(talk, BindEmail.awaiting_password, step=(total - 1, total))
 
 
@@ -137,7 +154,7 @@ async def start(talk: Talk) -> EmailBound | EmailPending:
 
 async def letter_sent(talk: Talk, address: str) -> None:
     await talk.state.set_state(BindEmail.awaiting_code)
-    total = await steps.total(talk)
+    total = await _total(talk)
     text = _(
         "I sent a letter to {email}. Press the button in it, or send me the 6-digit code from it."
     ).format(email=escape(address))

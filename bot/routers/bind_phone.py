@@ -10,7 +10,7 @@ from bot import texts
 from bot.callbacks import Step
 from bot.keyboards import flow as buttons
 from bot.keyboards import phone as keyboards
-from bot.routers import password, phone_code, steps
+from bot.routers import password, phone_code
 from bot.routers.card import show_card
 from bot.routers.trouble import note_failure
 from bot.states import BindPhone
@@ -30,6 +30,22 @@ from core.flows.bind_phone import PhoneBound, PhoneCodeSent
 FLOW = "phone"
 
 
+async def _memberships(talk: Talk) -> int:
+    async with talk.services.kit.unit() as uow:
+        return len(await uow.workspaces.memberships(talk.account_id or 0))
+
+
+async def _steps(talk: Talk) -> int:
+    """Number, (workspaces), code, (password): how many steps this person will see."""
+    has_password = await talk.services.password.has_password(talk.account_id or 0)
+    return 2 + (not has_password) + bool(await _memberships(talk))
+
+
+async def _total(talk: Talk) -> int:
+    """The step count the flow began with, or worked out again when the data was lost."""
+    return int(await talk.recall("flow_total") or await _steps(talk))
+
+
 async def begin(talk: Talk) -> None:
     """Step 1: ask for the number, typed or shared with the reply keyboard's button."""
     assert talk.account_id is not None
@@ -37,7 +53,7 @@ async def begin(talk: Talk) -> None:
         await talk.state.clear()
         await show_card(talk, note=_("Binding a phone is not available here."))
         return
-    total = await steps.count(talk)
+    total = await _steps(talk)
     await talk.state.set_state(BindPhone.awaiting_number)
     await talk.remember(flow_total=total, workspaces=False, failures=0, own_contact=False)
     text = _(
@@ -86,12 +102,12 @@ async def take_number(talk: Talk, raw: str, *, own_contact: bool) -> None:
         return
     await talk.remember(phone=phone, own_contact=own_contact)
     await number_received(talk, phone)
-    if await steps.memberships(talk):
+    if await _memberships(talk):
         await talk.state.set_state(BindPhone.awaiting_workspaces)
         text = _("Should your workspaces use {phone} as their contact phone too?").format(
             phone=format_phone(phone)
         )
-        total = await steps.total(talk)
+        total = await _total(talk)
         await talk.say(texts.with_step(2, total, text), keyboards.workspaces(False))
         return
     await send_code(talk)
@@ -175,7 +191,7 @@ async def request_code(talk: Talk, *, own_contact: bool) -> PhoneBound | PhoneCo
 
 async def show_code_sent(talk: Talk, sent: PhoneCodeSent) -> None:
     await talk.state.set_state(BindPhone.awaiting_code)
-    total = await steps.total(talk)
+    total = await _total(talk)
     has_password = await talk.services.password.has_password(talk.account_id or 0)
     text = _("I sent a 6-digit code to {phone}. Send it here.").format(
         phone=format_phone(sent.phone)
@@ -210,7 +226,7 @@ async def after_bound(talk: Talk) -> None:
     if await talk.services.password.has_password(talk.account_id):
         await finish(talk)
         return
-    total = await steps.total(talk)
+    total = await _total(talk)
     await password.ask(talk, BindPhone.awaiting_password, step=(total, total))
 
 
