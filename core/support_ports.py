@@ -27,6 +27,17 @@ class Handoff:
 
 
 @dataclass(frozen=True)
+class NewHandoff:
+    """A handoff to open: whose, for which account, why, and the step it pauses."""
+
+    telegram_user_id: int
+    account_id: int | None
+    reason: str
+    saved_state: str | None
+    saved_data: Mapping[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
 class Relayed:
     """One message copied between a person's chat and their topic, both ids kept."""
 
@@ -38,15 +49,7 @@ class Relayed:
 class SupportStore(Protocol):
     """Handoffs, one topic per person per support chat, and the map of relayed messages."""
 
-    async def open(
-        self,
-        telegram_user_id: int,
-        account_id: int | None,
-        reason: str,
-        saved_state: str | None,
-        saved_data: Mapping[str, Any],
-        now: datetime,
-    ) -> tuple[Handoff, bool]: ...
+    async def open(self, new: NewHandoff, now: datetime) -> tuple[Handoff, bool]: ...
     async def current(self, telegram_user_id: int) -> Handoff | None: ...
     async def close(self, telegram_user_id: int, now: datetime) -> Handoff | None: ...
     async def last(self, telegram_user_id: int) -> Handoff | None: ...

@@ -9,7 +9,7 @@ from typing import Any
 
 from core.domain.addresses import mask_email, mask_phone
 from core.ports import Clock
-from core.support_ports import Handoff, Relayed, SupportStore
+from core.support_ports import Handoff, NewHandoff, Relayed, SupportStore
 
 HIDDEN = "[hidden]"
 # A one-time code is 4-8 digits (PRODUCT §1.9); any such run is hidden, whatever surrounds it.
@@ -69,9 +69,8 @@ class SupportFlow:
         saved_data: Mapping[str, Any],
     ) -> tuple[Handoff, bool]:
         """The open handoff, made now unless one is open already (then nothing is overwritten)."""
-        return await self.store.open(
-            telegram_user_id, account_id, reason, saved_state, saved_data, self.clock.now()
-        )
+        new = NewHandoff(telegram_user_id, account_id, reason, saved_state, saved_data)
+        return await self.store.open(new, self.clock.now())
 
     async def current(self, telegram_user_id: int) -> Handoff | None:
         return await self.store.current(telegram_user_id)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from dataclasses import asdict
 from datetime import datetime
 from typing import Any
 
@@ -15,7 +15,7 @@ from core.adapters.db.repositories import upsert
 from core.adapters.db.tables import support_handoffs, support_messages, support_topics
 from core.adapters.db.uow import CONNECTIVITY_ERRORS
 from core.errors import Unavailable
-from core.support_ports import Handoff, Relayed
+from core.support_ports import Handoff, NewHandoff, Relayed
 
 OPEN = support_handoffs.c.closed_at.is_(None)
 
@@ -50,28 +50,12 @@ class SqlSupportStore:
         except CONNECTIVITY_ERRORS as exc:
             raise Unavailable() from exc
 
-    async def open(
-        self,
-        telegram_user_id: int,
-        account_id: int | None,
-        reason: str,
-        saved_state: str | None,
-        saved_data: Mapping[str, Any],
-        now: datetime,
-    ) -> tuple[Handoff, bool]:
+    async def open(self, new: NewHandoff, now: datetime) -> tuple[Handoff, bool]:
         async def insert(conn: AsyncConnection) -> None:
-            await conn.execute(
-                support_handoffs.insert().values(
-                    telegram_user_id=telegram_user_id,
-                    account_id=account_id,
-                    reason=reason,
-                    saved_state=saved_state,
-                    saved_data=dict(saved_data),
-                    opened_at=now,
-                )
-            )
+            values = {**asdict(new), "saved_data": dict(new.saved_data), "opened_at": now}
+            await conn.execute(support_handoffs.insert().values(**values))
 
-        found = await self.current(telegram_user_id)
+        found = await self.current(new.telegram_user_id)
         if found is not None:
             return found, False
         created = True
@@ -79,7 +63,7 @@ class SqlSupportStore:
             await self._run(insert)
         except IntegrityError:  # another instance opened it a moment ago: theirs stands
             created = False
-        opened = await self.current(telegram_user_id)
+        opened = await self.current(new.telegram_user_id)
         assert opened is not None
         return opened, created
 

@@ -21,16 +21,7 @@ from core.adapters.db.repositories import (
 )
 from core.adapters.db.workspaces import SqlAuditLog, SqlWorkspaces
 from core.errors import Unavailable
-from core.ports import (
-    AccountRepository,
-    AuditLog,
-    BindingRepository,
-    IdentityRepository,
-    PasswordRepository,
-    RetentionRepository,
-    TelegramLinkRepository,
-    WorkspaceRepository,
-)
+from core.ports import UnitOfWork
 
 # What a database that is down, unreachable or locked raises (PRODUCT §3).
 CONNECTIVITY_ERRORS = (OSError, OperationalError, InterfaceError)
@@ -99,7 +90,7 @@ class WriterLine:
         self._busy = False
 
 
-class SqlUnitOfWork:
+class SqlUnitOfWork(UnitOfWork):
     """`async with db.uow() as uow: ...; await uow.commit()`; leaving without commit rolls back.
 
     A `readonly` unit only reads: on SQLite it begins DEFERRED and takes no write lock, so readers
@@ -108,15 +99,7 @@ class SqlUnitOfWork:
     database's write lock.
     """
 
-    # Typed as the ports: Protocol attributes are invariant, so the concrete types would not fit.
-    accounts: AccountRepository
-    identities: IdentityRepository
-    bindings: BindingRepository
-    passwords: PasswordRepository
-    telegram: TelegramLinkRepository
-    workspaces: WorkspaceRepository
-    audit: AuditLog
-    retention: RetentionRepository
+    # The repositories are declared, typed as the ports, by `UnitOfWork`.
 
     def __init__(
         self,
