@@ -6,9 +6,9 @@ from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import urlencode
 
 import aiohttp
+from authlib.oauth2.rfc6749.parameters import prepare_grant_uri, prepare_token_request
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 
 from core.domain.models import SocialProfile
@@ -57,26 +57,42 @@ class Provider(ABC):
     ) -> SocialProfile:
         """Check the callback's parameters, exchange the code, read who signed in."""
 
-    def authorization_params(self, pending: Pending) -> dict[str, str]:
+    def grant_uri(self, endpoint: str, pending: Pending, **extra: str) -> str:
         """The authorization request of RFC 6749 §4.1.1 with PKCE S256 (RFC 7636 §4.3)."""
+        return str(
+            prepare_grant_uri(
+                endpoint,
+                self.client_id,
+                "code",
+                redirect_uri=pending.redirect_uri,
+                scope=self.scope,
+                state=pending.state,
+                code_challenge=create_s256_code_challenge(pending.verifier),
+                code_challenge_method="S256",
+                **extra,
+            )
+        )
+
+    def token_fields(self, params: Mapping[str, str], pending: Pending) -> dict[str, str | None]:
+        """The code exchange's fields (RFC 6749 §4.1.3, PKCE RFC 7636 §4.5), client_secret_post;
+        a field set to None is left out."""
         return {
-            "response_type": "code",
+            "code": params.get("code", ""),
             "client_id": self.client_id,
-            "redirect_uri": pending.redirect_uri,
-            "scope": self.scope,
-            "state": pending.state,
-            "code_challenge": create_s256_code_challenge(pending.verifier),
-            "code_challenge_method": "S256",
+            "client_secret": self.client_secret,
+            "code_verifier": pending.verifier,
         }
+
+    def token_request(self, params: Mapping[str, str], pending: Pending) -> str:
+        """The token request's form body, encoded by Authlib."""
+        fields = self.token_fields(params, pending)
+        return str(
+            prepare_token_request("authorization_code", redirect_uri=pending.redirect_uri, **fields)
+        )
 
     def verified(self, claimed: object) -> bool:
         """email_verified counts only when the operator trusts this provider (PRODUCT §1.3.6)."""
         return self.trust_email and claimed is True
-
-
-def with_query(url: str, params: Mapping[str, str]) -> str:
-    separator = "&" if "?" in url else "?"
-    return url + separator + urlencode(params)
 
 
 async def read_json(response: aiohttp.ClientResponse, reason: str) -> dict[str, Any]:
@@ -95,16 +111,18 @@ async def read_json(response: aiohttp.ClientResponse, reason: str) -> dict[str, 
 async def post_form(
     http: aiohttp.ClientSession,
     url: str,
-    data: Mapping[str, str],
+    data: Mapping[str, str] | str,
     *,
     reason: str = "token_exchange",
     headers: Mapping[str, str] | None = None,
 ) -> dict[str, Any]:
+    """POST a form (fields, or a body already encoded) and read the JSON answer."""
+    form = {"Content-Type": "application/x-www-form-urlencoded"} if isinstance(data, str) else {}
     try:
         async with http.post(
             url,
-            data=dict(data),
-            headers={"Accept": "application/json", **(headers or {})},
+            data=data if isinstance(data, str) else dict(data),
+            headers={"Accept": "application/json", **form, **(headers or {})},
             timeout=TIMEOUT,
         ) as response:
             return await read_json(response, reason)
@@ -142,18 +160,7 @@ class OAuth2Provider(Provider):
     token_endpoint: str = ""
 
     async def authorization_url(self, http: aiohttp.ClientSession, pending: Pending) -> str:
-        return with_query(self.authorize_endpoint, self.authorization_params(pending))
-
-    def token_request(self, params: Mapping[str, str], pending: Pending) -> dict[str, str]:
-        """RFC 6749 §4.1.3 with the PKCE verifier (RFC 7636 §4.5); client_secret_post."""
-        return {
-            "grant_type": "authorization_code",
-            "code": params.get("code", ""),
-            "redirect_uri": pending.redirect_uri,
-            "client_id": self.client_id,
-            "client_secret": self.client_secret,
-            "code_verifier": pending.verifier,
-        }
+        return self.grant_uri(self.authorize_endpoint, pending)
 
     async def profile(
         self, http: aiohttp.ClientSession, params: Mapping[str, str], pending: Pending

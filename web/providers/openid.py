@@ -20,7 +20,7 @@ from joserfc.errors import (
 from joserfc.jwk import KeySet
 
 from core.domain.models import SocialProfile
-from web.providers.base import Pending, Provider, ProviderError, post_form, with_query
+from web.providers.base import Pending, Provider, ProviderError, post_form
 from web.providers.cache import Cached, CachePolicy, fetch_document
 
 ALGORITHMS = ["RS256", "ES256", "PS256"]
@@ -107,8 +107,7 @@ class OpenIDProvider(Provider):
 
     async def authorization_url(self, http: aiohttp.ClientSession, pending: Pending) -> str:
         meta = await self.metadata(http)
-        params = self.authorization_params(pending) | {"nonce": pending.nonce}
-        return with_query(str(meta["authorization_endpoint"]), params)
+        return self.grant_uri(str(meta["authorization_endpoint"]), pending, nonce=pending.nonce)
 
     async def profile(
         self, http: aiohttp.ClientSession, params: Mapping[str, str], pending: Pending
@@ -118,16 +117,7 @@ class OpenIDProvider(Provider):
         if not params.get("code"):
             raise ProviderError("missing_code")
         token = await post_form(
-            http,
-            str(meta["token_endpoint"]),
-            {
-                "grant_type": "authorization_code",
-                "code": params["code"],
-                "redirect_uri": pending.redirect_uri,
-                "client_id": self.client_id,
-                "client_secret": self.client_secret,
-                "code_verifier": pending.verifier,
-            },
+            http, str(meta["token_endpoint"]), self.token_request(params, pending)
         )
         id_token = token.get("id_token")
         if not isinstance(id_token, str):

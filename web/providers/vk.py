@@ -29,12 +29,16 @@ class VkId(OAuth2Provider):
         self.token_endpoint = base_url + "/oauth2/auth"
         self.info_endpoint = base_url + "/oauth2/user_info"
 
-    def token_request(self, params: Mapping[str, str], pending: Pending) -> dict[str, str]:
+    def token_fields(self, params: Mapping[str, str], pending: Pending) -> dict[str, str | None]:
         if not params.get("device_id"):
             raise ProviderError("missing_code")
-        request = super().token_request(params, pending)
-        request.pop("client_secret")  # VK ID 2.1 exchanges by PKCE; the secret stays home
-        return request | {"device_id": params["device_id"], "state": pending.state}
+        fields = super().token_fields(params, pending)
+        # VK ID 2.1 exchanges by PKCE; the secret stays home.
+        return fields | {
+            "client_secret": None,
+            "device_id": params["device_id"],
+            "state": pending.state,
+        }
 
     async def read_profile(
         self, http: aiohttp.ClientSession, token: Mapping[str, Any], pending: Pending
