@@ -124,7 +124,6 @@ def options_from(settings: Settings) -> Options:
 def build_services(settings: Settings, **overrides: Any) -> Services:
     """Wire adapters to flows from settings; keyword overrides replace any Kit field (tests)."""
     from core.adapters import argon2, smtp
-    from core.adapters.capture import SmsOutbox
     from core.adapters.db.engine import Database
     from core.adapters.db.support import SqlSupportStore
 
@@ -145,9 +144,10 @@ def build_services(settings: Settings, **overrides: Any) -> Services:
     stores = _stores(settings, clock, checks, closers, resources)
 
     sms: Any = None
-    if settings.sms_backend is SmsBackend.OUTBOX:
-        sms = resources.setdefault("sms_outbox", SmsOutbox())
-    elif settings.sms_backend is SmsBackend.HTTP:
+    if settings.sms_backend is SmsBackend.OUTBOX and "sms" not in overrides:
+        # The outbox is the sandbox's: it passes its own sender (`sandbox.stack`).
+        raise ValueError("SMS_BACKEND=outbox needs the sandbox: run `accountbot sandbox`")
+    if settings.sms_backend is SmsBackend.HTTP:
         from core.adapters.sms_http import HttpSmsSender
 
         if not settings.sms_http_url:

@@ -1,12 +1,13 @@
-"""The sandbox's shared page frame (head, nav, styles) and its index page at /sandbox."""
+"""The sandbox's shared page frame (templates/layout.html) and its index page at /sandbox."""
 
 from __future__ import annotations
 
-from datetime import datetime
-from html import escape
 from pathlib import Path
+from typing import Any
 
 from aiohttp import web
+
+from sandbox.templating import page
 
 STATIC_DIR = Path(__file__).parent / "static"
 STATIC_URL = "/sandbox/static"
@@ -21,52 +22,16 @@ SECTIONS = (
 )
 
 
-def render(title: str, body: str, *, current: str = "", extra_head: str = "") -> str:
-    """A whole page: `body` is trusted HTML (escape data before putting it there)."""
-    return f"""<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{escape(title)} · Sandbox</title>
-<link rel="stylesheet" href="{STATIC_URL}/sandbox.css">
-<script src="{STATIC_URL}/sandbox.js" defer></script>
-{extra_head}
-</head>
-<body>
-{nav(current)}
-<main>
-{body}
-</main>
-</body>
-</html>
-"""
-
-
-def nav(current: str = "") -> str:
-    """The bar on top of every sandbox page; `current` is the path of the section shown."""
-    links = "".join(
-        f'<a href="{path}"{_current(path == current)}>{escape(name)}</a>'
-        for name, path, _ in SECTIONS
+def page_response(template: str, *, title: str, current: str = "", **context: Any) -> web.Response:
+    """A page of sandbox/templates in the shared frame; `current` is the section's path."""
+    return page(
+        template,
+        title=title,
+        current=current,
+        sections=SECTIONS,
+        static_url=STATIC_URL,
+        **context,
     )
-    home = _current(current == "/sandbox")
-    return (
-        f'<nav class="topnav"><a class="brand" href="/sandbox"{home}>Sandbox</a>'
-        f'<div class="links">{links}</div></nav>'
-    )
-
-
-def page_response(
-    title: str, body: str, *, current: str = "", extra_head: str = ""
-) -> web.Response:
-    """An HTML response with the shared frame."""
-    html = render(title, body, current=current, extra_head=extra_head)
-    return web.Response(text=html, content_type="text/html")
-
-
-def time_tag(moment: datetime) -> str:
-    """A <time> element in UTC; the page's script shows it in the reader's own time zone."""
-    return f'<time datetime="{moment.isoformat()}">{moment:%Y-%m-%d %H:%M:%S %Z}</time>'
 
 
 def register_pages(app: web.Application) -> None:
@@ -76,18 +41,4 @@ def register_pages(app: web.Application) -> None:
 
 
 async def _index(request: web.Request) -> web.Response:
-    cards = "".join(
-        f'<a class="card link-card" href="{path}"><h2>{escape(name)}</h2><p>{escape(about)}</p></a>'
-        for name, path, about in SECTIONS
-    )
-    body = (
-        "<h1>Sandbox</h1>"
-        '<p class="lead">The whole project on this machine: a stand-in for Telegram, '
-        "a mailbox and an SMS outbox. Nothing here leaves the computer.</p>"
-        f'<div class="cards">{cards}</div>'
-    )
-    return page_response("Sandbox", body, current="/sandbox")
-
-
-def _current(is_current: bool) -> str:
-    return ' aria-current="page"' if is_current else ""
+    return page_response("index.html", title="Sandbox", current="/sandbox")

@@ -12,6 +12,7 @@ import contextlib
 import logging
 import secrets
 import socket
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,7 +23,6 @@ from aiohttp import web
 from accountbot.runner import start_housekeeping, stop_task
 from bot.app import build_bot, build_dispatcher, set_commands
 from bot.polling import poller
-from core.adapters.capture import SmsOutbox
 from core.adapters.db.migrate import upgrade
 from core.bootstrap import Services, build_services
 from core.notices import Notice, SignedIn
@@ -31,11 +31,17 @@ from core.settings import Settings
 from sandbox.botapi import SandboxState, register_botapi
 from sandbox.botapi.storage import restore
 from sandbox.desk import register_desk, support_group
+from sandbox.idp import client as dev_idp
+from sandbox.idp.routes import mount as mount_idp
 from sandbox.mailbox import Mailbox, register_mailbox
-from sandbox.outbox import register_outbox
+from sandbox.outbox import SmsOutbox, register_outbox
 from sandbox.pages import register_pages
 from sandbox.settling import report_handling
-from web.app import register_web
+from web.app import BotUsername, Handler, register_web
+from web.context import WebContext
+from web.providers import Provider, build_registry
+from web.providers.cache import CachePolicy
+from web.providers.openid import OpenIDProvider
 from web.security import MaskedAccessLogger
 
 SANDBOX_TOKEN = "100200300:sandbox-token-not-a-secret"  # noqa: S105 - a local stand-in
@@ -146,10 +152,10 @@ async def start_sandbox(
     overrides.setdefault("support_chat_id", support_group(state))
     settings = sandbox_settings(url, folder, smtp_port, **overrides)
     await upgrade(settings.database_url)
-    services = build_services(settings, clock=clock)
+    outbox = SmsOutbox()
+    services = build_services(settings, clock=clock, sms=outbox)
     if demo:
         await demo_workspaces(services)
-    outbox: SmsOutbox = services.resources.get("sms_outbox") or SmsOutbox()
 
     app = web.Application()
     register_botapi(app, state)
@@ -157,7 +163,7 @@ async def start_sandbox(
     register_pages(app)
     register_mailbox(app, mailbox)
     register_outbox(app, outbox)
-    register_web(app, services, bot_username=SANDBOX_BOT)
+    register_site(app, services, bot_username=SANDBOX_BOT)
     app.router.add_get("/", _to_index)
 
     # Long polls end with their client: handler_cancellation frees them at shutdown at once.
@@ -172,6 +178,54 @@ async def start_sandbox(
     stack = SandboxStack(url, services, state, mailbox, outbox, bot, dp, runner, tasks, demo)
     stack.housekeeping = start_housekeeping(services)
     return stack
+
+
+def register_site(
+    app: web.Application,
+    services: Services,
+    *,
+    webhook_handler: Handler | None = None,
+    bot_username: BotUsername = None,
+    providers: Mapping[str, Provider] | None = None,
+) -> WebContext:
+    """The product's web routes as the sandbox serves them: with the development identity
+    provider (its /idp pages and the "dev" sign-in) when DEV_IDP_ENABLED, loopback only."""
+    settings = services.settings
+    if settings.dev_idp_enabled:
+        mount_idp(app, settings)  # refuses unless PUBLIC_URL is on loopback
+        if providers is None:
+            providers = site_providers(settings)
+    return register_web(
+        app,
+        services,
+        webhook_handler=webhook_handler,
+        bot_username=bot_username,
+        providers=providers,
+    )
+
+
+def create_site(services: Services, **options: Any) -> web.Application:
+    """`register_site` on a new app: `web.app.create_web_app` with the dev IdP."""
+    app = web.Application()
+    register_site(app, services, **options)
+    return app
+
+
+def site_providers(settings: Settings) -> dict[str, Provider]:
+    """The product's configured providers, then Dev ID (last in the menu, as the bot lists it)."""
+    providers = build_registry(settings)
+    if settings.dev_idp_enabled:
+        dev_idp.check_loopback(settings)
+        providers["dev"] = OpenIDProvider(
+            dev_idp.CLIENT_ID,
+            dev_idp.client_secret(settings),
+            trust_email=True,
+            issuer=dev_idp.issuer(settings),
+            name="dev",
+            title="Dev ID",
+            cache=CachePolicy.from_settings(settings),
+        )
+    return providers
 
 
 async def _start_bot(
@@ -238,4 +292,13 @@ async def run_sandbox(host: str, port: int, data: str) -> int:
     return 0
 
 
-__all__ = ["SANDBOX_BOT", "SANDBOX_TOKEN", "SandboxStack", "run_sandbox", "start_sandbox"]
+__all__ = [
+    "SANDBOX_BOT",
+    "SANDBOX_TOKEN",
+    "SandboxStack",
+    "create_site",
+    "register_site",
+    "run_sandbox",
+    "site_providers",
+    "start_sandbox",
+]

@@ -57,6 +57,10 @@ def test_the_production_wheel_holds_no_sandbox(product: zipfile.ZipFile) -> None
     tops = {name.split("/")[0] for name in names if not name.split("/")[0].endswith(".dist-info")}
     assert tops == {"accountbot", "bot", "core", "web"}
     assert not [name for name in names if name.startswith("sandbox/")]
+    # Nor a development double: the dev identity provider, its client, the SMS outbox.
+    doubles = ("web/idp/", "web/providers/dev.py", "core/adapters/capture.py")
+    assert not [name for name in names if name.startswith(doubles)]
+    assert not [name for name in names if "idp" in name or "capture" in name or "outbox" in name]
     # The production start-up is there, and it no longer carries the sandbox's assembly.
     runner = product.read("accountbot/runner.py").decode()
     assert "run_production" in runner
@@ -107,6 +111,7 @@ def test_the_image_installs_the_product_alone() -> None:
     lines = (ROOT / "Dockerfile").read_text().splitlines()
     assert [line for line in lines if line.startswith("COPY core")]  # the file was read
     assert not [line for line in lines if line.startswith("COPY") and "sandbox" in line]
+    assert not [line for line in lines if "aiosmtpd" in line and not line.startswith("#")]
     installs = [line for line in lines if "pip install" in line]
     assert installs
     assert all("pip install --no-cache-dir . " in line for line in installs)

@@ -8,7 +8,6 @@ from aiohttp import web
 
 from core.bootstrap import Services
 from web.context import CONTEXT, WebContext
-from web.idp import routes as idp
 from web.metrics import Metrics
 from web.pages import unavailable
 from web.providers import Provider, build_registry
@@ -29,6 +28,9 @@ def register_web(
 ) -> WebContext:
     """Add the web server's routes and middlewares to an existing (not yet started) app."""
     settings = services.settings
+    if settings.dev_idp_enabled and providers is None:
+        # The development identity provider is the sandbox's: `sandbox.stack` serves it.
+        raise ValueError("DEV_IDP_ENABLED needs the sandbox: run `accountbot sandbox`")
     ctx = WebContext(
         services=services,
         providers=build_registry(settings) if providers is None else providers,
@@ -55,8 +57,6 @@ def register_web(
     router.add_route("POST", "/login", login.form)
     router.add_get("/healthz", ops.healthz)
     router.add_get("/metrics", ops.metrics)
-    if settings.dev_idp_enabled:
-        idp.mount(app, settings)
     if webhook_handler is not None:
         if settings.webhook_secret is None:
             raise ValueError("WEBHOOK_SECRET is required to serve the Telegram webhook")

@@ -6,7 +6,6 @@ The page is plain HTML and a little script over the person API's group calls
 
 from __future__ import annotations
 
-from html import escape
 from pathlib import Path
 
 from aiohttp import web
@@ -20,10 +19,7 @@ STATIC_URL = "/sandbox/desk-static"
 GROUP_TITLE = "Support"
 DESK_STATE = web.AppKey("desk_state", SandboxState)
 AGENT_STATUSES = ("creator", "administrator", "member")
-COMMANDS = "".join(
-    f'<button class="button secondary" type="button" data-command="{c}" disabled>{c}</button>'
-    for c in ("/whois", "/close", "/reopen")
-)
+COMMANDS = ("/whois", "/close", "/reopen")
 
 
 def support_group(state: SandboxState) -> int:
@@ -64,31 +60,14 @@ async def _desk(request: web.Request) -> web.Response:
     state = request.app[DESK_STATE]
     chat = _find_group(state)
     agent = _agent_of(state, chat) if chat is not None else None
-    if chat is None or agent is None:
-        body = (
-            "<h1>Support desk</h1>"
-            '<p class="empty">There is no forum support group with an agent in this sandbox.</p>'
-        )
-        return page_response("Support desk", body, current="/desk")
-    name = escape(state.users[agent].first_name)
-    body = f"""<h1>Support desk</h1>
-<p class="lead">{escape(chat.title or "")}: you answer as <b>{name}</b>. Each person has a topic;
-<code>/close</code> ends a conversation, <code>/whois</code> shows the card again.</p>
-<div id="desk" class="desk" data-group="{chat.id}" data-agent="{agent}">
-  <nav class="topics card" aria-label="Topics"><ul id="topics"></ul>
-    <p id="no-topics" class="empty">No conversations yet.</p></nav>
-  <section class="thread card">
-    <h2 id="topic-name">Pick a topic</h2>
-    <ol id="messages" class="messages"></ol>
-    <form id="reply" class="reply">
-      <input id="text" name="text" autocomplete="off" placeholder="Write to the person…" disabled>
-      <button class="button" type="submit" disabled>Send</button>
-    </form>
-    <div class="commands">{COMMANDS}</div>
-  </section>
-</div>"""
-    head = (
-        f'<link rel="stylesheet" href="{STATIC_URL}/desk.css">'
-        f'<script src="{STATIC_URL}/desk.js" defer></script>'
+    return page_response(
+        "desk/desk.html",
+        title="Support desk",
+        current="/desk",
+        desk_static=STATIC_URL,
+        commands=COMMANDS,
+        agent=agent,
+        agent_name=state.users[agent].first_name if agent is not None else "",
+        group_id=chat.id if chat is not None else 0,
+        group_title=(chat.title or "") if chat is not None else "",
     )
-    return page_response("Support desk", body, current="/desk", extra_head=head)

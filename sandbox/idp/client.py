@@ -1,4 +1,7 @@
-"""The development identity provider ("Dev ID") as a client sees it: plain OIDC on loopback."""
+"""The development identity provider ("Dev ID") as its client knows it: plain OIDC on loopback.
+
+The client itself is the product's OpenID provider, built with these by `sandbox.stack`.
+"""
 
 from __future__ import annotations
 
@@ -7,8 +10,6 @@ import hmac
 from urllib.parse import urlsplit
 
 from core.settings import Settings
-from web.providers.cache import CachePolicy
-from web.providers.openid import OpenIDProvider
 
 CLIENT_ID = "accountbot-dev"
 LOOPBACK = frozenset({"127.0.0.1", "localhost", "::1"})
@@ -36,18 +37,3 @@ def check_loopback(settings: Settings) -> None:
             f"DEV_IDP_ENABLED needs PUBLIC_URL on 127.0.0.1, localhost or ::1, not {host!r}; "
             "turn DEV_IDP_ENABLED off for a public server."
         )
-
-
-def from_settings(settings: Settings) -> OpenIDProvider | None:
-    if not settings.dev_idp_enabled:
-        return None
-    check_loopback(settings)
-    return OpenIDProvider(
-        CLIENT_ID,
-        client_secret(settings),
-        trust_email=True,
-        issuer=issuer(settings),
-        name="dev",
-        title="Dev ID",
-        cache=CachePolicy.from_settings(settings),
-    )

@@ -2,19 +2,22 @@
 
 from __future__ import annotations
 
+import contextlib
+import secrets
 from typing import Any
 
 from aiohttp import web
 from authlib.oauth2 import OAuth2Error
 
+from core.i18n import pick_locale
 from core.settings import Settings
-from web.context import gettext
-from web.idp.models import DevClient, DevUser
-from web.idp.server import DevAuthorizationServer, ReadRequest, Reply
-from web.pages import e, el, render
-from web.providers import dev
+from sandbox.idp import client as dev
+from sandbox.idp.models import DevClient, DevUser
+from sandbox.idp.server import DevAuthorizationServer, ReadRequest, Reply
+from sandbox.templating import render
 
 IDP = web.AppKey("accountbot_dev_idp", DevAuthorizationServer)
+DEFAULT_LOCALE = web.AppKey("accountbot_dev_idp_locale", str)
 
 
 def mount(app: web.Application, settings: Settings) -> DevAuthorizationServer:
@@ -25,6 +28,7 @@ def mount(app: web.Application, settings: Settings) -> DevAuthorizationServer:
     )
     server = DevAuthorizationServer(dev.issuer(settings), client)
     app[IDP] = server
+    app[DEFAULT_LOCALE] = settings.default_locale
     app.router.add_get("/idp/.well-known/openid-configuration", discovery)
     app.router.add_get("/idp/jwks", jwks)
     app.router.add_route("*", "/idp/authorize", authorize)
@@ -75,9 +79,7 @@ async def authorize(request: web.Request) -> web.StreamResponse:
         grant = server.get_consent_grant(read, end_user=user)
     except OAuth2Error as error:
         # A bad client or redirect URI must not redirect anywhere (RFC 6749 §4.1.2.1).
-        _ = gettext(request)
-        text = f"{error.error}: {error.description or ''}"
-        return render(request, _("Sign-in request refused"), f"<p>{e(text)}</p>", status=400)
+        return _page(request, status=400, refused=f"{error.error}: {error.description or ''}")
     if user is None:
         return _authorize_page(request)
     reply: Reply = server.create_authorization_response(read, grant_user=user, grant=grant)
@@ -85,21 +87,34 @@ async def authorize(request: web.Request) -> web.StreamResponse:
 
 
 def _authorize_page(request: web.Request) -> web.Response:
-    _ = gettext(request)
-    body = (
-        el("p", _("Development sign-in: type anyone you like."), class_="muted")
-        + f'<form method="post" action="{e(request.path_qs)}">'
-        + el("label", _("Name"), for_="name")
-        + '<input id="name" name="name" type="text" required autocomplete="name">'
-        + el("label", _("Email"), for_="email")
-        + '<input id="email" name="email" type="email" autocomplete="email">'
-        + '<label><input name="email_verified" type="checkbox" checked> '
-        + e(_("Email verified"))
-        + "</label>"
-        + el("button", _("Sign in"), type="submit")
-        + "</form>"
+    return _page(request, action=request.path_qs, refused="")
+
+
+def _page(request: web.Request, *, status: int = 200, **context: str) -> web.Response:
+    """A page of templates/idp/page.html under a per-response CSP nonce, as the product's are."""
+    nonce = secrets.token_urlsafe(16)
+    html = render("idp/page.html", locale=_locale(request), nonce=nonce, **context)
+    response = web.Response(text=html, status=status, content_type="text/html")
+    response.headers["Content-Security-Policy"] = (
+        f"default-src 'none'; style-src 'nonce-{nonce}'; script-src 'nonce-{nonce}'; "
+        "img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
     )
-    return render(request, "Dev ID", body)
+    return response
+
+
+def _locale(request: web.Request) -> str:
+    """The first of the browser's languages (most wanted first) that the catalogs have."""
+    wanted = []
+    for position, part in enumerate(request.headers.get("Accept-Language", "").split(",")):
+        tag, _sep, weight = part.strip().partition(";q=")
+        with contextlib.suppress(ValueError):
+            quality = float(weight) if weight else 1.0
+            if tag and quality > 0:
+                wanted.append((-quality, position, tag))
+    default = request.config_dict[DEFAULT_LOCALE]
+    return next(
+        (pick_locale(tag, "") for *_, tag in sorted(wanted) if pick_locale(tag, "")), default
+    )
 
 
 async def token(request: web.Request) -> web.StreamResponse:

@@ -20,7 +20,7 @@ from authlib.oidc.core.grants import OpenIDCode
 from joserfc.jwk import RSAKey
 from multidict import MultiDict, MultiDictProxy
 
-from web.idp.models import DevClient, DevCode, DevUser
+from sandbox.idp.models import DevClient, DevCode, DevUser
 
 CODE_TTL = 600  # RFC 6749 §4.1.2: a maximum lifetime of 10 minutes is recommended
 TOKEN_TTL = 3600

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from html import escape
 from urllib.parse import urlencode
 
 from aiohttp import web
 
 from sandbox.mailbox.catcher import Mailbox
 from sandbox.mailbox.letters import CaughtLetter
-from sandbox.pages import page_response, time_tag
+from sandbox.pages import page_response
 
 API = "/sandbox/api/mailbox"
 
@@ -33,28 +32,24 @@ class _MailboxPages:
 
     async def inbox(self, request: web.Request) -> web.Response:
         to = request.query.get("to", "").strip()
-        letters = self.mailbox.letters(to or None)
-        poll = API + ("?" + urlencode({"to": to}) if to else "")
-        items = "".join(_list_item(letter) for letter in letters) or _empty(to)
-        body = (
-            "<h1>Mailbox</h1>"
-            '<p class="notice">Development mailbox: these letters were caught here '
-            "and not delivered to anyone.</p>"
-            f"{_filter_form(to)}"
-            f'<ul class="items" data-poll="{escape(poll)}" data-poll-key="letters" '
-            f'data-poll-count="{len(letters)}">{items}</ul>'
+        return page_response(
+            "mailbox/inbox.html",
+            title="Mailbox",
+            current="/mailbox",
+            to=to,
+            letters=self.mailbox.letters(to or None),
+            poll=API + ("?" + urlencode({"to": to}) if to else ""),
         )
-        return page_response("Mailbox", body, current="/mailbox")
 
     async def letter(self, request: web.Request) -> web.Response:
         letter = self._find(request)
-        body = (
-            '<p><a href="/mailbox">&larr; All letters</a></p>'
-            f"<h1>{escape(letter.subject or '(no subject)')}</h1>"
-            f'<div class="card">{_headers(letter)}</div>'
-            f"{_html_part(letter)}{_text_part(letter)}"
+        return page_response(
+            "mailbox/letter.html",
+            title=letter.subject or "Letter",
+            current="/mailbox",
+            letter=letter,
+            frame_sandbox=FRAME_SANDBOX,
         )
-        return page_response(letter.subject or "Letter", body, current="/mailbox")
 
     async def api_list(self, request: web.Request) -> web.Response:
         to = request.query.get("to", "").strip() or None
@@ -69,60 +64,3 @@ class _MailboxPages:
         if letter is None:
             raise web.HTTPNotFound(text="No such letter in the mailbox")
         return letter
-
-
-def _list_item(letter: CaughtLetter) -> str:
-    return (
-        f'<li class="card item"><a href="/mailbox/{escape(letter.id)}">'
-        f'<div class="top"><span class="who">{escape(letter.to or "(no recipient)")}</span>'
-        f"{time_tag(letter.received_at)}</div>"
-        f'<div class="subject">{escape(letter.subject or "(no subject)")}</div>'
-        f'<div class="muted">from {escape(letter.sender)}</div></a></li>'
-    )
-
-
-def _empty(to: str) -> str:
-    wanted = f" for {escape(to)}" if to else ""
-    return (
-        f'<li class="card empty">No letters{wanted} yet. New ones appear here by themselves.</li>'
-    )
-
-
-def _filter_form(to: str) -> str:
-    clear = ' <a class="button secondary" href="/mailbox">Show all</a>' if to else ""
-    return (
-        '<form class="filter" method="get" action="/mailbox">'
-        f'<input type="search" name="to" value="{escape(to)}" placeholder="Recipient address" '
-        'aria-label="Recipient address" inputmode="email">'
-        f'<button class="button" type="submit">Filter</button>{clear}</form>'
-    )
-
-
-def _headers(letter: CaughtLetter) -> str:
-    rows = (
-        ("From", escape(letter.sender)),
-        ("To", escape(letter.to)),
-        ("Received", time_tag(letter.received_at)),
-    )
-    cells = "".join(f"<dt>{name}</dt><dd>{value}</dd>" for name, value in rows)
-    return f'<dl class="headers">{cells}</dl>'
-
-
-def _html_part(letter: CaughtLetter) -> str:
-    if not letter.html:
-        return ""
-    # <base target=_blank> makes every link in the letter open in a new tab.
-    document = '<base target="_blank">' + letter.html
-    return (
-        '<section><h2>HTML</h2><iframe class="letter-html" title="The letter as HTML" '
-        f'sandbox="{FRAME_SANDBOX}" referrerpolicy="no-referrer" '
-        f'srcdoc="{escape(document, quote=True)}"></iframe></section>'
-    )
-
-
-def _text_part(letter: CaughtLetter) -> str:
-    if not letter.text:
-        return ""
-    return (
-        f'<section><h2>Plain text</h2><pre class="card plain">{escape(letter.text)}</pre></section>'
-    )

@@ -1,5 +1,6 @@
-"""The sandbox's SMS outbox: the page that shows every text message the project sent."""
+"""The sandbox's SMS outbox: the SMS sender it gives the product, and the page that shows it."""
 
 from sandbox.outbox.pages import register_outbox
+from sandbox.outbox.store import SentSms, SmsOutbox
 
-__all__ = ["register_outbox"]
+__all__ = ["SentSms", "SmsOutbox", "register_outbox"]

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from html import escape
+from datetime import datetime
 from typing import Any
 
 from aiohttp import web
 
-from core.adapters.capture import SentSms, SmsOutbox
-from sandbox.pages import page_response, time_tag
+from sandbox.outbox.store import SentSms, SmsOutbox
+from sandbox.pages import page_response
 
 API = "/sandbox/api/sms"
 
@@ -30,6 +30,25 @@ def sms_json(sms: SentSms) -> dict[str, Any]:
 
 
 @dataclass(frozen=True)
+class ShownSms:
+    """One message as the page shows it: its text cut into (text, code) runs, codes marked."""
+
+    phone: str
+    at: datetime
+    parts: list[tuple[str, str]]
+    codes: list[str]
+
+    @classmethod
+    def of(cls, sms: SentSms) -> ShownSms:
+        parts, start = [], 0
+        for match in CODE.finditer(sms.text):
+            parts.append((sms.text[start : match.start()], match.group(0)))
+            start = match.end()
+        parts.append((sms.text[start:], ""))
+        return cls(sms.phone, sms.at, parts, CODE.findall(sms.text))
+
+
+@dataclass(frozen=True)
 class _OutboxPages:
     outbox: SmsOutbox
 
@@ -38,34 +57,11 @@ class _OutboxPages:
         return [sms for sms in messages if phone is None or sms.phone == phone]
 
     async def page(self, request: web.Request) -> web.Response:
-        messages = self.newest_first(None)
-        items = "".join(_item(sms) for sms in messages) or (
-            '<li class="card empty">No messages yet. New ones appear here by themselves.</li>'
+        messages = [ShownSms.of(sms) for sms in self.newest_first(None)]
+        return page_response(
+            "outbox/sms.html", title="SMS", current="/sms", api=API, messages=messages
         )
-        body = (
-            "<h1>SMS</h1>"
-            '<p class="notice">Development outbox: these messages were not sent. '
-            "Codes are shown here so you can type them into the chat.</p>"
-            f'<ul class="items" data-poll="{API}" data-poll-key="messages" '
-            f'data-poll-count="{len(messages)}">{items}</ul>'
-        )
-        return page_response("SMS", body, current="/sms")
 
     async def api(self, request: web.Request) -> web.Response:
         phone = request.query.get("phone", "").strip() or None
         return web.json_response({"messages": [sms_json(sms) for sms in self.newest_first(phone)]})
-
-
-def _item(sms: SentSms) -> str:
-    text = CODE.sub(lambda m: f'<span class="code">{m.group(0)}</span>', escape(sms.text))
-    codes = CODE.findall(sms.text)
-    copy = (
-        f' <button class="button secondary" type="button" data-copy="{codes[0]}">Copy code</button>'
-        if codes
-        else ""
-    )
-    return (
-        f'<li class="card item"><div class="top"><span class="who">{escape(sms.phone)}</span>'
-        f"{time_tag(sms.at)}</div>"
-        f'<div class="sms-text">{text}</div>{copy}</li>'
-    )

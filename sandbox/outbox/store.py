@@ -1,11 +1,9 @@
-"""Development and test doubles for the outbound ports: letters and SMS kept in memory."""
+"""The SMS sender the sandbox gives the product: every message kept in memory for /sms."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-
-from core.ports import Letter
 
 
 @dataclass(frozen=True)
@@ -13,16 +11,6 @@ class SentSms:
     phone: str
     text: str
     at: datetime
-
-
-@dataclass
-class CapturingMailer:
-    """Keeps every letter instead of sending it."""
-
-    letters: list[Letter] = field(default_factory=list)
-
-    async def send(self, letter: Letter) -> None:
-        self.letters.append(letter)
 
 
 @dataclass

@@ -10,9 +10,8 @@ import pytest
 from aiohttp import web
 from playwright.async_api import expect
 
-from core.adapters.capture import SmsOutbox
 from sandbox.mailbox import Mailbox, register_mailbox
-from sandbox.outbox import register_outbox
+from sandbox.outbox import SmsOutbox, register_outbox
 from sandbox.pages import register_pages
 from tests.browser.conftest import Screenshot, Serve
 from tests.browser.letters import send_letter

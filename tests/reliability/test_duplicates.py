@@ -19,11 +19,11 @@ from bot.app import build_bot, build_dispatcher
 from bot.polling import webhook_handler
 from core.adapters.db import tables
 from sandbox.client import Person, Sandbox
-from sandbox.stack import SandboxStack, start_sandbox
+from sandbox.stack import SandboxStack, create_site, start_sandbox
 from tests import services
 from tests.conversation.browser import Browser
 from tests.conversation.conftest import STORAGE_PAIRS, code_in, running_stack, sign_in
-from web.app import create_web_app, start_web
+from web.app import start_web
 
 SECRET = "webhook-secret-for-the-test"
 PASSWORD = "quiet harbour lantern"
@@ -113,7 +113,7 @@ async def test_every_webhook_delivery_retried_has_its_effects_once(
     stack.bot, stack.dispatcher = bot, dispatcher
     state_bot = stack.state.find_bot()
     stack.tasks.append(report_handling(dispatcher, stack.services, state_bot.handling))
-    app = create_web_app(
+    app = create_site(
         stack.services, webhook_handler=webhook_handler(dispatcher, bot, stack.services.settings)
     )
     port = services_port()

@@ -8,8 +8,7 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 
-from core.adapters.capture import SmsOutbox
-from sandbox.outbox import register_outbox
+from sandbox.outbox import SmsOutbox, register_outbox
 from sandbox.pages import register_pages
 
 Client = TestClient[web.Request, web.Application]

@@ -14,13 +14,13 @@ import pytest
 from aiohttp import web
 
 from core.flows.sign_in import TelegramUser
+from sandbox.stack import create_site
 
 # Chromium fixtures, shared with the browser tests of the sandbox pages.
 from tests.browser.conftest import browser, new_page, page, screenshot  # noqa: F401
 from tests.conftest import FakeClock
 from tests.core.flows.conftest import World, make_world
 from tests.web.standins import OidcIssuer, serve
-from web.app import create_web_app
 from web.providers import Provider
 from web.security import MaskedAccessLogger
 
@@ -85,7 +85,7 @@ async def make_site(clock: FakeClock, tmp_path: Any) -> AsyncIterator[SiteFactor
             clock, f"sqlite+aiosqlite:///{tmp_path}/web{count}.sqlite3", settings=values
         )
         stack.push_async_callback(world.services.close)
-        app = create_web_app(world.services, bot_username=bot_username, providers=providers)
+        app = create_site(world.services, bot_username=bot_username, providers=providers)
         runner = web.AppRunner(app, access_log_class=MaskedAccessLogger)
         await runner.setup()
         stack.push_async_callback(runner.cleanup)

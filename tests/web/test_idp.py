@@ -7,8 +7,8 @@ from urllib.parse import parse_qs, urlencode, urlsplit
 import aiohttp
 from authlib.oauth2.rfc7636 import create_s256_code_challenge
 
+from sandbox.idp import client as dev
 from tests.web.conftest import Site
-from web.providers import dev
 
 VERIFIER = "v" * 64
 

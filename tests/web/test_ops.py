@@ -10,12 +10,12 @@ import aiohttp
 import pytest
 from aiohttp import web
 
+from sandbox.idp.client import DevIdpNotOnLoopback
+from sandbox.stack import create_site, register_site
 from tests.conftest import FakeClock
 from tests.core.flows.conftest import make_world
 from tests.web.conftest import Site, SiteFactory
 from tests.web.standins import serve
-from web.app import create_web_app, register_web
-from web.providers.dev import DevIdpNotOnLoopback
 
 
 def closed_port() -> int:
@@ -99,7 +99,7 @@ async def test_the_webhook_needs_telegrams_secret_token(make_site: SiteFactory) 
 
     site = await make_site(settings={"webhook_secret": "hook-secret"})
     app = web.Application()
-    register_web(app, site.world.services, webhook_handler=handler)
+    register_site(app, site.world.services, webhook_handler=handler)
     async with serve(app) as base, aiohttp.ClientSession() as http:
         for secret, expected in (("no", 403), ("hook-secret", 200)):
             headers = {"X-Telegram-Bot-Api-Secret-Token": secret}
@@ -116,7 +116,7 @@ async def test_the_dev_idp_refuses_to_run_off_loopback(clock: FakeClock, tmp_pat
     )
     try:
         with pytest.raises(DevIdpNotOnLoopback, match="PUBLIC_URL"):
-            create_web_app(world.services)
+            create_site(world.services)
     finally:
         await world.services.close()
 
@@ -141,7 +141,7 @@ async def test_a_shared_app_keeps_its_own_pages_headers(make_site: SiteFactory) 
     site = await make_site()
     app = web.Application()
     app.router.add_get("/chat", chat)
-    register_web(app, site.world.services)
+    register_site(app, site.world.services)
     async with serve(app) as base, aiohttp.ClientSession() as http:
         page = await http.get(base + "/chat")
         ours = await http.get(base + "/login")

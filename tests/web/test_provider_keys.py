@@ -17,11 +17,12 @@ from joserfc.jwk import RSAKey
 
 from core.domain.models import SocialProfile
 from core.notices import SignInFailed
+from sandbox.stack import site_providers
 from tests.conftest import FakeClock
 from tests.core.flows.conftest import settings
 from tests.web.conftest import SiteFactory
 from tests.web.standins import OidcIssuer
-from web.providers import Pending, ProviderError, build_registry
+from web.providers import Pending, ProviderError
 from web.providers.cache import CachePolicy, max_age
 from web.providers.google import Google
 from web.providers.openid import OpenIDProvider
@@ -320,7 +321,7 @@ def test_the_lifetimes_come_from_the_settings() -> None:
         metadata_ttl=900, keys_ttl=120, min_ttl=30, max_ttl=7200, refetch_interval=10
     )
 
-    registry = build_registry(config)
+    registry = site_providers(config)
 
     assert {name: p.cache for name, p in registry.items() if isinstance(p, OpenIDProvider)} == {
         "google": expected,

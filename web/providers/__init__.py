@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from core.settings import Settings
-from web.providers import dev, github, google, oidc, vk, yandex
+from web.providers import github, google, oidc, vk, yandex
 from web.providers.base import Pending, Provider, ProviderError
 
 __all__ = ["Pending", "Provider", "ProviderError", "build_registry"]
@@ -19,7 +19,6 @@ FACTORIES: tuple[Callable[[Settings], Provider | None], ...] = (
     yandex.from_settings,
     github.from_settings,
     oidc.from_settings,
-    dev.from_settings,
 )
 
 

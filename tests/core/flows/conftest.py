@@ -11,7 +11,6 @@ from typing import Any
 import pytest
 
 from core.adapters.argon2 import Argon2Hasher
-from core.adapters.capture import CapturingMailer, SmsOutbox
 from core.adapters.db.engine import Database
 from core.adapters.db.migrate import upgrade
 from core.bootstrap import Services, build_services
@@ -19,6 +18,8 @@ from core.domain.models import AddressKind, SocialProfile
 from core.flows.sign_in import TelegramUser
 from core.notices import Notice
 from core.settings import Settings
+from sandbox.mailbox.capture import CapturingMailer
+from sandbox.outbox import SmsOutbox
 from tests import services as real
 from tests.conftest import FakeClock
 
