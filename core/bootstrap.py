@@ -12,6 +12,7 @@ from core.flows.account import AccountFlow
 from core.flows.auth import AuthFlow
 from core.flows.bind_email import BindEmailFlow
 from core.flows.bind_phone import BindPhoneFlow
+from core.flows.forms import FormTokens
 from core.flows.housekeeping import Housekeeping
 from core.flows.kit import Kit, Limits, Options
 from core.flows.password import PasswordFlow
@@ -60,6 +61,7 @@ class Services:
     release: ReleaseFlow
     password: PasswordFlow
     auth: AuthFlow
+    forms: FormTokens
     recovery: RecoveryFlow
     support: SupportFlow
     housekeeping: Housekeeping
@@ -190,13 +192,14 @@ def build_services(settings: Settings, **overrides: Any) -> Services:
     return Services(
         settings=settings,
         kit=kit,
-        sign_in=SignInFlow(kit),
+        sign_in=SignInFlow.from_kit(kit),
         account=AccountFlow(kit),
         bind_email=BindEmailFlow(kit),
         bind_phone=BindPhoneFlow(kit),
         release=ReleaseFlow(kit),
         password=PasswordFlow(kit),
         auth=AuthFlow(kit),
+        forms=FormTokens.from_kit(kit),
         recovery=RecoveryFlow(kit),
         support=SupportFlow(SqlSupportStore(database.engine), clock),
         housekeeping=Housekeeping(

@@ -1,23 +1,20 @@
-"""Headers on every answer, CSRF tokens, the client's address and an access log without tokens."""
+"""Headers on every answer, the client's address and an access log without tokens."""
 
 from __future__ import annotations
 
 import ipaddress
 import re
 from collections.abc import Awaitable, Callable, Iterable
-from datetime import timedelta
 
 from aiohttp import web
 from aiohttp.abc import AbstractAccessLogger
 from aiohttp.web import BaseRequest, StreamResponse
 
-from core.ports import TokenStore
 from web.metrics import route_of
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 # Set on a response that Telegram may embed (a Web App page).
 FRAMEABLE = web.ResponseKey("accountbot_frameable", bool)
-CSRF_TTL = timedelta(hours=1)
 
 
 # The web server's own paths: an app shared with the sandbox keeps the sandbox's pages as they are.
@@ -95,28 +92,3 @@ def _within(address: str, networks: list[ipaddress.IPv4Network | ipaddress.IPv6N
     except ValueError:
         return False
     return any(ip in network for network in networks)
-
-
-class Csrf:
-    """Synchronizer tokens kept in the core's token store, single use (OWASP CSRF cheat sheet)."""
-
-    def __init__(
-        self, tokens: TokenStore, digest: Callable[[str, str], str], new: Callable[[], str]
-    ):
-        self._tokens = tokens
-        self._digest = digest
-        self._new = new
-
-    def _key(self, scope: str, value: str) -> str:
-        return "csrf:" + self._digest("csrf", scope + "\x00" + value)
-
-    async def issue(self, scope: str) -> str:
-        value = self._new()
-        await self._tokens.put(self._key(scope, value), {"scope": scope}, CSRF_TTL)
-        return value
-
-    async def check(self, scope: str, value: str | None) -> bool:
-        """True once for a token issued for this scope; a missing or foreign one is refused."""
-        if not value:
-            return False
-        return await self._tokens.pop(self._key(scope, value)) is not None

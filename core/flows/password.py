@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 
 from core import letters
 from core.domain.passwords import PasswordPolicy
@@ -12,6 +13,10 @@ from core.errors import CodeExpired
 from core.flows.account import load_view
 from core.flows.kit import Kit
 from core.notices import PasswordSet
+
+# Telegram's Web App initData carries auth_date; an old one is a replay
+# (core.telegram.org/bots/webapps).
+WEB_APP_MAX_AGE = timedelta(hours=24)
 
 
 @dataclass(frozen=True)
@@ -99,6 +104,12 @@ class PasswordFlow:
     async def open_page(self, token: str) -> SecurePage | None:
         data = await self.kit.tokens.peek(self._page_key(token))
         return _page(data) if data else None
+
+    def web_app_ok(self, page: SecurePage, user_id: int | None, signed_at: datetime) -> bool:
+        """Telegram's signed initData, sent with the page's form, is the page's own user's and
+        fresh; the caller has checked Telegram's signature."""
+        fresh = self.kit.clock.now() - signed_at <= WEB_APP_MAX_AGE
+        return user_id == page.telegram_user_id and fresh
 
     async def submit_page(self, token: str, password: str) -> SecurePage:
         """Set the password from the page; the link works once, a weak password may be retried."""

@@ -1,18 +1,25 @@
-"""Social sign-in (PRODUCT §1.1): a link made for one Telegram user, then an account found or made.
+"""Social sign-in (PRODUCT §1.1): a link made for one Telegram user, the browser's trip to the
+provider and back, the consent, then an account found or made.
 
-The OAuth protocol itself (state, PKCE, nonce, token checks) lives in the web layer; this flow
-owns the link's life and what a sign-in does to the accounts.
+This flow owns every rule of the attempt: its state, PKCE verifier and nonce (RFC 6749 §10.10,
+RFC 7636, OIDC Core §3.1.2.1), that only the browser that started it may use it, once (RFC 6749
+§10.12), and the consent records. The web layer only carries them over HTTP, sets the browser's
+cookie and talks to the provider.
 """
 
 from __future__ import annotations
 
+import hmac
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from core.domain.models import SocialIdentity, SocialProfile
+from core.domain.models import AuditEvent, SocialIdentity, SocialProfile
+from core.domain.secrets import Keyed, url_token
 from core.errors import CodeExpired
 from core.flows.kit import Kit
 from core.notices import SignedIn, SignInFailed
+from core.ports import Clock, Notifier, TokenStore, UnitOfWorkFactory
 
 # How long a spent or expired link is remembered, to offer a fresh one when it is clicked.
 MEMORY = timedelta(hours=24)
@@ -47,13 +54,81 @@ class SignInResult:
 
 
 @dataclass(frozen=True)
-class SignInFlow:
-    """Makes sign-in links and turns a confirmed social profile into a signed-in chat."""
+class Attempt:
+    """One trip of a browser to the provider and back, for one link (RFC 6749 §4.1)."""
 
-    kit: Kit
+    link: str  # the sign-in link's token
+    provider: str
+    telegram_user_id: int
+    state: str
+    verifier: str  # PKCE (RFC 7636 §4.1)
+    nonce: str  # OIDC Core §3.1.2.1
+    redirect_uri: str
+    browser: str  # the browser's cookie: only this browser may come back with the state
+
+
+class AttemptRefused(Exception):
+    """The callback may not use this state; `reason` says why (for the metrics only)."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Consent:
+    """A checked profile waiting for the person's Confirm or Cancel (PRODUCT §1.1.5)."""
+
+    id: str
+    link: SignInLink
+    profile: SocialProfile
+    needs_terms: bool
+    csrf: str
+
+    def form_ok(self, sent: str) -> bool:
+        """The form carries this consent's own token, compared in constant time."""
+        return hmac.compare_digest(sent.encode(), self.csrf.encode())
+
+
+@dataclass(frozen=True)
+class SignInFlow:
+    """Makes sign-in links, keeps each attempt and consent, and turns a confirmed social profile
+    into a signed-in chat."""
+
+    uow: UnitOfWorkFactory
+    tokens: TokenStore
+    notifier: Notifier
+    clock: Clock
+    keyed: Keyed
+    public_url: str
+    terms_url: str | None = None
+    ttl: timedelta = timedelta(
+        minutes=10
+    )  # a link's, an attempt's and a consent's (OAUTH_STATE_TTL)
+    new_token: Callable[[], str] = url_token
+
+    @classmethod
+    def from_kit(cls, kit: Kit) -> SignInFlow:
+        return cls(
+            uow=kit.uow,
+            tokens=kit.tokens,
+            notifier=kit.notifier,
+            clock=kit.clock,
+            keyed=kit.keyed,
+            public_url=kit.options.public_url,
+            terms_url=kit.options.terms_url,
+            ttl=kit.limits.oauth_state_ttl,
+            new_token=kit.new_token,
+        )
 
     def _key(self, token: str) -> str:
-        return "signin:" + self.kit.keyed.digest("signin", token)
+        return "signin:" + self.keyed.digest("signin", token)
+
+    def _url(self, path: str) -> str:
+        return self.public_url.rstrip("/") + path
+
+    def _event(self, action: str, account_id: int, actor: str, **details: str) -> AuditEvent:
+        return AuditEvent(action, account_id, self.clock.now(), actor, dict(details))
 
     async def create_link(self, telegram: TelegramUser, provider: str) -> str:
         """The URL of the project's start page for this person and provider, valid 10 min.
@@ -61,8 +136,8 @@ class SignInFlow:
         The record outlives its validity by a day, so a late or second click can still tell the
         chat to offer a fresh link (PRODUCT §1.1); `expires_at` decides validity, not the store.
         """
-        token = self.kit.new_token()
-        expires_at = self.kit.clock.now() + self.kit.limits.oauth_state_ttl
+        token = self.new_token()
+        expires_at = self.clock.now() + self.ttl
         data = {
             "expires_at": expires_at.isoformat(),
             "telegram_user_id": str(telegram.id),
@@ -71,44 +146,42 @@ class SignInFlow:
             "language_code": telegram.language_code or "",
             "provider": provider,
         }
-        await self.kit.tokens.put(self._key(token), data, self.kit.limits.oauth_state_ttl + MEMORY)
-        return self.kit.url(f"/auth/start/{token}")
+        await self.tokens.put(self._key(token), data, self.ttl + MEMORY)
+        return self._url(f"/auth/start/{token}")
 
     async def open_link(self, token: str) -> SignInLink | None:
         """The link's request while it is unused and fresh; None otherwise."""
-        data = await self.kit.tokens.peek(self._key(token))
+        data = await self.tokens.peek(self._key(token))
         return _link(token, data) if data and self._fresh(data) else None
 
     async def report_stale(self, token: str) -> bool:
         """A used or expired link was opened: the chat offers a fresh one, once per link."""
-        data = await self.kit.tokens.pop(self._key(token))
+        data = await self.tokens.pop(self._key(token))
         if not data or self._fresh(data):
             if data:  # still valid after all: put it back untouched
-                await self.kit.tokens.put(self._key(token), data, self.kit.limits.oauth_state_ttl)
+                await self.tokens.put(self._key(token), data, self.ttl)
             return False
-        await self.kit.notifier.notify(SignInFailed(int(data["telegram_user_id"]), "expired"))
+        await self.notifier.notify(SignInFailed(int(data["telegram_user_id"]), "expired"))
         return True
 
     def _fresh(self, data: dict[str, str]) -> bool:
-        return "used" not in data and self.kit.clock.now() < datetime.fromisoformat(
-            data["expires_at"]
-        )
+        return "used" not in data and self.clock.now() < datetime.fromisoformat(data["expires_at"])
 
     async def complete(
         self, token: str, profile: SocialProfile, *, terms_accepted: bool = False
     ) -> SignInResult:
         """Use the link once: find or make the account by (provider, subject); sign the chat in."""
-        data = await self.kit.tokens.pop(self._key(token))
+        data = await self.tokens.pop(self._key(token))
         if not data or not self._fresh(data):
             if data:
-                await self.kit.tokens.put(self._key(token), data, MEMORY)  # report_stale finds it
+                await self.tokens.put(self._key(token), data, MEMORY)  # report_stale finds it
             raise CodeExpired()
         link = _link(token, data)
         used = {"telegram_user_id": data["telegram_user_id"], "used": "1"}
-        await self.kit.tokens.put(self._key(token), used, MEMORY)
-        now = self.kit.clock.now()
+        await self.tokens.put(self._key(token), used, MEMORY)
+        now = self.clock.now()
         actor = f"telegram:{link.telegram.id}"
-        async with self.kit.unit() as uow:
+        async with self.uow() as uow:
             identity = await uow.identities.find(profile.provider, profile.subject)
             created = identity is None
             if identity is None:
@@ -126,7 +199,7 @@ class SignInFlow:
                     )
                 )
                 await uow.audit.record(
-                    self.kit.event("account.created", account_id, actor, provider=profile.provider)
+                    self._event("account.created", account_id, actor, provider=profile.provider)
                 )
             else:
                 account_id = identity.account_id
@@ -134,18 +207,18 @@ class SignInFlow:
                     profile.provider, profile.subject, profile.email, profile.email_verified
                 )
             await uow.telegram.link(link.telegram.id, account_id, now)
-            terms = self.kit.options.terms_url
+            terms = self.terms_url
             stored = await uow.accounts.get(account_id)
             needs_terms = bool(terms) and stored is not None and not stored.terms_accepted_at
             if needs_terms and terms_accepted and terms:
                 await uow.accounts.accept_terms(account_id, terms, now)
-                await uow.audit.record(self.kit.event("terms.accepted", account_id, actor))
+                await uow.audit.record(self._event("terms.accepted", account_id, actor))
                 needs_terms = False
             await uow.audit.record(
-                self.kit.event("signed_in", account_id, actor, provider=profile.provider)
+                self._event("signed_in", account_id, actor, provider=profile.provider)
             )
             await uow.commit()
-        await self.kit.notifier.notify(
+        await self.notifier.notify(
             SignedIn(link.telegram.id, account_id, profile.provider, created)
         )
         return SignInResult(account_id, created, needs_terms)
@@ -153,9 +226,9 @@ class SignInFlow:
     async def needs_terms(self, profile: SocialProfile) -> bool:
         """Whether signing in with this profile must accept the user agreement first: a new
         account, or one that never accepted it, while TERMS_URL is set (PRODUCT §1.1)."""
-        if not self.kit.options.terms_url:
+        if not self.terms_url:
             return False
-        async with self.kit.unit() as uow:
+        async with self.uow() as uow:
             identity = await uow.identities.find(profile.provider, profile.subject)
             if identity is None:
                 return True
@@ -164,13 +237,134 @@ class SignInFlow:
 
     async def accept_terms(self, account_id: int, actor: str) -> None:
         """Record that the person accepted the operator's user agreement."""
-        terms = self.kit.options.terms_url
+        terms = self.terms_url
         if not terms:
             return
-        async with self.kit.unit() as uow:
-            await uow.accounts.accept_terms(account_id, terms, self.kit.clock.now())
-            await uow.audit.record(self.kit.event("terms.accepted", account_id, actor))
+        async with self.uow() as uow:
+            await uow.accounts.accept_terms(account_id, terms, self.clock.now())
+            await uow.audit.record(self._event("terms.accepted", account_id, actor))
             await uow.commit()
+
+    # The attempt: the start page sends the browser off, the callback brings it back.
+
+    def _attempt_key(self, state: str) -> str:
+        return "oauth:" + self.keyed.digest("oauth", state)
+
+    def _browser(self, cookie: str) -> str:
+        return self.keyed.digest("oauth-browser", cookie)
+
+    def _same_browser(self, cookie: str | None, expected: str) -> bool:
+        """The callback and the consent come from the browser that started (RFC 6749 §10.12)."""
+        return bool(cookie) and hmac.compare_digest(self._browser(cookie or ""), expected)
+
+    async def begin(self, link: SignInLink, browser: str | None) -> Attempt:
+        """A new attempt for an open link, remembered for `ttl`; `browser` is the browser's
+        cookie, a new one when it has none (the caller sets `attempt.browser` as the cookie)."""
+        # RFC 6749 §10.10: at least 128 bits; each of these has 256.
+        attempt = Attempt(
+            link=link.token,
+            provider=link.provider,
+            telegram_user_id=link.telegram.id,
+            state=self.new_token(),
+            verifier=self.new_token(),  # 43 URL-safe characters: RFC 7636 §4.1's shortest
+            nonce=self.new_token(),
+            redirect_uri=self._url(f"/auth/callback/{link.provider}"),
+            browser=browser or self.new_token(),
+        )
+        record = {
+            "link": attempt.link,
+            "provider": attempt.provider,
+            "telegram_user_id": str(attempt.telegram_user_id),
+            "verifier": attempt.verifier,
+            "nonce": attempt.nonce,
+            "browser": self._browser(attempt.browser),
+        }
+        await self.tokens.put(self._attempt_key(attempt.state), record, self.ttl)
+        return attempt
+
+    async def claim(self, state: str, provider: str, browser: str | None) -> Attempt:
+        """Use the attempt up for the provider's callback, or AttemptRefused(reason).
+
+        Look before using it up: only the browser that started may spend the state (RFC 6749
+        §10.12), so whoever fetches the callback URL first (a link preview, a proxy, a stranger)
+        cannot spoil the person's own sign-in. Two requests from that browser: one wins.
+        Tampered, replayed, expired, another provider's (mix-up) or another browser's: refused.
+        """
+        key = self._attempt_key(state)
+        record = await self.tokens.peek(key) if state else None
+        if record is None:
+            raise AttemptRefused("state")
+        if record.get("provider") != provider:
+            raise AttemptRefused("state_provider")
+        if not self._same_browser(browser, record["browser"]):
+            raise AttemptRefused("state_browser")
+        if await self.tokens.pop(key) is None:
+            raise AttemptRefused("state")
+        return Attempt(
+            link=record["link"],
+            provider=provider,
+            telegram_user_id=int(record["telegram_user_id"]),
+            state=state,
+            verifier=record["verifier"],
+            nonce=record["nonce"],
+            redirect_uri=self._url(f"/auth/callback/{provider}"),
+            browser=browser or "",
+        )
+
+    async def failed(self, attempt: Attempt, reason: str) -> None:
+        """The attempt ended at the provider ("declined", "provider_error"): the chat hears it."""
+        await self.notifier.notify(SignInFailed(attempt.telegram_user_id, reason))
+
+    # The consent: the checked profile waits for the person's Confirm or Cancel.
+
+    def _consent_key(self, consent_id: str) -> str:
+        return "consent:" + self.keyed.digest("consent", consent_id)
+
+    async def hold_consent(self, attempt: Attempt, profile: SocialProfile) -> str:
+        """Keep the checked profile until the person confirms; returns the consent's id."""
+        consent_id = self.new_token()
+        record = {
+            "link": attempt.link,
+            "browser": self._browser(attempt.browser),
+            "telegram_user_id": str(attempt.telegram_user_id),
+            "provider": profile.provider,
+            "subject": profile.subject,
+            "name": profile.name,
+            "email": profile.email or "",
+            "email_verified": "1" if profile.email_verified else "",
+            "csrf": self.new_token(),
+        }
+        await self.tokens.put(self._consent_key(consent_id), record, self.ttl)
+        return consent_id
+
+    async def open_consent(self, consent_id: str, browser: str | None) -> Consent | None:
+        """The consent while it and its link are unused, for the browser that started only."""
+        record = await self.tokens.peek(self._consent_key(consent_id))
+        link = await self.open_link(record["link"]) if record else None
+        if record is None or link is None or not self._same_browser(browser, record["browser"]):
+            return None
+        profile = SocialProfile(
+            record["provider"],
+            record["subject"],
+            record["name"],
+            record["email"] or None,
+            record["email_verified"] == "1",
+        )
+        needs_terms = await self.needs_terms(profile)
+        return Consent(consent_id, link, profile, needs_terms, record["csrf"])
+
+    async def confirm(self, consent: Consent, *, terms_accepted: bool = False) -> SignInResult:
+        """Confirm was pressed: use the consent and its link once, or CodeExpired."""
+        if await self.tokens.pop(self._consent_key(consent.id)) is None:
+            raise CodeExpired()
+        return await self.complete(
+            consent.link.token, consent.profile, terms_accepted=terms_accepted
+        )
+
+    async def cancel(self, consent: Consent) -> None:
+        """Cancel was pressed: nothing is linked, and the chat hears it was declined."""
+        await self.tokens.pop(self._consent_key(consent.id))
+        await self.notifier.notify(SignInFailed(consent.link.telegram.id, "declined"))
 
 
 def _link(token: str, data: dict[str, str]) -> SignInLink:

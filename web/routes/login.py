@@ -9,7 +9,6 @@ from aiohttp import web
 from core.errors import AuthenticationFailed, Throttled
 from web.context import WebContext, context, gettext
 from web.pages import e, el, render
-from web.routes.password import csrf
 from web.security import client_address
 
 # One message whatever was wrong, so the answer never tells whether a login exists (PRODUCT §1.7).
@@ -67,7 +66,7 @@ async def form(request: web.Request) -> web.Response:
     if request.method != "POST":
         return await _page(request, ctx)
     data = await request.post()
-    if not await csrf(ctx).check("login", str(data.get("csrf", ""))):
+    if not await ctx.services.forms.check("login", str(data.get("csrf", ""))):
         return await _page(request, ctx, _("The form has expired; try again."), status=403)
     login = str(data.get("login", ""))
     try:
@@ -87,7 +86,7 @@ async def _page(
     request: web.Request, ctx: WebContext, error: str = "", *, login: str = "", status: int = 200
 ) -> web.Response:
     _ = gettext(request)
-    token = await csrf(ctx).issue("login")
+    token = await ctx.services.forms.issue("login")
     body = (
         (f'<p class="error">{e(error)}</p>' if error else "")
         + f'<form method="post"><input type="hidden" name="csrf" value="{e(token)}">'

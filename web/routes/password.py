@@ -7,7 +7,6 @@ the page's script sees; it posts it with the form and the server checks the sign
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
 
 from aiogram.utils.web_app import safe_parse_webapp_init_data
 from aiohttp import web
@@ -16,10 +15,6 @@ from core.errors import CodeExpired, WeakPassword
 from core.flows.password import SecurePage
 from web.context import WebContext, context, gettext
 from web.pages import back_to_telegram, e, el, expired, render
-from web.security import Csrf
-
-# Telegram's initData carries auth_date; an old one is a replay (core.telegram.org/bots/webapps).
-INIT_DATA_MAX_AGE = timedelta(hours=24)
 
 SCRIPT = """
 var f=document.getElementById('form'),p=document.getElementById('password'),
@@ -33,11 +28,6 @@ p.oninput=check;r.oninput=check;
 """
 
 
-def csrf(ctx: WebContext) -> Csrf:
-    kit = ctx.services.kit
-    return Csrf(kit.tokens, kit.keyed.digest, kit.new_token)
-
-
 async def page(request: web.Request) -> web.Response:
     ctx = context(request)
     token = request.match_info["token"]
@@ -47,7 +37,7 @@ async def page(request: web.Request) -> web.Response:
     if request.method != "POST":
         return await _form(request, token)
     form = await request.post()
-    if not await csrf(ctx).check("password:" + token, str(form.get("csrf", ""))):
+    if not await ctx.services.forms.check("password:" + token, str(form.get("csrf", ""))):
         return _refused(request, "csrf")
     if not _init_data_ok(ctx, str(form.get("init_data", "")), secure_page):
         return _refused(request, "init_data")
@@ -74,9 +64,8 @@ def _init_data_ok(ctx: WebContext, init_data: str, page: SecurePage) -> bool:
         data = safe_parse_webapp_init_data(bot_token, init_data)
     except ValueError:
         return False
-    if data.user is None or data.user.id != page.telegram_user_id:
-        return False
-    return ctx.services.kit.clock.now() - data.auth_date <= INIT_DATA_MAX_AGE
+    user_id = data.user.id if data.user else None
+    return ctx.services.password.web_app_ok(page, user_id, data.auth_date)
 
 
 def _refused(request: web.Request, reason: str) -> web.Response:
@@ -100,7 +89,7 @@ async def _form(request: web.Request, token: str, error: str = "") -> web.Respon
     ctx = context(request)
     _ = gettext(request)
     policy = ctx.services.password.policy
-    value = await csrf(ctx).issue("password:" + token)
+    value = await ctx.services.forms.issue("password:" + token)
     at_least = _("At least {min} characters").format(min=policy.min_length)
     rules = el(
         "ul",

@@ -5,14 +5,12 @@ from __future__ import annotations
 import re
 
 from aiohttp import web
-from authlib.common.security import generate_token
 
-from core.notices import SignInFailed
-from web.context import WebContext, context, gettext
+from core.flows.sign_in import Attempt, AttemptRefused
+from web.context import context, gettext
 from web.pages import e, el, expired, provider_error, redirect, render
 from web.providers import Pending, ProviderError
-from web.routes import consent
-from web.routes.consent import BROWSER_COOKIE, browser_digest, same_browser
+from web.routes.consent import BROWSER_COOKIE
 
 # In-app browsers that Google refuses with 403 disallowed_useragent, and similar web views.
 _EMBEDDED = re.compile(
@@ -30,8 +28,9 @@ def embedded_browser(user_agent: str) -> bool:
     return ios and "AppleWebKit" in user_agent and "Safari/" not in user_agent
 
 
-def state_key(ctx: WebContext, state: str) -> str:
-    return "oauth:" + ctx.services.kit.keyed.digest("oauth", state)
+def pending(attempt: Attempt) -> Pending:
+    """What the provider needs of the attempt to build its request and check its answer."""
+    return Pending(attempt.state, attempt.verifier, attempt.nonce, attempt.redirect_uri)
 
 
 async def start(request: web.Request) -> web.StreamResponse:
@@ -45,37 +44,22 @@ async def start(request: web.Request) -> web.StreamResponse:
         return expired(request)
     if embedded_browser(request.headers.get("User-Agent", "")):
         return _open_in_browser(request)
-    # RFC 6749 §10.10: ≥ 128 bits; generate_token(43) over 62 symbols gives about 256.
-    state, verifier, nonce = generate_token(43), generate_token(64), generate_token(32)
-    browser = request.cookies.get(BROWSER_COOKIE) or generate_token(32)
-    pending = Pending(
-        state, verifier, nonce, ctx.services.kit.url(f"/auth/callback/{provider.name}")
-    )
+    sign_in = ctx.services.sign_in
+    attempt = await sign_in.begin(link, request.cookies.get(BROWSER_COOKIE))
     try:
-        location = await provider.authorization_url(ctx.client(), pending)
+        location = await provider.authorization_url(ctx.client(), pending(attempt))
     except ProviderError as error:
         ctx.metrics.failures.labels(error.reason).inc()
         return provider_error(request)
-    record = {
-        "link": token,
-        "provider": provider.name,
-        "telegram_user_id": str(link.telegram.id),
-        "verifier": verifier,
-        "nonce": nonce,
-        "browser": browser_digest(ctx, browser),
-    }
-    await ctx.services.kit.tokens.put(
-        state_key(ctx, state), record, ctx.services.kit.limits.oauth_state_ttl
-    )
     response = redirect(location)
     response.set_cookie(
         BROWSER_COOKIE,
-        browser,
+        attempt.browser,
         path="/auth",
         httponly=True,
         samesite="Lax",  # sent on the provider's top-level redirect back, not on cross-site posts
         secure=ctx.services.settings.public_is_https,
-        max_age=int(ctx.services.kit.limits.oauth_state_ttl.total_seconds()),
+        max_age=int(sign_in.ttl.total_seconds()),
     )
     return response
 
@@ -104,55 +88,30 @@ async def callback(request: web.Request) -> web.StreamResponse:
     ctx = context(request)
     name = request.match_info["provider"]
     params = {key: request.query[key] for key in request.query}
-    state = params.get("state", "")
-    key = state_key(ctx, state)
-    # Look before using it up: only the browser that started may spend the state (RFC 6749
-    # §10.12), so whoever fetches this URL first (a link preview, a proxy, a stranger) cannot
-    # spoil the person's own sign-in. Two requests from that browser: the pop picks one.
-    refusal = _refusal(
-        ctx, request, name, await ctx.services.kit.tokens.peek(key) if state else None
-    )
-    record = None if refusal else await ctx.services.kit.tokens.pop(key)
-    if record is None:
-        # Tampered, replayed, expired, another provider's (mix-up) or another browser's: the same
-        # page for each, the reason in the metrics.
-        ctx.metrics.failures.labels(refusal or "state").inc()
+    try:
+        attempt = await ctx.services.sign_in.claim(
+            params.get("state", ""), name, request.cookies.get(BROWSER_COOKIE)
+        )
+    except AttemptRefused as refused:
+        # The same page whatever the reason; the reason goes to the metrics.
+        ctx.metrics.failures.labels(refused.reason).inc()
         return expired(request)
-    telegram_user_id = int(record["telegram_user_id"])
     provider = ctx.providers.get(name)
     if "error" in params or provider is None:
         declined = params.get("error") == "access_denied"
-        return await _failed(
-            request, telegram_user_id, "declined" if declined else "provider_error"
-        )
-    pending = Pending(
-        state, record["verifier"], record["nonce"], ctx.services.kit.url(f"/auth/callback/{name}")
-    )
+        return await _failed(request, attempt, "declined" if declined else "provider_error")
     try:
-        profile = await provider.profile(ctx.client(), params, pending)
+        profile = await provider.profile(ctx.client(), params, pending(attempt))
     except ProviderError as error:
-        return await _failed(request, telegram_user_id, "provider_error", error.reason)
-    consent_id = await consent.begin(ctx, record, profile)
+        return await _failed(request, attempt, "provider_error", error.reason)
+    consent_id = await ctx.services.sign_in.hold_consent(attempt, profile)
     return redirect(f"/auth/consent/{consent_id}", status=303)
 
 
-def _refusal(
-    ctx: WebContext, request: web.Request, provider: str, record: dict[str, str] | None
-) -> str | None:
-    """Why this callback may not use the state, or None when it may."""
-    if record is None:
-        return "state"
-    if record.get("provider") != provider:
-        return "state_provider"
-    if not same_browser(ctx, request, record["browser"]):
-        return "state_browser"
-    return None
-
-
 async def _failed(
-    request: web.Request, telegram_user_id: int, reason: str, detail: str | None = None
+    request: web.Request, attempt: Attempt, reason: str, detail: str | None = None
 ) -> web.Response:
     ctx = context(request)
     ctx.metrics.failures.labels(detail or reason).inc()
-    await ctx.services.notifier.notify(SignInFailed(telegram_user_id, reason))
+    await ctx.services.sign_in.failed(attempt, reason)
     return provider_error(request, declined=reason == "declined")
