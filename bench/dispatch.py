@@ -111,13 +111,16 @@ async def _databases(storage: str) -> AsyncIterator[tuple[str | None, str | None
         yield url, common.REDIS_URL, prefix
 
 
-async def seed(services: Any, n: int) -> list[int]:
+PASSWORD = "a bench password nobody types"  # noqa: S105 - made up for the bench
+
+
+async def seed(services: Any, n: int, ids: list[int] | None = None) -> list[int]:
     """n people signed in with a password and no email yet (so /me shows "Bind email")."""
     from core.domain.models import SocialIdentity
 
     now = datetime.now(UTC)
-    digest = await services.kit.hasher.hash("a bench password nobody types")
-    ids = [7_000_000_000 + i for i in range(n)]
+    digest = await services.kit.hasher.hash(PASSWORD)
+    ids = ids if ids is not None else [7_000_000_000 + i for i in range(n)]
     async with services.kit.unit() as uow:
         for telegram_id in ids:
             account = await uow.accounts.add(f"Bench {telegram_id}", "en", now)

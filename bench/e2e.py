@@ -1,0 +1,185 @@
+"""End to end: from a person's message in the sandbox to the bot's answer, at stepped offered load.
+
+The whole product runs in the sandbox (`sandbox.stack.start_sandbox`, memory + SQLite, polling);
+a bare aiogram bot polls the same sandbox with its own token as the baseline. People write /me
+at a fixed rate (open loop); the answer's time is when the bot's message lands in the sandbox's
+chat. A load is sustained when every message was answered within a second of the last one sent
+and the p99 stays under a second (PRODUCT §1: each step answers within a second).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import collections
+import contextlib
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from aiogram import Bot, Dispatcher, Router
+from aiogram.client.session.aiohttp import AiohttpSession
+from aiogram.client.telegram import TelegramAPIServer
+from aiogram.filters import Command
+from aiogram.types import Message
+
+from bench import dispatch
+from bench.common import Size, percentile
+
+BARE_TOKEN = "200300400:bare-bench-token-not-a-secret"  # noqa: S105 - a local stand-in
+PEOPLE = 300
+GRACE = 1.0  # seconds after the last message for the answers to arrive
+TOO_SLOW = 1.0  # a p99 above this (seconds) is falling behind
+
+
+class Watched(dict[int, Any]):
+    """A dialog's messages; a bot's new message answers the oldest unanswered one in the chat."""
+
+    def __init__(self, sent: collections.deque[float], latencies: list[float]) -> None:
+        super().__init__()
+        self.sent, self.latencies = sent, latencies
+
+    def __setitem__(self, key: int, message: Any) -> None:
+        if key not in self and getattr(message.sender, "is_bot", False) and self.sent:
+            loop = asyncio.get_running_loop()
+            self.latencies.append(loop.time() - self.sent.popleft())
+        super().__setitem__(key, message)
+
+
+@dataclass
+class Step:
+    offered: float
+    sent: int
+    answered: int
+    p50_ms: float
+    p99_ms: float
+
+    @property
+    def sustained(self) -> bool:
+        return self.answered == self.sent and self.p99_ms <= TOO_SLOW * 1000
+
+
+class Load:
+    """People of one bot in the sandbox, and what their messages waited."""
+
+    def __init__(self, stack: Any, bot_id: int, people: list[Any]) -> None:
+        from sandbox.botapi.people import text_fields
+
+        self.stack, self.people = stack, people
+        self.bot = stack.state.bots[bot_id]
+        self.fields = text_fields("/me")
+        self.latencies: list[float] = []
+        self.queues: list[collections.deque[float]] = []
+        for person in people:
+            queue: collections.deque[float] = collections.deque()
+            dialog = stack.state.dialog(self.bot, stack.state.chats[person.id])
+            watched = Watched(queue, self.latencies)
+            watched.update(dialog.messages)
+            dialog.messages = watched
+            self.queues.append(queue)
+
+    async def step(self, rate: float, seconds: float) -> Step:
+        from sandbox.botapi.people import post
+
+        self.latencies.clear()
+        for queue in self.queues:
+            queue.clear()
+        loop = asyncio.get_running_loop()
+        total = max(1, int(rate * seconds))
+        start = loop.time()
+        for i in range(total):
+            due = start + i / rate
+            if due > loop.time():
+                await asyncio.sleep(due - loop.time())
+            who = i % len(self.people)
+            person = self.people[who]
+            self.queues[who].append(loop.time())
+            post(self.stack.state, self.bot, person, self.stack.state.chats[person.id], **self.fields)
+        deadline = loop.time() + GRACE
+        while len(self.latencies) < total and loop.time() < deadline:
+            await asyncio.sleep(0.01)
+        answered = len(self.latencies)
+        values = self.latencies or [float("inf")]
+        p50, p99 = percentile(values, 50) * 1000, percentile(values, 99) * 1000
+        # Let a backlog drain before the next step, so steps do not feed one another.
+        drain = loop.time() + 10
+        while any(self.queues) and loop.time() < drain:
+            await asyncio.sleep(0.05)
+        return Step(rate, total, answered, p50, p99)
+
+
+async def ramp(load: Load, size: Size) -> tuple[list[Step], float]:
+    """Double the offered load until it falls behind, then bisect once; the highest sustained."""
+    steps: list[Step] = []
+    rate, best, worst = float(size.e2e_start), 0.0, 0.0
+    while rate <= size.e2e_max:
+        step = await load.step(rate, size.e2e_seconds)
+        steps.append(step)
+        if not step.sustained:
+            worst = rate
+            break
+        best = rate
+        rate *= 2
+    if worst and best:
+        for _ in range(2):
+            middle = (best + worst) / 2
+            step = await load.step(middle, size.e2e_seconds)
+            steps.append(step)
+            best, worst = (middle, worst) if step.sustained else (best, middle)
+    return sorted(steps, key=lambda s: s.offered), best
+
+
+def bare_dispatcher() -> Dispatcher:
+    router = Router()
+
+    @router.message(Command("me"))
+    async def me(message: Message) -> None:
+        await message.answer("Your account")
+
+    dp = Dispatcher()
+    dp.include_router(router)
+    return dp
+
+
+async def main(size: Size) -> dict[str, Any]:
+    from sandbox.stack import start_sandbox
+
+    with tempfile.TemporaryDirectory() as folder:
+        stack = await start_sandbox(
+            "127.0.0.1", 0, Path(folder), flood_limits=False, telegram_pacing=False
+        )
+        stack.state.add_bot(BARE_TOKEN, username="bare_bench_bot", first_name="Bare")
+        bare_bot = Bot(BARE_TOKEN, session=AiohttpSession(api=TelegramAPIServer.from_base(stack.url)))
+        bare = bare_dispatcher()
+        polling = asyncio.create_task(bare.start_polling(bare_bot, handle_signals=False))
+        try:
+            people = [
+                stack.state.add_person(f"Load {i}", language_code="en") for i in range(PEOPLE)
+            ]
+            await dispatch.seed(stack.services, PEOPLE, [p.id for p in people])
+            full = Load(stack, stack.bot.id, people)
+            baseline = Load(stack, bare_bot.id, people)
+            await full.step(size.e2e_start, size.e2e_seconds / 2)  # warm up
+            await baseline.step(size.e2e_start, size.e2e_seconds / 2)
+            bare_steps, bare_max = await ramp(baseline, size)
+            full_steps, full_max = await ramp(full, size)
+            half = await full.step(max(1.0, bare_max / 2), size.e2e_seconds)
+        finally:
+            with contextlib.suppress(RuntimeError):
+                await bare.stop_polling()
+            polling.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await polling
+            await bare_bot.session.close()
+            await stack.stop()
+    return {
+        "e2e_p50_ms": half.p50_ms,
+        "e2e_p99_ms": half.p99_ms,
+        "e2e_at_ups": half.offered,
+        "e2e_max_sustained_ups": full_max,
+        "e2e_bare_max_sustained_ups": bare_max,
+        "curve": {
+            "bot": [vars(s) for s in full_steps],
+            "bare": [vars(s) for s in bare_steps],
+        },
+    }
