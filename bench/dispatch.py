@@ -22,8 +22,13 @@ from aiogram import Bot, Dispatcher, F, Router
 from aiogram.filters import Command, CommandStart
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, InlineKeyboardButton, InlineKeyboardMarkup, Message
-from aiogram.types import Update
+from aiogram.types import (
+    CallbackQuery,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    Message,
+    Update,
+)
 
 from bench import common
 from bench.common import COUNTS, Size, Updates, stats
@@ -62,6 +67,8 @@ class Target:
     services: Any = None
     next_person: int = 0
     extra: dict[str, Any] = field(default_factory=dict)
+    # One sequence of update ids per dispatcher: a repeated id is a duplicate, and is skipped.
+    updates: Updates = field(default_factory=Updates)
 
     def take(self, n: int) -> list[int]:
         taken = self.people[self.next_person : self.next_person + n]
@@ -89,7 +96,7 @@ async def full_bot(storage: str, people: int, **overrides: Any) -> AsyncIterator
             settings = sandbox_settings("http://127.0.0.1:9", Path(folder), 9, **values)
             await upgrade(settings.database_url)
             services = build_services(settings, mailer=Nowhere(), sms=Nowhere())
-            common.count_sql(services.resources["database"].engine)
+            common.count_sql(common.engine_of(services))
             bot = common.instant_bot()
             dp, _ = build_dispatcher(services, bot)
             ids = await seed(services, people)
@@ -224,12 +231,12 @@ async def feed(target: Target, conversations: list[list[Update]], parallel: int)
     return sum(len(c) for c in conversations) / (loop.time() - start)
 
 
-async def per_step_counts(target: Target, updates: Updates, n: int) -> dict[str, dict[str, float]]:
+async def per_step_counts(target: Target, n: int) -> dict[str, dict[str, float]]:
     """Redis and SQL work of each step, one update at a time so nothing else is counted."""
     totals: dict[str, dict[str, float]] = {}
     for who in target.take(n):
         for name, build in STEPS:
-            update = build(updates, who)
+            update = build(target.updates, who)
             before = COUNTS.snapshot()
             await target.dp.feed_update(target.bot, update)
             for key, value in COUNTS.since(before).items():
@@ -247,19 +254,19 @@ async def measure(storage: str, size: Size) -> dict[str, Any]:
     common.count_redis()
     per_rep = size.conversations
     needed = (size.repetitions + 1) * per_rep + 3
-    updates = Updates()
     full_runs: list[float] = []
     bare_runs: list[float] = []
     async with full_bot(storage, needed) as full, bare_bot(storage, needed) as bare:
         for target in (full, bare):  # warm up: connections, caches, compiled statements
-            await feed(target, [conversation(updates, w) for w in target.take(per_rep)], 4)
+            convs = [conversation(target.updates, w) for w in target.take(per_rep)]
+            await feed(target, convs, 4)
         for _ in range(size.repetitions):  # interleaved, so both see the same machine
-            convs = [conversation(updates, w) for w in full.take(per_rep)]
+            convs = [conversation(full.updates, w) for w in full.take(per_rep)]
             full_runs.append(await feed(full, convs, size.parallel))
-            convs = [conversation(updates, w) for w in bare.take(per_rep)]
+            convs = [conversation(bare.updates, w) for w in bare.take(per_rep)]
             bare_runs.append(await feed(bare, convs, size.parallel))
-        steps = await per_step_counts(full, updates, 3)
-        bare_steps = await per_step_counts(bare, updates, 3)
+        steps = await per_step_counts(full, 3)
+        bare_steps = await per_step_counts(bare, 3)
     ratios = [f / b for f, b in zip(full_runs, bare_runs, strict=True)]
     return {
         "full": stats(full_runs),

@@ -35,14 +35,13 @@ TOO_SLOW = 1.0  # a p99 above this (seconds) is falling behind
 class Watched(dict[int, Any]):
     """A dialog's messages; a bot's new message answers the oldest unanswered one in the chat."""
 
-    def __init__(self, sent: collections.deque[float], latencies: list[float]) -> None:
+    def __init__(self, sent: collections.deque[float], load: Load) -> None:
         super().__init__()
-        self.sent, self.latencies = sent, latencies
+        self.sent, self.load = sent, load
 
     def __setitem__(self, key: int, message: Any) -> None:
         if key not in self and getattr(message.sender, "is_bot", False) and self.sent:
-            loop = asyncio.get_running_loop()
-            self.latencies.append(loop.time() - self.sent.popleft())
+            self.load.answered(asyncio.get_running_loop().time() - self.sent.popleft())
         super().__setitem__(key, message)
 
 
@@ -70,20 +69,32 @@ class Load:
         self.fields = text_fields("/me")
         self.latencies: list[float] = []
         self.queues: list[collections.deque[float]] = []
+        self.outstanding = 0
+        self.idle = asyncio.Event()  # set while every message sent has its answer
+        self.idle.set()
         for person in people:
             queue: collections.deque[float] = collections.deque()
             dialog = stack.state.dialog(self.bot, stack.state.chats[person.id])
-            watched = Watched(queue, self.latencies)
+            watched = Watched(queue, self)
             watched.update(dialog.messages)
             dialog.messages = watched
             self.queues.append(queue)
 
+    def answered(self, latency: float) -> None:
+        self.latencies.append(latency)
+        self.outstanding -= 1
+        if not self.outstanding:
+            self.idle.set()
+
+    async def _until_idle(self, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self.idle.wait(), max(0.0, seconds))
+
     async def step(self, rate: float, seconds: float) -> Step:
         from sandbox.botapi.people import post
 
+        state = self.stack.state
         self.latencies.clear()
-        for queue in self.queues:
-            queue.clear()
         loop = asyncio.get_running_loop()
         total = max(1, int(rate * seconds))
         start = loop.time()
@@ -94,17 +105,20 @@ class Load:
             who = i % len(self.people)
             person = self.people[who]
             self.queues[who].append(loop.time())
-            post(self.stack.state, self.bot, person, self.stack.state.chats[person.id], **self.fields)
-        deadline = loop.time() + GRACE
-        while len(self.latencies) < total and loop.time() < deadline:
-            await asyncio.sleep(0.01)
+            self.outstanding += 1
+            self.idle.clear()
+            post(state, self.bot, person, state.chats[person.id], **self.fields)
+        await self._until_idle(GRACE)
         answered = len(self.latencies)
         values = self.latencies or [float("inf")]
         p50, p99 = percentile(values, 50) * 1000, percentile(values, 99) * 1000
-        # Let a backlog drain before the next step, so steps do not feed one another.
-        drain = loop.time() + 10
-        while any(self.queues) and loop.time() < drain:
-            await asyncio.sleep(0.05)
+        # Let a backlog drain before the next step, so steps do not feed one another; what is
+        # still unanswered after that is forgotten.
+        await self._until_idle(10)
+        for queue in self.queues:
+            queue.clear()
+        self.outstanding = 0
+        self.idle.set()
         return Step(rate, total, answered, p50, p99)
 
 
@@ -149,7 +163,9 @@ async def main(size: Size) -> dict[str, Any]:
             "127.0.0.1", 0, Path(folder), flood_limits=False, telegram_pacing=False
         )
         stack.state.add_bot(BARE_TOKEN, username="bare_bench_bot", first_name="Bare")
-        bare_bot = Bot(BARE_TOKEN, session=AiohttpSession(api=TelegramAPIServer.from_base(stack.url)))
+        bare_bot = Bot(
+            BARE_TOKEN, session=AiohttpSession(api=TelegramAPIServer.from_base(stack.url))
+        )
         bare = bare_dispatcher()
         polling = asyncio.create_task(bare.start_polling(bare_bot, handle_signals=False))
         try:
