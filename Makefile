@@ -13,7 +13,7 @@ help:
 	@echo "make run       the bot with settings from the environment / .env"
 	@echo "make migrate   apply database migrations"
 	@echo "make locales   extract, update and compile translations"
-	@echo "make bench     benchmarks"
+	@echo "make bench     benchmarks against bare aiogram: bench/results.json (BENCH_SIZE=smoke: seconds)"
 	@echo "make reliability  the reliability proofs at full size (tens of minutes)"
 
 # The product and the sandbox (its own distribution, sandbox/pyproject.toml), both editable.
@@ -58,8 +58,16 @@ reliability: $(STAMP)
 	CI=true $(RELIABILITY_SIZES) $(BIN)/python -m pytest -p no:cacheprovider -q -rA \
 		--junitxml=artifacts/reliability.xml $(RELIABILITY_TESTS) $(PYTEST_ARGS)
 
-bench: $(STAMP)
-	$(BIN)/python -m bench
+# docs/PERFORMANCE.md's figures; needs PostgreSQL and Redis (BENCH_PG, BENCH_REDIS_URL). `make test`
+# runs the smoke size (tests/bench); BENCH_ARGS passes more, e.g. BENCH_ARGS="--only dispatch".
+BENCH_SIZE ?= full
+BENCH_ARGS ?=
+$(VENV)/.bench-installed: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[bench]'
+	@touch $@
+
+bench: $(VENV)/.bench-installed
+	$(BIN)/python -m bench --size $(BENCH_SIZE) --out bench/results.json --plot bench/latency.png $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
