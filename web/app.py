@@ -9,7 +9,7 @@ from aiohttp import web
 from core.bootstrap import Services
 from web.context import CONTEXT, WebContext
 from web.metrics import Metrics
-from web.pages import unavailable
+from web.pages import setup_templates, unavailable
 from web.providers import Provider, build_registry
 from web.routes import consent, email, login, ops, password, signin
 from web.security import MaskedAccessLogger, security_headers
@@ -38,6 +38,7 @@ def register_web(
         bot_username=_username_source(bot_username),
     )
     app[CONTEXT] = ctx
+    setup_templates(app)
     app.middlewares.append(ctx.metrics.middleware())
     app.middlewares.append(security_headers)
     app.middlewares.append(unavailable)

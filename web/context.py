@@ -9,7 +9,7 @@ import aiohttp
 from aiohttp import web
 
 from core.bootstrap import Services
-from core.i18n import pick_locale, translator
+from core.i18n import pick_locale
 from web.metrics import Metrics
 from web.providers import Provider
 
@@ -61,7 +61,3 @@ def locale_of(request: web.Request) -> str:
         if locale:
             return locale
     return default
-
-
-def gettext(request: web.Request) -> Callable[[str], str]:
-    return translator(locale_of(request)).gettext

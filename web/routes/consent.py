@@ -7,8 +7,8 @@ from aiohttp import web
 from core.domain.addresses import mask_email
 from core.errors import CodeExpired
 from core.flows.sign_in import Consent
-from web.context import context, gettext
-from web.pages import e, el, expired, render, signed_in
+from web.context import context
+from web.pages import expired, render, signed_in
 
 BROWSER_COOKIE = "accountbot_signin"
 
@@ -49,46 +49,21 @@ async def _confirm(request: web.Request, consent: Consent, accepted: bool) -> we
 
 
 def _cancelled(request: web.Request) -> web.Response:
-    _ = gettext(request)
-    text = _("Nothing was linked. You can close this page.")
-    return render(request, _("Cancelled"), f"<p>{e(text)}</p>")
+    return render(request, "cancelled.html")
 
 
 def _render(request: web.Request, consent: Consent, *, error: bool) -> web.Response:
     ctx = context(request)
-    _ = gettext(request)
     profile = consent.profile
     provider = ctx.providers.get(profile.provider)
-    title = provider.title if provider else profile.provider
-    email = mask_email(profile.email) if profile.email else ""
-    question = _("Link {provider} account {email} to Telegram user {user}?").format(
-        provider=title, email=email, user=consent.link.telegram.display
+    return render(
+        request,
+        "consent.html",
+        provider=provider.title if provider else profile.provider,
+        email=mask_email(profile.email) if profile.email else "",
+        user=consent.link.telegram.display,
+        csrf=consent.csrf,
+        needs_terms=consent.needs_terms,
+        terms_url=ctx.services.settings.terms_url or "",
+        error=error,
     )
-    terms = ""
-    if consent.needs_terms:
-        url = ctx.services.settings.terms_url or ""
-        notice = el("p", _("Please accept the user agreement first."), class_="error")
-        terms = (
-            (notice if error else "")
-            + '<label><input type="checkbox" name="terms" required> '
-            + el("a", _("I accept the user agreement"), href=url, target="_blank", rel="noopener")
-            + "</label>"
-        )
-    body = (
-        f"<p>{e(' '.join(question.split()))}</p>"
-        + el("p", _("Only confirm if you asked the bot for this link yourself."), class_="muted")
-        + f'<form method="post"><input type="hidden" name="csrf" value="{e(consent.csrf)}">'
-        + terms
-        + el("button", _("Confirm"), type="submit", name="action", value="confirm")
-        + el(
-            "button",
-            _("Cancel"),
-            type="submit",
-            name="action",
-            value="cancel",
-            class_="secondary",
-            formnovalidate=True,
-        )
-        + "</form>"
-    )
-    return render(request, _("Confirm sign-in"), body)

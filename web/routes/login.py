@@ -7,8 +7,8 @@ import math
 from aiohttp import web
 
 from core.errors import AuthenticationFailed, Throttled
-from web.context import WebContext, context, gettext
-from web.pages import e, el, render
+from web.context import WebContext, context
+from web.pages import render
 from web.security import client_address
 
 # One message whatever was wrong, so the answer never tells whether a login exists (PRODUCT §1.7).
@@ -62,41 +62,43 @@ async def api(request: web.Request) -> web.Response:
 async def form(request: web.Request) -> web.Response:
     """GET /login shows the form; POST signs in on the same path as the JSON endpoint."""
     ctx = context(request)
-    _ = gettext(request)
     if request.method != "POST":
         return await _page(request, ctx)
     data = await request.post()
     if not await ctx.services.forms.check("login", str(data.get("csrf", ""))):
-        return await _page(request, ctx, _("The form has expired; try again."), status=403)
+        return await _page(request, ctx, "expired", status=403)
     login = str(data.get("login", ""))
     try:
         await _authenticate(request, login, str(data.get("password", "")))
     except AuthenticationFailed:
-        return await _page(request, ctx, _("Wrong login or password."), login=login, status=401)
+        return await _page(request, ctx, "wrong", login=login, status=401)
     except Throttled as error:
-        text = _("Too many attempts; try again in {seconds} s.").format(seconds=_retry_after(error))
-        response = await _page(request, ctx, text, login=login, status=429)
-        response.headers["Retry-After"] = _retry_after(error)
+        retry_after = _retry_after(error)
+        response = await _page(
+            request, ctx, "throttled", login=login, status=429, retry_after=retry_after
+        )
+        response.headers["Retry-After"] = retry_after
         return response
-    text = _("You signed in with {login} and your password: they work.").format(login=login)
-    return render(request, _("Signed in"), el("p", text, class_="ok"))
+    return render(request, "login_ok.html", login=login)
 
 
 async def _page(
-    request: web.Request, ctx: WebContext, error: str = "", *, login: str = "", status: int = 200
+    request: web.Request,
+    ctx: WebContext,
+    error: str = "",
+    *,
+    login: str = "",
+    status: int = 200,
+    retry_after: str = "",
 ) -> web.Response:
-    _ = gettext(request)
+    """The form; `error` is "expired", "wrong" or "throttled" (after `retry_after` seconds)."""
     token = await ctx.services.forms.issue("login")
-    body = (
-        (f'<p class="error">{e(error)}</p>' if error else "")
-        + f'<form method="post"><input type="hidden" name="csrf" value="{e(token)}">'
-        + el("label", _("Email or phone"), for_="login")
-        + f'<input id="login" name="login" type="text" required value="{e(login)}" '
-        + 'autocomplete="username">'
-        + el("label", _("Password"), for_="password")
-        + '<input id="password" name="password" type="password" required '
-        + 'autocomplete="current-password">'
-        + el("button", _("Sign in"), type="submit")
-        + "</form>"
+    return render(
+        request,
+        "login.html",
+        status=status,
+        error=error,
+        login=login,
+        csrf=token,
+        retry_after=retry_after,
     )
-    return render(request, _("Sign in"), body, status=status)

@@ -7,8 +7,8 @@ import re
 from aiohttp import web
 
 from core.flows.sign_in import Attempt, AttemptRefused
-from web.context import context, gettext
-from web.pages import e, el, expired, provider_error, redirect, render
+from web.context import context
+from web.pages import expired, provider_error, redirect, render
 from web.providers import Pending, ProviderError
 from web.routes.consent import BROWSER_COOKIE
 
@@ -65,23 +65,7 @@ async def start(request: web.Request) -> web.StreamResponse:
 
 
 def _open_in_browser(request: web.Request) -> web.Response:
-    _ = gettext(request)
-    url = str(request.url)
-    text = _(
-        "This app's built-in browser cannot sign in. Open the link in your browser: "
-        "tap ⋮ or ⋯ and choose “Open in browser”, or copy the link."
-    )
-    body = (
-        f"<p>{e(text)}</p><p><code id=link>{e(url)}</code></p>"
-        + el("button", _("Copy link"), id="copy", type="button")
-        + el("p", _("Copied."), id="copied", class_="ok", hidden=True)
-    )
-    script = (
-        "document.getElementById('copy').onclick=function(){"
-        "navigator.clipboard.writeText(document.getElementById('link').textContent)"
-        ".then(function(){document.getElementById('copied').hidden=false;});};"
-    )
-    return render(request, _("Open in your browser"), body, script=script)
+    return render(request, "open_in_browser.html", url=str(request.url))
 
 
 async def callback(request: web.Request) -> web.StreamResponse:
