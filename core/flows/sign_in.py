@@ -13,10 +13,11 @@ import hmac
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
 from core.domain.models import AuditEvent, SocialIdentity, SocialProfile
 from core.domain.secrets import Keyed, url_token
-from core.errors import CodeExpired
+from core.errors import CodeExpired, DomainError
 from core.flows.kit import Kit
 from core.notices import SignedIn, SignInFailed
 from core.ports import Clock, Notifier, TokenStore, UnitOfWorkFactory
@@ -41,13 +42,16 @@ class TelegramUser:
 
 @dataclass(frozen=True)
 class SignInLink:
+    """An open link: its token, who asked for it and which provider it signs in with."""
+
     token: str
     telegram: TelegramUser
     provider: str
 
 
-@dataclass(frozen=True)
-class SignInResult:
+class SignInResult(NamedTuple):
+    """The account signed in; `created` when it is new."""
+
     account_id: int
     created: bool
     needs_terms: bool
@@ -67,12 +71,11 @@ class Attempt:
     browser: str  # the browser's cookie: only this browser may come back with the state
 
 
-class AttemptRefused(Exception):
+@dataclass
+class AttemptRefused(DomainError):
     """The callback may not use this state; `reason` says why (for the metrics only)."""
 
-    def __init__(self, reason: str) -> None:
-        super().__init__(reason)
-        self.reason = reason
+    reason: str  # "state", "state_provider", "state_browser"
 
 
 @dataclass(frozen=True)
@@ -102,23 +105,16 @@ class SignInFlow:
     keyed: Keyed
     public_url: str
     terms_url: str | None = None
-    ttl: timedelta = timedelta(
-        minutes=10
-    )  # a link's, an attempt's and a consent's (OAUTH_STATE_TTL)
+    # How long a link, an attempt and a consent are good for (OAUTH_STATE_TTL).
+    ttl: timedelta = timedelta(minutes=10)
     new_token: Callable[[], str] = url_token
 
     @classmethod
     def from_kit(cls, kit: Kit) -> SignInFlow:
+        options = kit.options
+        ports = (kit.uow, kit.tokens, kit.notifier, kit.clock, kit.keyed)
         return cls(
-            uow=kit.uow,
-            tokens=kit.tokens,
-            notifier=kit.notifier,
-            clock=kit.clock,
-            keyed=kit.keyed,
-            public_url=kit.options.public_url,
-            terms_url=kit.options.terms_url,
-            ttl=kit.limits.oauth_state_ttl,
-            new_token=kit.new_token,
+            *ports, options.public_url, options.terms_url, kit.limits.oauth_state_ttl, kit.new_token
         )
 
     def _key(self, token: str) -> str:
