@@ -258,15 +258,20 @@ class Poller:
 
 
 def webhook_handler(dispatcher: Dispatcher, bot: Bot, settings: Settings) -> WebhookHandler:
-    """The webhook's request handler: Telegram's request is answered only once the update was
-    handled (PRODUCT §3), so a crash before that makes Telegram deliver it again. A handler that
-    runs longer than `UPDATE_ACK_TIMEOUT` is answered anyway and finishes in the background
-    (Telegram gives up on a request after 60 s); a crash after that loses the update."""
+    """The webhook's request handler, aiogram's own: a request without Telegram's secret token
+    (WEBHOOK_SECRET, compared in constant time) is refused with 401, and Telegram's request is
+    answered only once the update was handled (PRODUCT §3), so a crash before that makes
+    Telegram deliver it again. A handler that runs longer than `UPDATE_ACK_TIMEOUT` is answered
+    anyway and finishes in the background (Telegram gives up on a request after 60 s); a crash
+    after that loses the update."""
     from aiogram.webhook.aiohttp_server import SimpleRequestHandler
 
+    if settings.webhook_secret is None:
+        raise ValueError("WEBHOOK_SECRET is required to serve the Telegram webhook")
     handler = SimpleRequestHandler(
         dispatcher=dispatcher,
         bot=bot,
+        secret_token=settings.webhook_secret.get_secret_value(),
         handle_in_background=False,
         _timeout=settings.update_ack_timeout,  # passed on to Dispatcher.feed_webhook_update
     )

@@ -8,8 +8,11 @@ from pathlib import Path
 
 import aiohttp
 import pytest
+from aiogram import Bot, Dispatcher
+from aiogram.types import Update
 from aiohttp import web
 
+from bot.polling import webhook_handler
 from sandbox.idp.client import DevIdpNotOnLoopback
 from sandbox.stack import create_site, register_site
 from tests.conftest import FakeClock
@@ -91,21 +94,30 @@ async def test_the_access_log_never_shows_a_token(
 
 
 async def test_the_webhook_needs_telegrams_secret_token(make_site: SiteFactory) -> None:
-    seen: list[str] = []
+    seen: list[int] = []
+    dispatcher = Dispatcher()
 
-    async def handler(request: web.Request) -> web.Response:
-        seen.append(await request.text())
-        return web.Response(text="ok")
+    @dispatcher.update()
+    async def handle(update: Update) -> None:
+        seen.append(update.update_id)
 
     site = await make_site(settings={"webhook_secret": "hook-secret"})
+    settings = site.world.services.settings
+    bot = Bot("1:test")
     app = web.Application()
-    register_site(app, site.world.services, webhook_handler=handler)
+    register_site(
+        app, site.world.services, webhook_handler=webhook_handler(dispatcher, bot, settings)
+    )
+    update = {"update_id": 7}
     async with serve(app) as base, aiohttp.ClientSession() as http:
-        for secret, expected in (("no", 403), ("hook-secret", 200)):
+        for secret, expected in (("no", 401), ("", 401), ("hook-secret", 200)):
             headers = {"X-Telegram-Bot-Api-Secret-Token": secret}
-            async with http.post(base + "/telegram/webhook", data="{}", headers=headers) as reply:
+            async with http.post(base + "/telegram/webhook", json=update, headers=headers) as reply:
                 assert reply.status == expected
-    assert seen == ["{}"]
+        async with http.get(base + "/metrics") as reply:
+            assert 'reason="webhook_secret"} 2.0' in await reply.text()
+    await bot.session.close()
+    assert seen == [7]
 
 
 async def test_the_dev_idp_refuses_to_run_off_loopback(clock: FakeClock, tmp_path: Path) -> None:
@@ -161,7 +173,7 @@ async def test_a_database_outage_shows_a_short_page_not_a_traceback(
     make_site: SiteFactory, tmp_path: Path
 ) -> None:
     site = await make_site()
-    await site.world.services.resources["database"].dispose()
+    await site.world.services.database.dispose()
     _break_databases(tmp_path)
 
     async with aiohttp.ClientSession() as http:
