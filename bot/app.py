@@ -61,7 +61,7 @@ def build_storage(services: Services) -> tuple[BaseStorage, BaseEventIsolation |
     killed process cannot keep a chat silent (PRODUCT §3); without Redis there is one process,
     and the polling loop keeps one chat's updates in order (bot/polling.py).
     """
-    redis = services.resources.get("redis")
+    redis = services.redis
     if redis is None:
         return MemoryStorage(), None
     from aiogram.fsm.storage.base import DefaultKeyBuilder

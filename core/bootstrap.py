@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from core.domain.secrets import Keyed
 from core.flows.account import AccountFlow
@@ -24,6 +24,11 @@ from core.metrics import OpsMetrics
 from core.notices import Notice
 from core.ports import Notifier
 from core.settings import PROVIDERS, Settings, SmsBackend
+
+if TYPE_CHECKING:
+    from redis.asyncio import Redis
+
+    from core.adapters.db.engine import Database
 
 # The longest pause between two tries of a Redis command (seconds): retries stay quick, so an
 # outage is told within PRODUCT §3.3's two seconds.
@@ -48,7 +53,7 @@ class DeferredNotifier:
             await self.target.notify(notice)
 
 
-@dataclass
+@dataclass(eq=False)  # one per process, told apart by identity (the bot keys its caches by it)
 class Services:
     """Everything the bot, the web server and the sandbox call, built from one Settings."""
 
@@ -66,9 +71,12 @@ class Services:
     support: SupportFlow
     housekeeping: Housekeeping
     notifier: DeferredNotifier
+    # The clients behind the ports, for what talks to them directly: the bot's FSM storage and
+    # update ledger share the Redis client; operator tools and tests reach the database.
+    database: Database
     checks: dict[str, Callable[[], Awaitable[None]]] = field(default_factory=dict)
     closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
-    resources: dict[str, Any] = field(default_factory=dict)
+    redis: Redis | None = None
     metrics: OpsMetrics = field(default_factory=OpsMetrics)
 
     async def health(self) -> dict[str, bool]:
@@ -132,18 +140,16 @@ def build_services(settings: Settings, **overrides: Any) -> Services:
     clock = overrides.pop("clock", None) or SystemClock()
     checks: dict[str, Callable[[], Awaitable[None]]] = {}
     closers: list[Callable[[], Awaitable[None]]] = []
-    resources: dict[str, Any] = {}
 
     database = overrides.pop("database", None) or Database(
         settings.database_url,
         timeouts=pg_timeouts(settings),
         sqlite_busy_timeout=settings.sqlite_busy_timeout,
     )
-    resources["database"] = database
     checks["database"] = database.ping
     closers.append(database.dispose)
 
-    stores = _stores(settings, clock, checks, closers, resources)
+    stores, redis = _stores(settings, clock, checks, closers)
 
     sms: Any = None
     if settings.sms_backend is SmsBackend.OUTBOX and "sms" not in overrides:
@@ -210,7 +216,8 @@ def build_services(settings: Settings, **overrides: Any) -> Services:
         notifier=notifier,
         checks=checks,
         closers=closers,
-        resources=resources,
+        database=database,
+        redis=redis,
     )
 
 
@@ -230,8 +237,7 @@ def _stores(
     clock: Any,
     checks: dict[str, Callable[[], Awaitable[None]]],
     closers: list[Callable[[], Awaitable[None]]],
-    resources: dict[str, Any],
-) -> dict[str, Any]:
+) -> tuple[dict[str, Any], Redis | None]:
     """Redis when REDIS_URL is set, otherwise in-process memory (PRODUCT §2)."""
     if settings.redis_url:
         from redis.asyncio import BlockingConnectionPool, Redis
@@ -255,7 +261,6 @@ def _stores(
             ),
         )
         client = Redis.from_pool(pool)
-        resources["redis"] = client
 
         async def ping() -> None:
             await client.ping()
@@ -268,7 +273,7 @@ def _stores(
             "tokens": r.RedisTokenStore(client, clock, prefix),
             "limiter": r.RedisLimiter(client, clock, prefix),
             "cooldowns": r.RedisCooldowns(client, clock, prefix),
-        }
+        }, client
     from core.adapters import memory_stores as m
 
     return {
@@ -276,4 +281,4 @@ def _stores(
         "tokens": m.MemoryTokenStore(clock),
         "limiter": m.MemoryLimiter(clock),
         "cooldowns": m.MemoryCooldowns(clock),
-    }
+    }, None

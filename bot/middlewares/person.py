@@ -8,6 +8,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from typing import Any, Protocol
+from weakref import WeakKeyDictionary
 
 from aiogram import BaseMiddleware
 from aiogram.fsm.context import FSMContext
@@ -122,17 +123,19 @@ class MemoryUpdateLedger:
             found.ids = {i for i in found.ids if i > floor}
 
 
+# One memory ledger per Services, so a bot restarted inside the sandbox remembers what it handled.
+_MEMORY_LEDGERS: WeakKeyDictionary[Services, MemoryUpdateLedger] = WeakKeyDictionary()
+
+
 def update_ledger(services: Services) -> UpdateLedger:
-    """Redis when configured; otherwise one memory ledger per process (kept in the resources,
-    so a bot restarted inside the sandbox remembers what it handled)."""
+    """Redis when configured; otherwise one memory ledger per process."""
     settings = services.settings
     window, memory = settings.duplicate_window, timedelta(seconds=settings.duplicate_memory)
-    redis = services.resources.get("redis")
-    if redis is not None:
-        return RedisUpdateLedger(redis, settings.redis_prefix, window, memory)
-    ledger: UpdateLedger = services.resources.setdefault(
-        "update_ledger", MemoryUpdateLedger(services.kit.clock, window, memory)
-    )
+    if services.redis is not None:
+        return RedisUpdateLedger(services.redis, settings.redis_prefix, window, memory)
+    ledger = _MEMORY_LEDGERS.get(services)
+    if ledger is None:
+        ledger = _MEMORY_LEDGERS[services] = MemoryUpdateLedger(services.kit.clock, window, memory)
     return ledger
 
 

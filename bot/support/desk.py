@@ -6,7 +6,10 @@ Sends are paced and retried by the bot's session (bot/pacing.py), not here.
 from __future__ import annotations
 
 import time
+import weakref
 from dataclasses import dataclass, field
+from typing import cast
+from weakref import WeakKeyDictionary
 
 from aiogram import Bot
 from aiogram.enums import ChatMemberStatus
@@ -21,7 +24,6 @@ AGENT_STATUSES = {
     ChatMemberStatus.MEMBER,
 }
 MEMBERSHIP_TTL = 60.0  # seconds; someone removed from the chat stops acting within a minute
-RESOURCE = "support_desk"
 STRAIGHT = Straight()
 
 
@@ -60,11 +62,14 @@ class Desk:
         return allowed
 
 
+# One desk per Services; the desk sees its services through a weak proxy, so that an entry
+# never keeps its own key alive.
+_DESKS: WeakKeyDictionary[Services, Desk] = WeakKeyDictionary()
+
+
 def desk_for(services: Services) -> Desk:
     """The desk of these services, made on first use."""
-    found = services.resources.get(RESOURCE)
-    if isinstance(found, Desk):
-        return found
-    desk = Desk(services, services.support)
-    services.resources[RESOURCE] = desk
+    desk = _DESKS.get(services)
+    if desk is None:
+        desk = _DESKS[services] = Desk(cast(Services, weakref.proxy(services)), services.support)
     return desk

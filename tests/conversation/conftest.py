@@ -45,7 +45,7 @@ async def running_stack(
     try:
         yield running
     finally:
-        redis = running.services.resources.get("redis")
+        redis = running.services.redis
         if redis is not None:
             async for key in redis.scan_iter(match=running.services.settings.redis_prefix + "*"):
                 await redis.delete(key)

@@ -59,7 +59,7 @@ async def black_hole() -> AsyncIterator[int]:
 @asynccontextmanager
 async def database_at(stack: SandboxStack, port: int) -> AsyncIterator[None]:
     """The running bot's database moved to `port`, with the engine's own settings."""
-    database = stack.services.resources["database"]
+    database = stack.services.database
     working = database.engine
     database.engine = make_engine(
         f"postgresql+asyncpg://postgres@127.0.0.1:{port}/none", timeouts=database.timeouts
@@ -74,7 +74,7 @@ async def database_at(stack: SandboxStack, port: int) -> AsyncIterator[None]:
 @asynccontextmanager
 async def redis_at(stack: SandboxStack, port: int) -> AsyncIterator[None]:
     """The running bot's Redis moved to `port`, with the client's own timeouts and retries."""
-    redis = stack.services.resources["redis"]
+    redis = stack.services.redis
     working = redis.connection_pool
     kwargs = {**working.connection_kwargs, "host": "127.0.0.1", "port": port}
     redis.connection_pool = ConnectionPool(connection_class=working.connection_class, **kwargs)

@@ -72,7 +72,7 @@ async def test_a_restart_with_an_open_handoff_keeps_relaying(
             await agent.wait_for("Still waiting after the restart", thread_id=thread)
             await agent.send("Here we are", thread_id=thread)
             await ivan.wait_for("Here we are")
-            redis = stack.services.resources["redis"]
+            redis = stack.services.redis
             async for key in redis.scan_iter(match=prefix + "*"):
                 await redis.delete(key)
     finally:

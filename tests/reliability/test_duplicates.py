@@ -162,7 +162,7 @@ async def test_duplicates_are_recognised_in_bounded_memory(tmp_path: Path) -> No
         running_stack("postgres+redis", tmp_path / "sandbox", duplicate_window=window) as stack,
         Sandbox(stack.url) as sandbox,
     ):
-        redis = stack.services.resources["redis"]
+        redis = stack.services.redis
         prefix = stack.services.settings.redis_prefix
         ivan = await sandbox.person("Ivan", language_code="en")
         await ivan.start()
@@ -217,7 +217,7 @@ async def test_a_sandbox_restarted_on_the_same_redis_is_heard(
                 await ivan.send("/me")
                 await ivan.wait_for("Your account")
         finally:
-            redis = second.services.resources["redis"]
+            redis = second.services.redis
             async for key in redis.scan_iter(match=settings["redis_prefix"] + "*"):
                 await redis.delete(key)
             await second.stop()

@@ -48,7 +48,7 @@ async def no_trouble(person: Person) -> None:
 
 
 async def confirmed(stack: SandboxStack, address: str) -> int:
-    engine = stack.services.resources["database"].engine
+    engine = stack.services.database.engine
     async with engine.connect() as conn:
         found = await conn.execute(
             sa.text("SELECT count(*) FROM bindings WHERE address = :a AND status = 'confirmed'"),

@@ -200,7 +200,7 @@ async def desk_agent(sandbox: Sandbox, stack: SandboxStack) -> Agent:
 
 
 async def database_rows(stack: SandboxStack) -> AsyncIterator[tuple[str, str]]:
-    engine = stack.services.resources["database"].engine
+    engine = stack.services.database.engine
     async with engine.connect() as conn:
         tables = await conn.execute(
             sa.text("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
@@ -212,7 +212,7 @@ async def database_rows(stack: SandboxStack) -> AsyncIterator[tuple[str, str]]:
 
 
 async def redis_values(stack: SandboxStack) -> AsyncIterator[tuple[str, str]]:
-    redis = stack.services.resources["redis"]
+    redis = stack.services.redis
     async for key in redis.scan_iter(match=stack.services.settings.redis_prefix + "*"):
         kind = (await redis.type(key)).decode()
         if kind == "string":

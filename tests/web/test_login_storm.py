@@ -118,7 +118,7 @@ async def _start(
         values["redis_prefix"] = f"test:{uuid.uuid4().hex[:8]}:"
     world = await make_world(clock, database_url, settings=values, hasher=hasher)
     stack.push_async_callback(world.services.close)
-    if "redis" in world.services.resources:
+    if world.services.redis is not None:
         stack.push_async_callback(_forget_keys, world, values["redis_prefix"])
     runner = web.AppRunner(create_web_app(world.services, bot_username="accountbot_test"))
     await runner.setup()
@@ -129,7 +129,7 @@ async def _start(
 
 
 async def _forget_keys(world: World, prefix: str) -> None:
-    redis = world.services.resources["redis"]
+    redis = world.services.redis
     async for key in redis.scan_iter(match=prefix + "*"):
         await redis.delete(key)
 

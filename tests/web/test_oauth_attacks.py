@@ -101,7 +101,7 @@ async def any_store_site(
     prefix = f"test-{uuid.uuid4().hex[:8]}:"
     site = await make_site(settings={"redis_url": services.redis_url(), "redis_prefix": prefix})
     yield site
-    redis = site.world.services.resources["redis"]
+    redis = site.world.services.redis
     async for key in redis.scan_iter(match=prefix + "*"):
         await redis.delete(key)
 

@@ -143,7 +143,7 @@ async def pg_world(clock: FakeClock, pg_url: str) -> AsyncIterator[World]:
     redis_url = real.redis_url()
     built = await make_world(clock, pg_url, settings={"redis_url": redis_url})
     yield built
-    redis = built.services.resources["redis"]
+    redis = built.services.redis
     async for key in redis.scan_iter(match="accountbot:*"):
         await redis.delete(key)
     await built.services.close()

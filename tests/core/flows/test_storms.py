@@ -47,8 +47,8 @@ async def world(
         clock, f"sqlite+aiosqlite:///{tmp_path}/storm.sqlite3", settings=values
     )
     yield built
-    if "redis" in built.services.resources:
-        redis = built.services.resources["redis"]
+    if built.services.redis is not None:
+        redis = built.services.redis
         async for key in redis.scan_iter(match=values["redis_prefix"] + "*"):
             await redis.delete(key)
     await built.services.close()
