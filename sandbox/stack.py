@@ -37,7 +37,7 @@ from sandbox.mailbox import Mailbox, register_mailbox
 from sandbox.outbox import SmsOutbox, register_outbox
 from sandbox.pages import register_pages
 from sandbox.settling import report_handling
-from web.app import BotUsername, Handler, register_web
+from web.app import register_web
 from web.context import WebContext
 from web.providers import Provider, build_registry
 from web.providers.cache import CachePolicy
@@ -184,24 +184,18 @@ def register_site(
     app: web.Application,
     services: Services,
     *,
-    webhook_handler: Handler | None = None,
-    bot_username: BotUsername = None,
     providers: Mapping[str, Provider] | None = None,
+    **options: Any,
 ) -> WebContext:
-    """The product's web routes as the sandbox serves them: with the development identity
-    provider (its /idp pages and the "dev" sign-in) when DEV_IDP_ENABLED, loopback only."""
+    """`web.app.register_web` as the sandbox serves it (`options` are its): with the development
+    identity provider (its /idp pages and the "dev" sign-in) when DEV_IDP_ENABLED, loopback
+    only."""
     settings = services.settings
     if settings.dev_idp_enabled:
         mount_idp(app, settings)  # refuses unless PUBLIC_URL is on loopback
         if providers is None:
             providers = site_providers(settings)
-    return register_web(
-        app,
-        services,
-        webhook_handler=webhook_handler,
-        bot_username=bot_username,
-        providers=providers,
-    )
+    return register_web(app, services, providers=providers, **options)
 
 
 def create_site(services: Services, **options: Any) -> web.Application:

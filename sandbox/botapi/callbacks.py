@@ -17,12 +17,26 @@ def press_callback(
     state: SandboxState, bot: BotAccount, dialog: Dialog, message: Message, presser: User, data: str
 ) -> str:
     """Queue the callback_query update a tap produces; returns the query id."""
+    shown = message.to_api()
+    return _queue_query(state, bot, dialog, message.message_id, presser, shown, data)
+
+
+def _queue_query(
+    state: SandboxState,
+    bot: BotAccount,
+    dialog: Dialog,
+    message_id: int,
+    presser: User,
+    shown: dict[str, Any],
+    data: str,
+) -> str:
+    """The callback_query update for the bot, `shown` as its message; returns the query id."""
     query_id = state.new_query_id()
-    state.queries[query_id] = PendingQuery(query_id, bot.id, dialog, message.message_id)
+    state.queries[query_id] = PendingQuery(query_id, bot.id, dialog, message_id)
     payload = {
         "id": query_id,
         "from": presser.to_api(),
-        "message": message.to_api(),
+        "message": shown,
         "chat_instance": str(abs(hash((bot.id, dialog.chat.id)))),
         "data": data,
     }
@@ -75,19 +89,7 @@ def press_data(
     message = dialog.messages.get(message_id)
     if message is None:
         raise bad_request("message not found")
-    query_id = state.new_query_id()
-    state.queries[query_id] = PendingQuery(query_id, bot.id, dialog, message_id)
     shown: dict[str, Any] = message.to_api()
     if inaccessible or message.deleted:
         shown = {"chat": dialog.chat.to_api(), "message_id": message_id, "date": 0}
-    payload = {
-        "id": query_id,
-        "from": presser.to_api(),
-        "message": shown,
-        "chat_instance": str(abs(hash((bot.id, dialog.chat.id)))),
-        "data": data,
-    }
-    dialog.callback_answer = None
-    state.push_update(bot, "callback_query", payload)
-    state.touch()
-    return query_id
+    return _queue_query(state, bot, dialog, message_id, presser, shown, data)

@@ -122,3 +122,14 @@ def _is_entity(entity: object) -> bool:
 
 
 Handler = Callable[[Call], Awaitable[Any]]
+
+
+def registrar(table: dict[str, Handler]) -> Callable[[Handler], Handler]:
+    """A decorator that lists a method's handler in `table` under its Bot API name, matched
+    case-insensitively: `send_message` serves sendMessage."""
+
+    def register(handler: Handler) -> Handler:
+        table[handler.__name__.replace("_", "")] = handler
+        return handler
+
+    return register

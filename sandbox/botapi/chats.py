@@ -6,7 +6,7 @@ import json
 import re
 from typing import Any
 
-from sandbox.botapi.calls import Call, Handler
+from sandbox.botapi.calls import Call, Handler, registrar
 from sandbox.botapi.errors import bad_request
 from sandbox.botapi.models import User
 
@@ -33,6 +33,11 @@ NO_GIFTS = dict.fromkeys(
 )
 
 
+METHODS: dict[str, Handler] = {}
+method = registrar(METHODS)
+
+
+@method
 async def get_me(call: Call) -> Any:
     return {
         **call.bot.user.to_api(),
@@ -44,6 +49,7 @@ async def get_me(call: Call) -> Any:
     }
 
 
+@method
 async def get_chat(call: Call) -> Any:
     chat = call.state.chat(call.params.required_str("chat_id"))
     return {
@@ -59,6 +65,7 @@ def _commands_key(call: Call) -> tuple[str, str]:
     return json.dumps(scope, sort_keys=True), call.params.text("language_code") or ""
 
 
+@method
 async def set_my_commands(call: Call) -> Any:
     commands = call.params.obj("commands")
     if not isinstance(commands, list) or len(commands) > 100:
@@ -72,21 +79,25 @@ async def set_my_commands(call: Call) -> Any:
     return True
 
 
+@method
 async def get_my_commands(call: Call) -> Any:
     return call.bot.commands.get(_commands_key(call), [])
 
 
+@method
 async def delete_my_commands(call: Call) -> Any:
     call.bot.commands.pop(_commands_key(call), None)
     return True
 
 
+@method
 async def set_chat_menu_button(call: Call) -> Any:
     call.bot.menu_button = call.params.obj("menu_button") or {"type": "default"}
     call.state.touch()
     return True
 
 
+@method
 async def get_chat_menu_button(call: Call) -> Any:
     return call.bot.menu_button
 
@@ -105,6 +116,7 @@ def member_to_api(user: User, status: str) -> dict[str, Any]:
     return data
 
 
+@method
 async def get_chat_member(call: Call) -> Any:
     chat = call.state.chat(call.params.required_str("chat_id"))
     user = call.state.users.get(call.params.required_int("user_id"))
@@ -115,15 +127,3 @@ async def get_chat_member(call: Call) -> Any:
     else:
         status = chat.members.get(user.id, "left")
     return member_to_api(user, status)
-
-
-METHODS: dict[str, Handler] = {
-    "getme": get_me,
-    "getchat": get_chat,
-    "setmycommands": set_my_commands,
-    "getmycommands": get_my_commands,
-    "deletemycommands": delete_my_commands,
-    "setchatmenubutton": set_chat_menu_button,
-    "getchatmenubutton": get_chat_menu_button,
-    "getchatmember": get_chat_member,
-}

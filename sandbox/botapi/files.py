@@ -10,7 +10,7 @@ from typing import Any
 
 from aiohttp import web
 
-from sandbox.botapi.calls import Call, Handler
+from sandbox.botapi.calls import Call, Handler, registrar
 from sandbox.botapi.errors import ApiError, bad_request
 from sandbox.botapi.models import StoredFile
 from sandbox.botapi.params import Upload
@@ -104,14 +104,21 @@ async def _send_media(call: Call, name: str, folder: str) -> Any:
     return message.to_api()
 
 
+METHODS: dict[str, Handler] = {}
+method = registrar(METHODS)
+
+
+@method
 async def send_photo(call: Call) -> Any:
     return await _send_media(call, "photo", "photos")
 
 
+@method
 async def send_document(call: Call) -> Any:
     return await _send_media(call, "document", "documents")
 
 
+@method
 async def get_file(call: Call) -> Any:
     stored = call.state.files.get(call.params.required_str("file_id"))
     if stored is None:
@@ -133,10 +140,3 @@ def download_handler(state: SandboxState) -> Callable[[web.Request], Awaitable[w
         return web.json_response(NOT_FOUND, status=404)
 
     return download
-
-
-METHODS: dict[str, Handler] = {
-    "sendphoto": send_photo,
-    "senddocument": send_document,
-    "getfile": get_file,
-}

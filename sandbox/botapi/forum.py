@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sandbox.botapi.calls import Call, Handler
+from sandbox.botapi.calls import Call, Handler, registrar
 from sandbox.botapi.errors import bad_request
 from sandbox.botapi.models import Chat, Topic
 
@@ -23,6 +23,11 @@ def _topic(call: Call, chat: Chat) -> Topic:
     return topic
 
 
+METHODS: dict[str, Handler] = {}
+method = registrar(METHODS)
+
+
+@method
 async def create_forum_topic(call: Call) -> Any:
     chat, dialog = _forum(call)
     name = call.params.required_str("name")
@@ -37,6 +42,7 @@ async def create_forum_topic(call: Call) -> Any:
     return topic.to_api()
 
 
+@method
 async def edit_forum_topic(call: Call) -> Any:
     chat, _ = _forum(call)
     topic = _topic(call, chat)
@@ -59,14 +65,17 @@ async def _set_closed(call: Call, closed: bool) -> Any:
     return True
 
 
+@method
 async def close_forum_topic(call: Call) -> Any:
     return await _set_closed(call, True)
 
 
+@method
 async def reopen_forum_topic(call: Call) -> Any:
     return await _set_closed(call, False)
 
 
+@method
 async def delete_forum_topic(call: Call) -> Any:
     chat, dialog = _forum(call)
     topic = _topic(call, chat)
@@ -76,12 +85,3 @@ async def delete_forum_topic(call: Call) -> Any:
             message.deleted = True
     call.state.touch()
     return True
-
-
-METHODS: dict[str, Handler] = {
-    "createforumtopic": create_forum_topic,
-    "editforumtopic": edit_forum_topic,
-    "closeforumtopic": close_forum_topic,
-    "reopenforumtopic": reopen_forum_topic,
-    "deleteforumtopic": delete_forum_topic,
-}

@@ -10,7 +10,7 @@ from sandbox.botapi import people
 from sandbox.botapi.errors import ApiError
 from sandbox.botapi.models import Chat, User
 from sandbox.botapi.params import Params
-from sandbox.botapi.person_api import Action, document_fields, photo_fields
+from sandbox.botapi.person_api import Action, document_fields, photo_fields, sender
 from sandbox.botapi.state import BotAccount, SandboxState
 from sandbox.botapi.views import message_view, person_to_view
 
@@ -90,17 +90,7 @@ def _post_group(state: SandboxState, params: Params, request: web.Request, **fie
 
 
 async def send_text(state: SandboxState, params: Params, request: web.Request) -> Any:
-    fields = people.text_fields(params.text("text") or "")
-    reply_id = params.integer("reply_to_message_id")
-    return _post_group(state, params, request, reply_to_message_id=reply_id, **fields)
-
-
-async def send_photo(state: SandboxState, params: Params, request: web.Request) -> Any:
-    return _post_group(state, params, request, **photo_fields(state, params))
-
-
-async def send_document(state: SandboxState, params: Params, request: web.Request) -> Any:
-    return _post_group(state, params, request, **document_fields(state, params))
+    return _post_group(state, params, request, **people.typed_text_fields(params))
 
 
 async def press(state: SandboxState, params: Params, request: web.Request) -> Any:
@@ -120,7 +110,7 @@ GROUP_ROUTES: tuple[tuple[str, str, Action], ...] = (
     ("GET", "/sandbox/api/groups/{group_id}", read_group),
     ("POST", "/sandbox/api/groups/{group_id}/members", add_member),
     ("POST", "/sandbox/api/groups/{group_id}/messages", send_text),
-    ("POST", "/sandbox/api/groups/{group_id}/photo", send_photo),
-    ("POST", "/sandbox/api/groups/{group_id}/document", send_document),
+    ("POST", "/sandbox/api/groups/{group_id}/photo", sender(_post_group, photo_fields)),
+    ("POST", "/sandbox/api/groups/{group_id}/document", sender(_post_group, document_fields)),
     ("POST", "/sandbox/api/groups/{group_id}/press", press),
 )

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
-from sandbox.botapi.calls import Call, Handler
+from sandbox.botapi.calls import Call, Handler, registrar
 from sandbox.botapi.errors import bad_request
 from sandbox.botapi.models import Message
 
@@ -17,6 +18,11 @@ NOT_MODIFIED = (
 )
 
 
+METHODS: dict[str, Handler] = {}
+method = registrar(METHODS)
+
+
+@method
 async def send_message(call: Call) -> Any:
     chat, dialog = call.target()
     text, entities = call.message_text()
@@ -47,6 +53,7 @@ EDITABLE = ("text", "entities", "caption", "caption_entities")
 
 def _edit(call: Call, message: Message, **changes: Any) -> Any:
     """Apply an edit; an inline keyboard left out of it is removed, as in Telegram."""
+    changes["reply_markup"] = call.markup(message.chat)
     before = [getattr(message, key) for key in EDITABLE] + [_inline(message.reply_markup)]
     after = [changes.get(key, getattr(message, key)) for key in EDITABLE]
     if before == [*after, _inline(changes.get("reply_markup"))]:
@@ -61,27 +68,32 @@ def _edit(call: Call, message: Message, **changes: Any) -> Any:
     return message.to_api()
 
 
+@method
 async def edit_message_text(call: Call) -> Any:
-    message = _own_message(call, "message to edit not found")
-    if message.text is None:
-        raise bad_request("there is no text in the message to edit")
+    message = _editable(call, "text", lambda message: message.text is not None)
     text, entities = call.message_text()
-    markup = call.markup(message.chat)
-    return _edit(call, message, text=text, entities=entities, reply_markup=markup)
+    return _edit(call, message, text=text, entities=entities)
 
 
+@method
 async def edit_message_caption(call: Call) -> Any:
-    message = _own_message(call, "message to edit not found")
-    if not message.media:
-        raise bad_request("there is no caption in the message to edit")
+    message = _editable(call, "caption", lambda message: bool(message.media))
     caption, entities = call.caption()
-    markup = call.markup(message.chat)
-    return _edit(call, message, caption=caption, caption_entities=entities, reply_markup=markup)
+    return _edit(call, message, caption=caption, caption_entities=entities)
 
 
+def _editable(call: Call, part: str, has: Callable[[Message], bool]) -> Message:
+    """The bot's own message to edit, refused when it has no `part` (text or caption)."""
+    message = _own_message(call, "message to edit not found")
+    if not has(message):
+        raise bad_request(f"there is no {part} in the message to edit")
+    return message
+
+
+@method
 async def edit_message_reply_markup(call: Call) -> Any:
     message = _own_message(call, "message to edit not found")
-    return _edit(call, message, reply_markup=call.markup(message.chat))
+    return _edit(call, message)
 
 
 def _delete(call: Call, chat_ref: str, message_id: int) -> None:
@@ -93,11 +105,13 @@ def _delete(call: Call, chat_ref: str, message_id: int) -> None:
     message.version = call.state.touch()
 
 
+@method
 async def delete_message(call: Call) -> Any:
     _delete(call, call.params.required_str("chat_id"), call.params.required_int("message_id"))
     return True
 
 
+@method
 async def delete_messages(call: Call) -> Any:
     ids = call.params.obj("message_ids") or []
     for message_id in ids:
@@ -117,6 +131,7 @@ def _source(call: Call, missing: str) -> Message:
     return message
 
 
+@method
 async def copy_message(call: Call) -> Any:
     source = _source(call, "message to copy not found")
     chat, dialog = call.target()
@@ -134,6 +149,7 @@ async def copy_message(call: Call) -> Any:
     return {"message_id": copy.message_id}
 
 
+@method
 async def forward_message(call: Call) -> Any:
     source = _source(call, "message to forward not found")
     chat, dialog = call.target()
@@ -144,35 +160,14 @@ async def forward_message(call: Call) -> Any:
         "sender_user": source.sender.to_api(),
         "date": int(source.date.timestamp()),
     }
-    forwarded = call.post(
-        chat,
-        dialog,
-        text=source.text,
-        entities=source.entities,
-        media=source.media,
-        caption=source.caption,
-        caption_entities=source.caption_entities,
-        forward_origin=origin,
-        thread_id=thread_id,
-    )
+    content = {key: getattr(source, key) for key in (*EDITABLE, "media")}
+    forwarded = call.post(chat, dialog, forward_origin=origin, thread_id=thread_id, **content)
     return forwarded.to_api()
 
 
+@method
 async def send_chat_action(call: Call) -> Any:
     _, dialog = call.target()
     dialog.action = call.params.required_str("action")
     call.state.touch()
     return True
-
-
-METHODS: dict[str, Handler] = {
-    "sendmessage": send_message,
-    "editmessagetext": edit_message_text,
-    "editmessagecaption": edit_message_caption,
-    "editmessagereplymarkup": edit_message_reply_markup,
-    "deletemessage": delete_message,
-    "deletemessages": delete_messages,
-    "copymessage": copy_message,
-    "forwardmessage": forward_message,
-    "sendchataction": send_chat_action,
-}

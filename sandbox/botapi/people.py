@@ -10,6 +10,7 @@ from sandbox.botapi.errors import ApiError, bad_request
 from sandbox.botapi.formatting import detect_entities
 from sandbox.botapi.keyboards import button_kind
 from sandbox.botapi.models import Chat, Dialog, Message, User
+from sandbox.botapi.params import Params
 from sandbox.botapi.state import BotAccount, SandboxState
 from sandbox.botapi.webapp import launch_url, sign_init_data
 
@@ -45,6 +46,12 @@ def text_fields(text: str) -> dict[str, Any]:
     if not text.strip():
         raise bad_request("message text is empty")
     return {"text": text, "entities": detect_entities(text)}
+
+
+def typed_text_fields(params: Params) -> dict[str, Any]:
+    """What a person typed (`text`) and the message it answers (`reply_to_message_id`)."""
+    reply_id = params.integer("reply_to_message_id")
+    return {**text_fields(params.text("text") or ""), "reply_to_message_id": reply_id}
 
 
 def contact_fields(person: User, phone: str | None, first_name: str | None) -> dict[str, Any]:

@@ -16,6 +16,7 @@ from sandbox.botapi.state import BotAccount, SandboxState
 from sandbox.botapi.views import dialog_view, person_to_view
 
 Action = Callable[[SandboxState, Params, web.Request], Awaitable[Any]]
+Fields = Callable[[SandboxState, Params], dict[str, Any]]
 MAX_EVENT_WAIT = 30.0
 # A 1×1 PNG so a person can send "a photo" without picking a file.
 PIXEL = bytes.fromhex(
@@ -94,9 +95,7 @@ def _post_private(state: SandboxState, params: Params, request: web.Request, **f
 
 
 async def send_text(state: SandboxState, params: Params, request: web.Request) -> Any:
-    fields = people.text_fields(params.text("text") or "")
-    reply_id = params.integer("reply_to_message_id")
-    return _post_private(state, params, request, reply_to_message_id=reply_id, **fields)
+    return _post_private(state, params, request, **people.typed_text_fields(params))
 
 
 async def start(state: SandboxState, params: Params, request: web.Request) -> Any:
@@ -150,12 +149,13 @@ def document_fields(state: SandboxState, params: Params) -> dict[str, Any]:
     return {"media": document_media(stored), "caption": params.text("caption")}
 
 
-async def send_photo(state: SandboxState, params: Params, request: web.Request) -> Any:
-    return _post_private(state, params, request, **photo_fields(state, params))
+def sender(post: Callable[..., Any], fields: Fields) -> Action:
+    """The action that `post`s a message made of `fields` (a photo, a document)."""
 
+    async def send(state: SandboxState, params: Params, request: web.Request) -> Any:
+        return post(state, params, request, **fields(state, params))
 
-async def send_document(state: SandboxState, params: Params, request: web.Request) -> Any:
-    return _post_private(state, params, request, **document_fields(state, params))
+    return send
 
 
 async def edit_message(state: SandboxState, params: Params, request: web.Request) -> Any:
@@ -314,8 +314,8 @@ PERSON_ROUTES: tuple[tuple[str, str, Action], ...] = (
     ("POST", "/sandbox/api/people/{person_id}/press", press),
     ("POST", "/sandbox/api/people/{person_id}/contact", share_contact),
     ("POST", "/sandbox/api/people/{person_id}/sticker", send_sticker),
-    ("POST", "/sandbox/api/people/{person_id}/photo", send_photo),
-    ("POST", "/sandbox/api/people/{person_id}/document", send_document),
+    ("POST", "/sandbox/api/people/{person_id}/photo", sender(_post_private, photo_fields)),
+    ("POST", "/sandbox/api/people/{person_id}/document", sender(_post_private, document_fields)),
     ("POST", "/sandbox/api/people/{person_id}/edit", edit_message),
     ("POST", "/sandbox/api/people/{person_id}/forward", forward),
     ("POST", "/sandbox/api/people/{person_id}/block", block),

@@ -6,7 +6,7 @@ import asyncio
 import re
 from typing import Any
 
-from sandbox.botapi.calls import Call, Handler
+from sandbox.botapi.calls import Call, Handler, registrar
 from sandbox.botapi.errors import ApiError, bad_request
 from sandbox.botapi.state import BotAccount, Webhook
 from sandbox.botapi.webhooks import deliver
@@ -50,6 +50,11 @@ def _confirm(bot: BotAccount, offset: int | None) -> None:
     bot.updates = kept
 
 
+METHODS: dict[str, Handler] = {}
+method = registrar(METHODS)
+
+
+@method
 async def get_updates(call: Call) -> Any:
     bot = call.bot
     if bot.webhook is not None:
@@ -82,6 +87,7 @@ def stop_webhook(bot: BotAccount) -> None:
     bot.webhook = None
 
 
+@method
 async def set_webhook(call: Call) -> Any:
     url = call.params.text("url")
     secret = call.params.text("secret_token")
@@ -111,6 +117,7 @@ async def set_webhook(call: Call) -> Any:
     return True
 
 
+@method
 async def delete_webhook(call: Call) -> Any:
     stop_webhook(call.bot)
     if call.params.flag("drop_pending_updates"):
@@ -118,6 +125,7 @@ async def delete_webhook(call: Call) -> Any:
     return True
 
 
+@method
 async def get_webhook_info(call: Call) -> Any:
     webhook = call.bot.webhook
     info: dict[str, Any] = {
@@ -133,11 +141,3 @@ async def get_webhook_info(call: Call) -> Any:
     if call.bot.allowed_updates:
         info["allowed_updates"] = call.bot.allowed_updates
     return info
-
-
-METHODS: dict[str, Handler] = {
-    "getupdates": get_updates,
-    "setwebhook": set_webhook,
-    "deletewebhook": delete_webhook,
-    "getwebhookinfo": get_webhook_info,
-}
