@@ -11,6 +11,7 @@ import argparse
 import asyncio
 import sys
 from collections.abc import Callable, Coroutine, Sequence
+from types import ModuleType
 from typing import Any
 
 from pydantic import ValidationError
@@ -97,9 +98,14 @@ async def _workspace(args: argparse.Namespace) -> int:
 
 
 async def _run(_: argparse.Namespace) -> int:
-    from accountbot.runner import run_production
+    from accountbot.runner import create_web_app, run_production
+    from core.settings import load_settings
 
-    return await run_production()
+    if not load_settings().dev_idp_enabled:
+        return await run_production(create_web_app)
+    # Development on loopback: the development identity provider is the sandbox's.
+    stack = _sandbox_stack()
+    return 2 if stack is None else await run_production(stack.create_site)
 
 
 SANDBOX_MISSING = """The sandbox is not installed: it is a distribution of its own.
@@ -107,12 +113,21 @@ From a clone of the repository, `make sandbox` installs it and starts it;
 or install it by hand:  pip install -e ./sandbox"""
 
 
-async def _sandbox(args: argparse.Namespace) -> int:
+def _sandbox_stack() -> ModuleType | None:
+    """`sandbox.stack`, or None when its distribution is missing (and how to install it told)."""
     try:  # the sandbox's own distribution (sandbox/pyproject.toml), never in the product's wheel
-        from sandbox.stack import run_sandbox
+        from sandbox import stack
     except ModuleNotFoundError as error:
         if (error.name or "").partition(".")[0] not in {"sandbox", "aiosmtpd"}:
             raise
         print(SANDBOX_MISSING, file=sys.stderr)
+        return None
+    return stack
+
+
+async def _sandbox(args: argparse.Namespace) -> int:
+    stack = _sandbox_stack()
+    if stack is None:
         return 2
-    return await run_sandbox(host=args.host, port=args.port, data=args.data)
+    code: int = await stack.run_sandbox(host=args.host, port=args.port, data=args.data)
+    return code

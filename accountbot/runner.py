@@ -9,7 +9,10 @@ import asyncio
 import contextlib
 import logging
 import signal
+from collections.abc import Callable
 from typing import Any
+
+from aiohttp import web
 
 from bot.app import build_bot, build_dispatcher, set_commands
 from bot.polling import poller, webhook_handler
@@ -20,7 +23,12 @@ from web.app import create_web_app, start_web
 log = logging.getLogger(__name__)
 
 
-async def run_production() -> int:
+WebAppFactory = Callable[..., web.Application]
+
+
+async def run_production(create_app: WebAppFactory = create_web_app) -> int:
+    """The bot and the web server from the environment; `create_app` is the web server's
+    factory (`accountbot run` passes the sandbox's when DEV_IDP_ENABLED, see accountbot.cli)."""
     settings = load_settings()
     logging.getLogger().setLevel(settings.log_level)
     services = build_services(settings)
@@ -30,7 +38,7 @@ async def run_production() -> int:
     webhook = None
     if settings.telegram_mode == "webhook":
         webhook = webhook_handler(dp, bot, settings)  # answered once handled (PRODUCT §3)
-    app = create_web_app(services, webhook_handler=webhook, bot_username=me.username)
+    app = create_app(services, webhook_handler=webhook, bot_username=me.username)
     runner = await start_web(app, settings.web_host, settings.web_port)
     log.info("web server on %s:%s, bot @%s", settings.web_host, settings.web_port, me.username)
     housekeeping = start_housekeeping(services)
