@@ -152,7 +152,7 @@ async def start_sandbox(
     overrides.setdefault("support_chat_id", support_group(state))
     settings = sandbox_settings(url, folder, smtp_port, **overrides)
     await upgrade(settings.database_url)
-    outbox = SmsOutbox()
+    outbox = SmsOutbox(state.clock)  # the one clock of Telegram's side and of the services
     services = build_services(settings, clock=clock, sms=outbox)
     if demo:
         await demo_workspaces(services)
