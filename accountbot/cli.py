@@ -104,7 +104,7 @@ async def _run(_: argparse.Namespace) -> int:
     if not load_settings().dev_idp_enabled:
         return await run_production(create_web_app)
     # Development on loopback: the development identity provider is the sandbox's.
-    stack = _sandbox_stack()
+    stack = _sandbox_stack("DEV_IDP_ENABLED is the sandbox's development identity provider. ")
     return 2 if stack is None else await run_production(stack.create_site)
 
 
@@ -113,14 +113,14 @@ From a clone of the repository, `make sandbox` installs it and starts it;
 or install it by hand:  pip install -e ./sandbox"""
 
 
-def _sandbox_stack() -> ModuleType | None:
+def _sandbox_stack(why: str = "") -> ModuleType | None:
     """`sandbox.stack`, or None when its distribution is missing (and how to install it told)."""
     try:  # the sandbox's own distribution (sandbox/pyproject.toml), never in the product's wheel
         from sandbox import stack
     except ModuleNotFoundError as error:
         if (error.name or "").partition(".")[0] not in {"sandbox", "aiosmtpd"}:
             raise
-        print(SANDBOX_MISSING, file=sys.stderr)
+        print(why + SANDBOX_MISSING, file=sys.stderr)
         return None
     return stack
 

@@ -7,6 +7,7 @@ to install it when it is missing.
 from __future__ import annotations
 
 import email
+import os
 import shutil
 import subprocess
 import sys
@@ -130,3 +131,44 @@ def test_the_cli_says_how_to_install_a_missing_sandbox() -> None:
     assert "pip install -e ./sandbox" in done.stderr
     assert "make sandbox" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def without_sandbox(argv: list[str], **env: str) -> subprocess.CompletedProcess[str]:
+    """`accountbot <argv>` as if the sandbox's distribution were not installed."""
+    script = (
+        "import sys; sys.modules['sandbox'] = None; from accountbot.cli import main; "
+        f"sys.exit(main({argv!r}))"
+    )
+    environment = {"PATH": os.environ.get("PATH", ""), **env}
+    return subprocess.run(
+        [sys.executable, "-c", script],
+        capture_output=True, text=True, timeout=60, cwd=ROOT, env=environment,
+    )  # fmt: skip
+
+
+def test_the_dev_identity_provider_needs_the_sandbox() -> None:
+    done = without_sandbox(
+        ["run"],
+        BOT_TOKEN="1:test",
+        SECRET_KEY="k" * 40,
+        PUBLIC_URL="http://127.0.0.1:8080",
+        DEV_IDP_ENABLED="true",
+    )
+    assert done.returncode == 2
+    assert "DEV_IDP_ENABLED" in done.stderr and "pip install -e ./sandbox" in done.stderr
+    assert "Traceback" not in done.stderr
+
+
+def test_the_product_refuses_the_sandboxs_settings_without_it(tmp_path: Path) -> None:
+    from core.bootstrap import build_services
+    from core.settings import Settings
+    from web.app import create_web_app
+
+    values = {"bot_token": "1:test", "secret_key": "k" * 40, "public_url": "http://127.0.0.1:1"}
+    database = f"sqlite+aiosqlite:///{tmp_path}/x.sqlite3"
+    outbox = Settings(_env_file=None, sms_backend="outbox", database_url=database, **values)  # type: ignore[call-arg]
+    with pytest.raises(ValueError, match="SMS_BACKEND=outbox needs the sandbox"):
+        build_services(outbox)
+    dev = Settings(_env_file=None, dev_idp_enabled=True, database_url=database, **values)  # type: ignore[call-arg]
+    with pytest.raises(ValueError, match="DEV_IDP_ENABLED needs the sandbox"):
+        create_web_app(build_services(dev))
