@@ -34,6 +34,7 @@ class Size:
     name: str
     repetitions: int  # of each dispatch measurement (min/median/max printed)
     conversations: int  # per dispatch repetition, each a realistic run of steps
+    bare_factor: int  # bare aiogram gets this many times more, so both run for seconds
     parallel: int  # conversations in flight at once
     e2e_seconds: float  # per offered load step
     e2e_start: int  # the first offered load (updates/s); each step doubles... then refines
@@ -46,8 +47,8 @@ class Size:
 
 
 SIZES = {
-    "smoke": Size("smoke", 1, 3, 3, 0.3, 20, 20, 5, 0.3, 30, 2, 1),
-    "full": Size("full", 3, 120, 8, 3.0, 20, 1280, 200, 5.0, 10_000, 50, 5),
+    "smoke": Size("smoke", 1, 3, 4, 3, 0.3, 20, 20, 5, 0.3, 30, 2, 1),
+    "full": Size("full", 5, 50, 10, 8, 3.0, 20, 1280, 200, 5.0, 10_000, 50, 5),
 }
 
 

@@ -252,18 +252,18 @@ def mix_average(per_step: dict[str, dict[str, float]], key: str) -> float:
 async def measure(storage: str, size: Size) -> dict[str, Any]:
     """dispatch_ups, bare_ups and their ratio over repetitions, plus the work per step."""
     common.count_redis()
-    per_rep = size.conversations
-    needed = (size.repetitions + 1) * per_rep + 3
+    per_rep, bare_rep = size.conversations, size.conversations * size.bare_factor
     full_runs: list[float] = []
     bare_runs: list[float] = []
-    async with full_bot(storage, needed) as full, bare_bot(storage, needed) as bare:
-        for target in (full, bare):  # warm up: connections, caches, compiled statements
-            convs = [conversation(target.updates, w) for w in target.take(per_rep)]
-            await feed(target, convs, 4)
+    full_people = (size.repetitions + 1) * per_rep + 3
+    bare_people = (size.repetitions + 1) * bare_rep + 3
+    async with full_bot(storage, full_people) as full, bare_bot(storage, bare_people) as bare:
+        for target, n in ((full, per_rep), (bare, bare_rep)):  # warm up: connections, caches
+            await feed(target, [conversation(target.updates, w) for w in target.take(n)], 4)
         for _ in range(size.repetitions):  # interleaved, so both see the same machine
             convs = [conversation(full.updates, w) for w in full.take(per_rep)]
             full_runs.append(await feed(full, convs, size.parallel))
-            convs = [conversation(bare.updates, w) for w in bare.take(per_rep)]
+            convs = [conversation(bare.updates, w) for w in bare.take(bare_rep)]
             bare_runs.append(await feed(bare, convs, size.parallel))
         steps = await per_step_counts(full, 3)
         bare_steps = await per_step_counts(bare, 3)
