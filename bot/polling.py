@@ -171,8 +171,8 @@ class Poller:
             stop.cancel()
             if not call.done():
                 call.cancel()
-                with contextlib.suppress(asyncio.CancelledError, Exception):
-                    await call
+                # Waits for the call to end without taking its CancelledError for our own.
+                await asyncio.wait({call})
         if not call.done() or call.cancelled():
             return None
         self.sent_offset = self.offset
@@ -180,8 +180,11 @@ class Poller:
 
     async def _pause(self, seconds: float) -> None:
         self._wake.clear()
+        # asyncio.timeout, not wait_for: on Python 3.11 wait_for swallows a cancellation that
+        # comes as the event fires, and a stop by cancellation would then poll forever.
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), seconds)
+            async with asyncio.timeout(seconds):
+                await self._wake.wait()
 
     def _advance(self) -> None:
         """Move the offset past the unbroken run of finished updates."""

@@ -63,10 +63,9 @@ class PersonLine:
     async def run(self, message_id: int, job: Call) -> None:
         """Run `job` for the person's message `message_id` once the earlier ones ran."""
         async with self.changed:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(
-                    self.changed.wait_for(lambda: self._ready(message_id)), self.patience
-                )
+            with contextlib.suppress(TimeoutError):  # not wait_for: it can swallow a cancellation
+                async with asyncio.timeout(self.patience):
+                    await self.changed.wait_for(lambda: self._ready(message_id))
         async with self.lock:
             try:
                 await job()

@@ -19,7 +19,8 @@ class Signal:
         future: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self._waiters.add(future)
         try:
-            await asyncio.wait_for(future, seconds)
+            async with asyncio.timeout(seconds):  # not wait_for: it can swallow a cancellation
+                await future
             return True
         except TimeoutError:
             return False

@@ -69,8 +69,10 @@ class WriterLine:
                 left = self._moved + self.patience - loop.time()
                 if left <= 0:
                     raise Unavailable()
+                # Not wait_for: on 3.11 it swallows a cancellation that comes with the turn.
                 with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(asyncio.shield(turn), left)
+                    async with asyncio.timeout(left):
+                        await asyncio.shield(turn)
         except BaseException:
             if turn.done() and not turn.cancelled():
                 self.leave()  # the turn came as we gave up: pass it on

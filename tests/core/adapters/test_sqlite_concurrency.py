@@ -13,6 +13,7 @@ import pytest
 from core.adapters.db import Database
 from core.adapters.db.engine import SQLITE_BUSY_TIMEOUT_S
 from core.adapters.db.migrate import upgrade
+from core.adapters.db.uow import WriterLine
 from core.domain.models import AddressKind, AuditEvent
 from core.errors import AddressTaken, Unavailable
 
@@ -123,3 +124,19 @@ async def test_two_accounts_confirming_one_address_at_once_one_wins(db: Database
 
     assert sorted(type(r).__name__ for r in results) == ["AddressTaken", "str"]
     assert any(isinstance(r, AddressTaken) for r in results)
+
+
+async def test_a_writer_cancelled_as_its_turn_comes_stops_and_passes_the_turn_on() -> None:
+    # Python 3.11's wait_for swallowed a cancellation that came with the turn: a cancelled
+    # handler (a stopping bot abandoning an update) went on to write.
+    line = WriterLine(patience=60)
+    await line.enter()
+    second = asyncio.create_task(line.enter())
+    await asyncio.sleep(0)  # one turn of the loop: the second writer waits in line
+    line.leave()  # its turn comes...
+    second.cancel()  # ...as it is cancelled
+    with pytest.raises(asyncio.CancelledError):
+        await second
+    third = asyncio.create_task(line.enter())
+    await asyncio.sleep(0)
+    assert third.done(), "the turn was passed on"
