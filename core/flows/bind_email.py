@@ -5,16 +5,16 @@ from __future__ import annotations
 import contextlib
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import ClassVar
 
 from core import letters
 from core.domain.addresses import mask_email, normalize_email
-from core.domain.models import AddressKind
+from core.domain.models import AddressKind, BindingStatus
 from core.errors import CodeExpired, NothingPending, PasswordRequired
-from core.flows.binding import before_send, bind_now, clear_pending, ensure_free, mark_pending
+from core.flows.binding import BindingFlow, before_send, bind_now, ensure_free, mark_pending
 from core.flows.binding import verified_emails as _verified
-from core.flows.codes import Codes
-from core.flows.kit import Kit
 from core.notices import EmailConfirmed
+from core.ports import UnitOfWork
 
 EMAIL = AddressKind.EMAIL
 
@@ -33,14 +33,12 @@ class EmailPending:
 
 
 @dataclass(frozen=True)
-class BindEmailFlow:
+class BindEmailFlow(BindingFlow):
     """Steps of binding an email to an account; the bot and the web page drive them."""
 
-    kit: Kit
-
-    @property
-    def codes(self) -> Codes:
-        return Codes(self.kit, "email")
+    kind: ClassVar[AddressKind] = EMAIL
+    password_last: ClassVar[bool] = False
+    address_key: ClassVar[str] = "address"
 
     def _link_key(self, token: str) -> str:
         return "emaillink:" + self.kit.keyed.digest("emaillink", token)
@@ -57,6 +55,16 @@ class BindEmailFlow:
             identities = await uow.identities.for_account(account_id)
         emails = _verified(self.kit, identities)
         return emails[0] if emails else None
+
+    async def _suggestion(self, uow: UnitOfWork, account_id: int) -> str | None:
+        """The plan's button (PRODUCT §1.3 step 1): the verified email, unless it is bound now."""
+        emails = _verified(self.kit, await uow.identities.for_account(account_id))
+        bound = {
+            b.address
+            for b in await uow.bindings.for_account(account_id)
+            if b.kind is EMAIL and b.status is BindingStatus.CONFIRMED
+        }
+        return emails[0] if emails and emails[0] not in bound else None
 
     async def start(
         self,
@@ -93,16 +101,6 @@ class BindEmailFlow:
         return EmailPending(
             record.data["address"], await self.codes.next_resend_in(str(account_id))
         )
-
-    async def pending_address(self, account_id: int) -> str | None:
-        record = await self.codes.pending(str(account_id))
-        return record.data["address"] if record else None
-
-    async def is_bound(self, account_id: int, address: str) -> bool:
-        """Whether this very address is confirmed on the account: a step that bound it and was
-        cut short (a crash) resumes after the code instead of asking for it (PRODUCT §3)."""
-        async with self.kit.unit() as uow:
-            return await uow.bindings.owner(EMAIL, address) == account_id
 
     async def confirm_code(self, account_id: int, code: str, actor: str = "") -> str:
         """The code typed into the chat: CodeInvalid(attempts_left), CodeExpired, AddressTaken.
@@ -141,10 +139,6 @@ class BindEmailFlow:
         for user in users:
             await self.kit.notifier.notify(EmailConfirmed(user, account_id, address))
         return account_id, address
-
-    async def cancel(self, account_id: int) -> None:
-        await self.codes.discard(str(account_id))
-        await clear_pending(self.kit, account_id, EMAIL)
 
     async def _send(self, account_id: int, data: dict[str, str], actor: str) -> None:
         subject = str(account_id)

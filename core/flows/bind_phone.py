@@ -4,21 +4,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import ClassVar
 
 from core import letters
 from core.domain.addresses import normalize_phone
 from core.domain.models import AddressKind
 from core.errors import FeatureDisabled, NothingPending
 from core.flows.binding import (
+    BindingFlow,
     before_send,
     bind_now,
-    clear_pending,
     ensure_free,
     mark_pending,
     sms_rules,
 )
-from core.flows.codes import Codes
-from core.flows.kit import Kit
 
 PHONE = AddressKind.PHONE
 
@@ -35,14 +34,12 @@ class PhoneCodeSent:
 
 
 @dataclass(frozen=True)
-class BindPhoneFlow:
+class BindPhoneFlow(BindingFlow):
     """Steps of binding a phone number; the code goes by SMS unless Telegram vouched for it."""
 
-    kit: Kit
-
-    @property
-    def codes(self) -> Codes:
-        return Codes(self.kit, "phone")
+    kind: ClassVar[AddressKind] = PHONE
+    password_last: ClassVar[bool] = True
+    address_key: ClassVar[str] = "phone"
 
     @property
     def available(self) -> bool:
@@ -86,12 +83,6 @@ class BindPhoneFlow:
     async def resend_in(self, account_id: int) -> timedelta:
         return await self.codes.next_resend_in(str(account_id))
 
-    async def is_bound(self, account_id: int, phone: str) -> bool:
-        """Whether this very number is confirmed on the account: a step that bound it and was
-        cut short (a crash) resumes after the code instead of asking for it (PRODUCT §3)."""
-        async with self.kit.unit() as uow:
-            return await uow.bindings.owner(PHONE, phone) == account_id
-
     async def confirm_code(self, account_id: int, code: str, actor: str = "") -> str:
         """The SMS code typed into the chat: binds the number; CodeInvalid(attempts_left) etc.
 
@@ -110,10 +101,6 @@ class BindPhoneFlow:
             actor=actor,
         )
         return phone
-
-    async def cancel(self, account_id: int) -> None:
-        await self.codes.discard(str(account_id))
-        await clear_pending(self.kit, account_id, PHONE)
 
     async def _send(self, account_id: int, telegram_user_id: int, data: dict[str, str]) -> None:
         if self.kit.sms is None:

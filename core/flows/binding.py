@@ -2,13 +2,98 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
+from enum import StrEnum
+from typing import ClassVar
 
 from core.domain.models import AddressKind, BindingStatus, SocialIdentity
 from core.errors import AddressAlreadyYours, AddressTaken, LimitReached, ResendTooSoon
 from core.flows.codes import Codes
 from core.flows.kit import Kit
-from core.ports import Rule
+from core.ports import Rule, UnitOfWork
+
+
+class Step(StrEnum):
+    """A step of binding an address, as the person sees it."""
+
+    ADDRESS = "address"  # the email, or the phone number
+    WORKSPACES = "workspaces"  # "update it in all my workspaces too?"
+    PASSWORD = "password"  # noqa: S105  # PRODUCT §1.6, when the account has none
+    CODE = "code"  # the letter's or the SMS's
+
+
+@dataclass(frozen=True)
+class BindingPlan:
+    """The steps binding an address takes for this person now, in order (PRODUCT §1.3, §1.4).
+
+    The workspaces question only for someone with workspaces, the password only for an account
+    without one; an email asks for the password before its letter, a phone after its code.
+    """
+
+    steps: tuple[Step, ...]
+    suggestion: str | None = None  # a provider-verified email to offer, not the one bound now
+
+    @property
+    def total(self) -> int:
+        return len(self.steps)
+
+    @property
+    def workspaces(self) -> bool:
+        return Step.WORKSPACES in self.steps
+
+    @property
+    def needs_password(self) -> bool:
+        return Step.PASSWORD in self.steps
+
+    def number(self, step: Step, total: int | None = None) -> tuple[int, int]:
+        """(k, n) of "step k of n". `total` is the count the flow began with: a step that fell
+        away since (a password set meanwhile) does not renumber the steps after it."""
+        n = total or self.total
+        return n - (self.total - 1 - self.steps.index(step)), n
+
+
+@dataclass(frozen=True)
+class BindingFlow:
+    """What the email and the phone flows share: their codes, their plan, the pending claim."""
+
+    kit: Kit
+    kind: ClassVar[AddressKind]
+    password_last: ClassVar[bool]  # the password step after the code (a phone) or before it
+    address_key: ClassVar[str]  # where the pending code's data keeps the address
+
+    @property
+    def codes(self) -> Codes:
+        return Codes(self.kit, self.kind.value)
+
+    async def plan(self, account_id: int) -> BindingPlan:
+        """Which steps apply to this account now, and the address to suggest."""
+        async with self.kit.reader() as uow:
+            password = await uow.passwords.get(account_id) is None
+            workspaces = bool(await uow.workspaces.memberships(account_id))
+            suggestion = await self._suggestion(uow, account_id)
+        asks = (Step.PASSWORD,) if password else ()
+        first = (Step.ADDRESS, Step.WORKSPACES) if workspaces else (Step.ADDRESS,)
+        rest = (Step.CODE, *asks) if self.password_last else (*asks, Step.CODE)
+        return BindingPlan((*first, *rest), suggestion)
+
+    async def _suggestion(self, uow: UnitOfWork, account_id: int) -> str | None:
+        return None
+
+    async def is_bound(self, account_id: int, address: str) -> bool:
+        """Whether this very address is confirmed on the account: a step that bound it and was
+        cut short (a crash) resumes after the code instead of asking for it (PRODUCT §3)."""
+        async with self.kit.unit() as uow:
+            return await uow.bindings.owner(self.kind, address) == account_id
+
+    async def pending_address(self, account_id: int) -> str | None:
+        """The address the code in flight was sent for, if one is."""
+        record = await self.codes.pending(str(account_id))
+        return record.data[self.address_key] if record else None
+
+    async def cancel(self, account_id: int) -> None:
+        await self.codes.discard(str(account_id))
+        await clear_pending(self.kit, account_id, self.kind)
 
 
 async def ensure_free(kit: Kit, account_id: int, kind: AddressKind, address: str) -> None:
