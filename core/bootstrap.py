@@ -22,7 +22,7 @@ from core.flows.sign_in import SignInFlow
 from core.flows.support import SupportFlow
 from core.metrics import OpsMetrics
 from core.notices import Notice
-from core.ports import Notifier
+from core.ports import Clock, Notifier
 from core.settings import PROVIDERS, Settings, SmsBackend
 
 if TYPE_CHECKING:
@@ -71,6 +71,7 @@ class Services:
     support: SupportFlow
     housekeeping: Housekeeping
     notifier: DeferredNotifier
+    clock: Clock  # the flows' clock, for the bot's own times (double taps, the update ledger)
     # The clients behind the ports, for what talks to them directly: the bot's FSM storage and
     # update ledger share the Redis client; operator tools and tests reach the database.
     database: Database
@@ -214,6 +215,7 @@ def build_services(settings: Settings, **overrides: Any) -> Services:
             interval=timedelta(seconds=settings.housekeeping_interval),
         ),
         notifier=notifier,
+        clock=kit.clock,
         checks=checks,
         closers=closers,
         database=database,

@@ -86,7 +86,7 @@ class HonestButtons(BaseMiddleware):
             return await handler(event, data)
         message_id = event.message.message_id if event.message else 0
         tap = [message_id, event.data]
-        clock, window = talk.services.kit.clock, talk.services.settings.double_tap_window
+        clock, window = talk.services.clock, talk.services.settings.double_tap_window
         last = await talk.recall(LAST_TAP)
         if isinstance(last, list) and len(last) == 3 and last[:2] == tap:
             since = clock.now() - datetime.fromisoformat(str(last[2]))

@@ -135,7 +135,7 @@ def update_ledger(services: Services) -> UpdateLedger:
         return RedisUpdateLedger(services.redis, settings.redis_prefix, window, memory)
     ledger = _MEMORY_LEDGERS.get(services)
     if ledger is None:
-        ledger = _MEMORY_LEDGERS[services] = MemoryUpdateLedger(services.kit.clock, window, memory)
+        ledger = _MEMORY_LEDGERS[services] = MemoryUpdateLedger(services.clock, window, memory)
     return ledger
 
 
