@@ -34,7 +34,8 @@ class BotNotifier:
                 log.exception("could not deliver a notice", extra={"kind": type(notice).__name__})
 
     async def _react(self, talk: Talk, notice: Notice) -> None:
-        from bot.routers import bind_email, password, start
+        from bot.routers import bind_email, returns, start
+        from bot.routers.steps import password
 
         match notice:
             case SignedIn():
@@ -44,7 +45,7 @@ class BotNotifier:
             case EmailConfirmed():
                 await bind_email.after_link(talk, notice.address)
             case PasswordSet():
-                await password.after_secure_page(talk)
+                await password.after_secure_page(talk, returns())
 
     async def _talk(self, telegram_user_id: int) -> Talk:
         found = await self.services.account.person(telegram_user_id)

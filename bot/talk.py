@@ -67,3 +67,19 @@ class Talk:
 
     async def recall(self, key: str, default: Any = None) -> Any:
         return (await self.state.get_data()).get(key, default)
+
+    def signed_in(self) -> SignedTalk | None:
+        """The same chat with its account, or None while nobody is signed in here."""
+        if self.account_id is None:
+            return None
+        return SignedTalk(
+            self.bot, self.user, self.state, self.services, self.account_id, self.locale
+        )
+
+
+@dataclass
+class SignedTalk(Talk):
+    """A chat with an account: what every step of a flow that needs one is given
+    (`bot.filters.SignedIn` lets only these through)."""
+
+    account_id: int

@@ -1,4 +1,8 @@
-"""The routers, in the order that matters: commands first, flows, then the catch-all."""
+"""The routers, in the order that matters: commands first, flows, then the catch-all.
+
+This is where the conversations are assembled, and so where a sub-conversation learns whom it
+returns to (`returns`): the flows import the shared steps below them and never each other.
+"""
 
 from __future__ import annotations
 
@@ -12,16 +16,31 @@ from bot.routers import (
     card,
     common,
     fallback,
-    password,
     recovery,
     settings,
     start,
     support,
-    support_desk,
 )
+from bot.routers.steps import password
+from bot.routers.steps.returns import Returns
+from bot.states import AddressTaken, BindEmail, BindPhone
 from bot.support.card import RecentLog
 from bot.support.desk import desk_for
 from core.bootstrap import Services
+from core.domain.models import AddressKind
+
+
+def returns() -> Returns:
+    """What follows the password step in each flow that asks for it, and where "bind another
+    address" leads from the address-taken step (PRODUCT §1.3-§1.6)."""
+    return Returns(
+        password={
+            BindEmail.awaiting_password: bind_email.send_letter,
+            BindPhone.awaiting_password: bind_phone.finish,
+            AddressTaken.awaiting_password: address_taken.finish,
+        },
+        bind={AddressKind.EMAIL: bind_email.begin, AddressKind.PHONE: bind_phone.begin},
+    )
 
 
 def get_routers(services: Services) -> list[Router]:
@@ -29,21 +48,22 @@ def get_routers(services: Services) -> list[Router]:
 
     The support chat, when configured, has its own router: agents are never in a private chat.
     """
+    back = returns()
     private = Router(name="private")
     private.message.filter(F.chat.type == ChatType.PRIVATE)
     private.edited_message.filter(F.chat.type == ChatType.PRIVATE)
     private.callback_query.filter(F.message.chat.type == ChatType.PRIVATE)
     private.message.outer_middleware(RecentLog())
     private.include_routers(
-        support.make_router(),  # first: while a handoff is open, it takes every message
+        support.person.make_router(),  # first: while a handoff is open, it takes every message
         fallback.make_forward_guard(),  # a forwarded text is never taken as an answer
         common.make_router(),
         start.make_router(),
         card.make_router(),
-        password.make_router(),
+        password.make_router(back),
         bind_email.make_router(),
         bind_phone.make_router(),
-        address_taken.make_router(),
+        address_taken.make_router(back),
         settings.make_router(),
         recovery.make_router(),
         fallback.make_router(),
@@ -51,4 +71,4 @@ def get_routers(services: Services) -> list[Router]:
     chat_id = services.settings.support_chat_id
     if chat_id is None:
         return [private]
-    return [support_desk.make_router(desk_for(services), chat_id), private]
+    return [support.agents.make_router(desk_for(services), chat_id), private]

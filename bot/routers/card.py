@@ -1,40 +1,21 @@
-"""The account card (PRODUCT §1.2): /me, its buttons, language and sign out."""
+"""The account card (PRODUCT §1.2): /me, its buttons, language and sign out.
+
+Its buttons open the flows by name (`bot.entry`); the card itself is `steps.card.show_card`.
+"""
 
 from __future__ import annotations
 
 from aiogram import Router
 from aiogram.filters import Command
-from aiogram.types import CallbackQuery, Message, ReplyKeyboardRemove
+from aiogram.types import CallbackQuery, Message
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
-from bot import entry, texts
+from bot import entry
 from bot.callbacks import Language, Menu
 from bot.keyboards import card as keyboards
+from bot.routers.steps.card import leave_flow, show_card
 from bot.talk import Talk
-
-
-async def leave_flow(talk: Talk) -> str | None:
-    """End whatever step is going on, tidily: returns the state that was left, if any."""
-    was = await talk.state.get_state()
-    await talk.state.clear()
-    if was and was.startswith("AddressTaken:") and talk.account_id is not None:
-        await talk.services.release.cancel(talk.account_id)
-    if was == "BindPhone:awaiting_number":  # its reply keyboard would stay on screen
-        await talk.say(_("Cancelled."), ReplyKeyboardRemove())
-    return was
-
-
-async def show_card(talk: Talk, *, note: str | None = None) -> None:
-    if talk.account_id is None:
-        await talk.say(_("Please sign in first: /start"))
-        return
-    view = await talk.services.account.view(talk.account_id)
-    text = texts.card(view)
-    if note:
-        text = f"{note}\n\n{text}"
-    markup = keyboards.card(view, phone_available=talk.services.bind_phone.available)
-    await talk.say(text, markup)
 
 
 async def on_me(message: Message, talk: Talk) -> None:
@@ -60,7 +41,8 @@ async def on_language(
 
 
 async def on_menu(query: CallbackQuery, callback_data: Menu, talk: Talk) -> None:
-    if talk.account_id is None:
+    signed = talk.signed_in()
+    if signed is None:
         await talk.say(_("Please sign in first: /start"))
         return
     action = callback_data.action
@@ -75,7 +57,7 @@ async def on_menu(query: CallbackQuery, callback_data: Menu, talk: Talk) -> None
         await talk.say(_("You are signed out here. Your account stays; /start to sign in again."))
     elif action in entry.MENU and (flow := entry.begin(action)) is not None:
         await talk.state.clear()
-        await flow(talk)
+        await flow(signed)
 
 
 def make_router() -> Router:

@@ -7,7 +7,7 @@ from aiogram.filters import Command
 from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 
-from bot.routers.card import leave_flow, show_card
+from bot.routers.steps.card import leave_flow, show_card
 from bot.talk import Talk
 
 

@@ -14,11 +14,13 @@ from aiogram.utils.i18n import gettext as _
 
 from bot import texts
 from bot.callbacks import Step
+from bot.filters import signed_in_only
 from bot.keyboards import flow as buttons
-from bot.routers.card import show_card
-from bot.routers.password import forget
+from bot.routers.steps.card import show_card
+from bot.routers.steps.code import resent
+from bot.routers.steps.password import forget
 from bot.states import Recovery
-from bot.talk import Talk
+from bot.talk import SignedTalk, Talk
 from core.domain.addresses import mask
 from core.domain.models import AddressKind
 from core.errors import CodeExpired, DomainError, ResendTooSoon, WeakPassword
@@ -27,9 +29,8 @@ FLOW = "recover"
 TOTAL = 2  # the code, then the new password
 
 
-async def _logins(talk: Talk) -> dict[AddressKind, str]:
+async def _logins(talk: SignedTalk) -> dict[AddressKind, str]:
     """The account's confirmed addresses: only those can receive a recovery code."""
-    assert talk.account_id is not None
     view = await talk.services.account.view(talk.account_id)
     found = {AddressKind.EMAIL: view.email, AddressKind.PHONE: view.phone}
     return {kind: binding.address for kind, binding in found.items() if binding is not None}
@@ -37,16 +38,17 @@ async def _logins(talk: Talk) -> dict[AddressKind, str]:
 
 async def begin(talk: Talk) -> None:
     """ "Forgot password?": straight to the code with one address, a choice with two."""
-    if talk.account_id is None:
+    signed = talk.signed_in()
+    if signed is None:
         await talk.say(_("Please sign in first: /start"))
         return
-    logins = await _logins(talk)
+    logins = await _logins(signed)
     if not logins:
         note = _("Recovery needs a bound email or phone. Bind one first, then create a password.")
         await show_card(talk, note=note)
         return
     if len(logins) == 1:
-        await send_code(talk, next(iter(logins)))
+        await send_code(signed, next(iter(logins)))
         return
     await talk.state.set_state(Recovery.awaiting_choice)
     options = [
@@ -61,11 +63,11 @@ async def on_command(message: Message, talk: Talk) -> None:
     await begin(talk)
 
 
-async def on_choice(query: CallbackQuery, callback_data: Step, talk: Talk) -> None:
+async def on_choice(query: CallbackQuery, callback_data: Step, talk: SignedTalk) -> None:
     await send_code(talk, AddressKind(callback_data.choice))
 
 
-async def send_code(talk: Talk, kind: AddressKind) -> None:
+async def send_code(talk: SignedTalk, kind: AddressKind) -> None:
     """Step 1: the code goes out; a code sent moments ago stays valid (the cooldown)."""
     login = (await _logins(talk)).get(kind)
     if login is None:
@@ -90,14 +92,13 @@ async def send_code(talk: Talk, kind: AddressKind) -> None:
     )
 
 
-async def _login(talk: Talk) -> str:
+async def _login(talk: SignedTalk) -> str:
     kind = AddressKind(await talk.recall("recover_kind"))
     return (await _logins(talk)).get(kind, "")
 
 
-async def on_code(message: Message, talk: Talk) -> None:
+async def on_code(message: Message, talk: SignedTalk) -> None:
     """Step 2 after a right code: core remembers that this account may set a password now."""
-    assert talk.account_id is not None
     try:
         await talk.services.recovery.confirm_here(
             talk.account_id, await _login(talk), message.text or "", talk.locale
@@ -115,9 +116,8 @@ async def on_code(message: Message, talk: Talk) -> None:
     await talk.say(texts.with_step(2, TOTAL, text), buttons.only_back())
 
 
-async def on_password(message: Message, talk: Talk) -> None:
+async def on_password(message: Message, talk: SignedTalk) -> None:
     await forget(message, talk)
-    assert talk.account_id is not None
     try:
         await talk.services.recovery.reset_here(talk.account_id, message.text or "")
     except WeakPassword as error:  # the grant stays: core checks before using it up
@@ -131,36 +131,38 @@ async def on_password(message: Message, talk: Talk) -> None:
     await show_card(talk, note=_("Password changed. Sign in with your new password."))
 
 
-async def on_resend(query: CallbackQuery, talk: Talk, callback_answer: CallbackAnswer) -> None:
+async def on_resend(
+    query: CallbackQuery, talk: SignedTalk, callback_answer: CallbackAnswer
+) -> None:
     """A new code; the same message is edited to say so (not a new message each time)."""
     login = await _login(talk)
-    try:
+
+    async def send() -> str:
         await talk.services.recovery.start(login, talk.locale)
-    except DomainError as error:  # ResendTooSoon above all: shown on the button, nothing sent
-        callback_answer.text = texts.explain(error)
-        callback_answer.show_alert = True
-        return
-    text = _("I sent a new code to {address}. The earlier code no longer works.").format(
-        address=mask(login)
-    )
-    if isinstance(query.message, Message):
-        markup = buttons.choices(FLOW, [("resend", _("Send the code again"))])
-        await talk.edit(query.message.message_id, texts.with_step(1, TOTAL, text), markup)
+        text = _("I sent a new code to {address}. The earlier code no longer works.").format(
+            address=mask(login)
+        )
+        return texts.with_step(1, TOTAL, text)
+
+    markup = buttons.choices(FLOW, [("resend", _("Send the code again"))])
+    await resent(query, talk, callback_answer, markup, send)
 
 
 def make_router() -> Router:
-    """A fresh router with this module's handlers (no module-level router state)."""
+    """A fresh router: /recover, then its steps for a signed-in chat (no module-level state)."""
     router = Router(name="recovery")
-    text = (F.text, ~F.text.startswith("/"))
     router.message.register(on_command, Command("recover"))
-    router.callback_query.register(
+    steps = signed_in_only(Router(name="recovery_steps"))
+    text = (F.text, ~F.text.startswith("/"))
+    steps.callback_query.register(
         on_choice,
         Recovery.awaiting_choice,
         Step.filter((F.flow == FLOW) & F.choice.in_({"email", "phone"})),
     )
-    router.callback_query.register(
+    steps.callback_query.register(
         on_resend, Recovery.awaiting_code, Step.filter((F.flow == FLOW) & (F.choice == "resend"))
     )
-    router.message.register(on_code, Recovery.awaiting_code, *text)
-    router.message.register(on_password, Recovery.awaiting_password, *text)
+    steps.message.register(on_code, Recovery.awaiting_code, *text)
+    steps.message.register(on_password, Recovery.awaiting_password, *text)
+    router.include_router(steps)
     return router

@@ -1,7 +1,7 @@
 """Settings from the card (PRODUCT §1.7): unbind an email or a phone, never the last way in.
 
 Changing the email or phone is the bind flow again (core tells the old address), and changing
-the password is `bot.routers.password.begin`; both start from the card's own buttons.
+the password is `bot.routers.steps.password.begin`; both start from the card's own buttons.
 """
 
 from __future__ import annotations
@@ -12,10 +12,11 @@ from aiogram.utils.i18n import gettext as _
 
 from bot import texts
 from bot.callbacks import Step
+from bot.filters import signed_in_only
 from bot.keyboards import flow as buttons
-from bot.routers.card import show_card
+from bot.routers.steps.card import show_card
 from bot.states import Unbind
-from bot.talk import Talk
+from bot.talk import SignedTalk
 from core.domain.addresses import mask
 from core.domain.models import AddressKind
 from core.errors import DomainError
@@ -23,19 +24,18 @@ from core.errors import DomainError
 FLOW = "unbind"
 
 
-async def unbind_email(talk: Talk) -> None:
+async def unbind_email(talk: SignedTalk) -> None:
     """The card's "Unbind email" button."""
     await ask(talk, AddressKind.EMAIL)
 
 
-async def unbind_phone(talk: Talk) -> None:
+async def unbind_phone(talk: SignedTalk) -> None:
     """The card's "Unbind phone" button."""
     await ask(talk, AddressKind.PHONE)
 
 
-async def ask(talk: Talk, kind: AddressKind) -> None:
+async def ask(talk: SignedTalk, kind: AddressKind) -> None:
     """Name the address (masked) and wait for an explicit yes."""
-    assert talk.account_id is not None
     view = await talk.services.account.view(talk.account_id)
     binding = view.email if kind is AddressKind.EMAIL else view.phone
     if binding is None:
@@ -52,9 +52,8 @@ async def ask(talk: Talk, kind: AddressKind) -> None:
     await talk.say(text, buttons.choices(FLOW, [("yes", _("Yes, unbind"))]))
 
 
-async def on_confirm(query: CallbackQuery, talk: Talk) -> None:
+async def on_confirm(query: CallbackQuery, talk: SignedTalk) -> None:
     """Core refuses the last way in (LastSignInMethod); the card comes back either way."""
-    assert talk.account_id is not None
     kind = AddressKind(await talk.recall("unbind_kind"))
     await talk.state.clear()
     try:
@@ -68,7 +67,7 @@ async def on_confirm(query: CallbackQuery, talk: Talk) -> None:
 
 def make_router() -> Router:
     """A fresh router with this module's handlers (no module-level router state)."""
-    router = Router(name="settings")
+    router = signed_in_only(Router(name="settings"))
     router.callback_query.register(
         on_confirm,
         Unbind.awaiting_confirmation,

@@ -12,7 +12,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from bot import entry
 from bot.callbacks import Step
 from bot.keyboards import card as keyboards
-from bot.routers.card import show_card
+from bot.routers.steps.card import show_card
 from bot.states import SignIn
 from bot.talk import Talk
 
@@ -20,14 +20,15 @@ from bot.talk import Talk
 async def on_start(message: Message, command: CommandObject, talk: Talk) -> None:
     payload = command.args if command.args in entry.DEEP_LINKS else None
     await talk.state.clear()
-    if talk.account_id is None:
+    signed = talk.signed_in()
+    if signed is None:
         await talk.remember(after_sign_in=payload)
         await send_sign_in(talk)
     elif await needs_terms(talk):
         await talk.remember(after_sign_in=payload)
         await ask_terms(talk)
     elif payload:
-        await entry.open_deep_link(talk, payload)
+        await entry.open_deep_link(signed, payload)
     else:
         await show_card(talk)
 
@@ -98,8 +99,9 @@ async def after_sign_in(talk: Talk) -> None:
         return
     payload = await talk.recall("after_sign_in")
     await talk.state.clear()
-    if payload in entry.DEEP_LINKS:
-        await entry.open_deep_link(talk, payload)
+    signed = talk.signed_in()
+    if payload in entry.DEEP_LINKS and signed is not None:
+        await entry.open_deep_link(signed, payload)
     else:
         await show_card(talk)
 

@@ -1,4 +1,5 @@
-"""Freeing an address held by another account of the same person (PRODUCT §1.5), step by step.
+"""The offer's three ways on, and freeing an address held by another account of the same person
+(PRODUCT §1.5) step by step.
 
 Drives `core.flows.release`: prove control of the other account (a code sent to the address, or
 its password), give it a new address, confirm that; only then the address moves here, so the
@@ -8,10 +9,7 @@ other account never loses its way in and nothing is released early.
 from __future__ import annotations
 
 import re
-from html import escape
 
-from aiogram import F, Router
-from aiogram.filters import StateFilter
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import gettext as _
@@ -19,47 +17,51 @@ from aiogram.utils.i18n import gettext as _
 from bot import texts
 from bot.callbacks import Step
 from bot.keyboards import release as keyboards
-from bot.routers import password
-from bot.routers.card import show_card
+from bot.routers.address_taken.taken import about, offer_again, recall, shown
+from bot.routers.steps import password
+from bot.routers.steps.card import show_card
+from bot.routers.steps.code import resent
+from bot.routers.steps.returns import Returns
+from bot.routers.steps.trouble import offer_support
 from bot.states import AddressTaken as Waiting
-from bot.talk import Talk
-from core.domain.addresses import format_phone
+from bot.talk import SignedTalk
 from core.domain.models import AddressKind
 from core.errors import AddressTaken, DomainError, NothingPending
 
-FLOW = keyboards.FLOW
 CODE = re.compile(r"[\d\s-]+")  # "123456", "123 456", "123-456": a code, never a password
 
 
-def shown(kind: AddressKind, address: str) -> str:
-    return escape(address) if kind is AddressKind.EMAIL else format_phone(address)
-
-
-async def taken(talk: Talk) -> tuple[AddressKind, str]:
-    """The taken address this conversation is about, as `offer` remembered it."""
-    return AddressKind(await talk.recall("taken_kind")), str(await talk.recall("taken_address"))
-
-
-async def _offer_again(talk: Talk) -> None:
-    from bot.routers import address_taken
-
-    await address_taken.offer(talk, *await taken(talk))
+async def on_choice(
+    query: CallbackQuery,
+    callback_data: Step,
+    talk: SignedTalk,
+    callback_answer: CallbackAnswer,
+    returns: Returns,
+) -> None:
+    kind, address = await recall(talk)
+    if callback_data.choice == "another":
+        await returns.bind_again(talk, kind)
+    elif callback_data.choice == "support":
+        await offer_support(talk, reason="address_taken")
+    elif callback_data.choice == "free":
+        await start(talk, kind, address, callback_answer, returns)
 
 
 async def start(
-    talk: Talk, kind: AddressKind, address: str, callback_answer: CallbackAnswer
+    talk: SignedTalk,
+    kind: AddressKind,
+    address: str,
+    callback_answer: CallbackAnswer,
+    returns: Returns,
 ) -> None:
     """Step 1: a code goes to the taken address; it or the other account's password proves it."""
-    assert talk.account_id is not None
     try:
         wait = await talk.services.release.start(
             talk.account_id, kind, address, locale=talk.locale, telegram_user_id=talk.user.id
         )
     except NothingPending:  # freed meanwhile: nothing stands in the way any more
-        from bot.routers import address_taken
-
         await talk.say(_("Good news: this address is free now. Let's bind it."))
-        await address_taken.bind_again(talk, kind)
+        await returns.bind_again(talk, kind)
         return
     except DomainError as error:
         callback_answer.text = texts.explain(error)
@@ -82,9 +84,8 @@ async def start(
     await talk.say(texts.with_step(1, total, text), keyboards.proof())
 
 
-async def on_proof(message: Message, talk: Talk) -> None:
+async def on_proof(message: Message, talk: SignedTalk) -> None:
     """A code or the other account's password; the password message is deleted first."""
-    assert talk.account_id is not None
     text = message.text or ""
     release = talk.services.release
     try:
@@ -99,9 +100,9 @@ async def on_proof(message: Message, talk: Talk) -> None:
     await ask_new_address(talk)
 
 
-async def ask_new_address(talk: Talk) -> None:
+async def ask_new_address(talk: SignedTalk) -> None:
     """Step 2: the other account needs an address of the same kind before it gives this one."""
-    kind, _address = await taken(talk)
+    kind, _address = await recall(talk)
     await talk.state.set_state(Waiting.awaiting_new_address)
     if kind is AddressKind.EMAIL:
         text = _(
@@ -118,10 +119,9 @@ async def ask_new_address(talk: Talk) -> None:
     )
 
 
-async def on_new_address(message: Message, talk: Talk) -> None:
+async def on_new_address(message: Message, talk: SignedTalk) -> None:
     """Step 3: a code goes to the new address; nothing moves before it is confirmed."""
-    assert talk.account_id is not None
-    kind, _address = await taken(talk)
+    kind, _address = await recall(talk)
     try:
         new = await talk.services.release.propose_new(
             talk.account_id, message.text or "", telegram_user_id=talk.user.id
@@ -144,9 +144,8 @@ async def on_new_address(message: Message, talk: Talk) -> None:
     )
 
 
-async def on_new_code(message: Message, talk: Talk) -> None:
-    assert talk.account_id is not None
-    kind, _address = await taken(talk)
+async def on_new_code(message: Message, talk: SignedTalk) -> None:
+    kind, _address = await recall(talk)
     try:
         await talk.services.release.confirm_new(talk.account_id, message.text or "")
     except DomainError as error:
@@ -160,71 +159,55 @@ async def on_new_code(message: Message, talk: Talk) -> None:
     await password.ask(talk, Waiting.awaiting_password, step=(total, total))
 
 
-async def finish(talk: Talk) -> None:
-    kind, address = await taken(talk)
+async def finish(talk: SignedTalk) -> None:
+    """The end (also after the password step): the address is here; say so, show the card."""
+    kind, address = await recall(talk)
     await talk.state.clear()
-    if kind is AddressKind.EMAIL:
-        note = _("Email bound. You can now sign in with {email} and your password.").format(
-            email=shown(kind, address)
-        )
-    else:
-        note = _("Phone bound. You can now sign in with {phone} and your password.").format(
-            phone=shown(kind, address)
-        )
+    note = about(
+        kind,
+        address,
+        _("Email bound. You can now sign in with {email} and your password."),
+        _("Phone bound. You can now sign in with {phone} and your password."),
+    )
     await show_card(talk, note=note)
 
 
-async def _refuse(talk: Talk, error: DomainError, markup: InlineKeyboardMarkup) -> None:
+async def _refuse(talk: SignedTalk, error: DomainError, markup: InlineKeyboardMarkup) -> None:
     """The error in words; an expired release (NothingPending) goes back to the choices."""
     if isinstance(error, NothingPending):
         await talk.say(_("That took too long and the attempt has expired. Let's start over."))
-        await _offer_again(talk)
+        await offer_again(talk)
     else:
         await talk.say(texts.explain(error), markup)
 
 
 async def on_step(
-    query: CallbackQuery, callback_data: Step, talk: Talk, callback_answer: CallbackAnswer
+    query: CallbackQuery, callback_data: Step, talk: SignedTalk, callback_answer: CallbackAnswer
 ) -> None:
     """Resend (the same message is edited), change the new address, or back to the choices."""
-    assert talk.account_id is not None
-    kind, address = await taken(talk)
-    release = talk.services.release
     choice = callback_data.choice
     if choice in ("back", "change"):
-        await (_offer_again(talk) if choice == "back" else ask_new_address(talk))
+        await (offer_again(talk) if choice == "back" else ask_new_address(talk))
         return
-    try:
-        if choice == "resend_proof":
-            wait = await release.resend_proof(talk.account_id, talk.user.id)
-            markup, to = keyboards.proof(), address
-        else:
-            wait = await release.resend_new(talk.account_id, talk.user.id)
-            state = await release.state(talk.account_id)
-            markup, to = keyboards.new_code(kind), (state.new_address if state else None) or ""
-    except NothingPending as error:
-        await _refuse(talk, error, keyboards.proof())
-        return
-    except DomainError as error:  # ResendTooSoon above all: shown on the button, nothing sent
-        callback_answer.text = texts.explain(error)
-        callback_answer.show_alert = True
-        return
-    text = _(
-        "I sent a new code to {address}. The earlier code no longer works. Next resend in {time}."
-    ).format(address=shown(kind, to), time=texts.seconds(wait))
-    if isinstance(query.message, Message):
-        await talk.edit(query.message.message_id, text, markup)
+    kind, address = await recall(talk)
+    release = talk.services.release
+    proof = choice == "resend_proof"
 
+    async def send() -> str | None:
+        try:
+            if proof:
+                wait, to = await release.resend_proof(talk.account_id, talk.user.id), address
+            else:
+                wait = await release.resend_new(talk.account_id, talk.user.id)
+                state = await release.state(talk.account_id)
+                to = (state.new_address if state else None) or ""
+        except NothingPending as error:
+            await _refuse(talk, error, keyboards.proof())
+            return None
+        return _(
+            "I sent a new code to {address}. The earlier code no longer works. Next resend in "
+            "{time}."
+        ).format(address=shown(kind, to), time=texts.seconds(wait))
 
-def make_router() -> Router:
-    """A fresh router with this module's handlers (no module-level router state)."""
-    router = Router(name="release")
-    text = (F.text, ~F.text.startswith("/"))
-    waiting = StateFilter(
-        Waiting.awaiting_proof, Waiting.awaiting_new_address, Waiting.awaiting_new_code
-    )
-    router.callback_query.register(on_step, waiting, Step.filter(F.flow == FLOW))
-    router.message.register(on_proof, Waiting.awaiting_proof, *text)
-    router.message.register(on_new_address, Waiting.awaiting_new_address, *text)
-    router.message.register(on_new_code, Waiting.awaiting_new_code, *text)
-    return router
+    markup = keyboards.proof() if proof else keyboards.new_code(kind)
+    await resent(query, talk, callback_answer, markup, send)

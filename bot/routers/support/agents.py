@@ -13,7 +13,7 @@ from aiogram.types import Message, User
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
-from bot.routers.support import card_for, resume
+from bot.routers.support.person import card_for, resume
 from bot.states import Support
 from bot.support import relay
 from bot.support.desk import Desk

@@ -11,14 +11,14 @@ from aiogram.utils.i18n import gettext as _
 from aiogram.utils.i18n.context import get_i18n
 
 from bot.callbacks import Step
-from bot.keyboards import flow as buttons
+from bot.routers.steps.card import show_card
+from bot.routers.steps.trouble import SUPPORT
 from bot.states import Support, hint_for
 from bot.support import card, relay
 from bot.support.desk import desk_for
 from bot.talk import Talk
 from core.support_ports import Handoff
 
-FLOW = "support"
 RELAYED = ("text", "photo", "document")
 
 
@@ -32,16 +32,8 @@ async def begin(talk: Talk) -> None:
     await hand_over(talk, "asked")
 
 
-async def offer(talk: Talk, reason: str) -> None:
-    """After repeated trouble in a flow: ask before handing over; the step stays as it is."""
-    options = [(f"yes.{reason}", _("Yes, write to support")), ("no", _("No, thanks"))]
-    await talk.say(
-        _("Looks like something is not working. Would you like to write to support?"),
-        buttons.choices(FLOW, options, with_back=False),
-    )
-
-
 async def on_offer(query: CallbackQuery, callback_data: Step, talk: Talk) -> None:
+    """The buttons of `bot.routers.steps.trouble.offer_support`."""
     choice, _sep, reason = callback_data.choice.partition(".")
     if choice == "yes":
         await hand_over(talk, reason or "offered")
@@ -128,8 +120,6 @@ async def on_end(message: Message, talk: Talk) -> None:
 
 async def resume(talk: Talk, handoff: Handoff | None, note: str) -> None:
     """Put back the state and data saved at the handoff, and ask for that step again."""
-    from bot.routers.card import show_card
-
     saved = handoff.saved_state if handoff else None
     await talk.state.set_state(saved)
     await talk.state.set_data(dict(handoff.saved_data) if handoff else {})
@@ -172,5 +162,5 @@ def make_router() -> Router:
     router.message.register(on_message, stateless, ~F.text.startswith("/"), open_in_database)
     router.callback_query.register(on_button, Support.in_handoff)
     router.message.register(on_support, Command("support"))
-    router.callback_query.register(on_offer, Step.filter(F.flow == FLOW))
+    router.callback_query.register(on_offer, Step.filter(F.flow == SUPPORT))
     return router

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from aiogram.utils.i18n import gettext as _
+
+from bot.keyboards import flow as buttons
 from bot.talk import Talk
 
 FAILURES_BEFORE_SUPPORT = 3  # wrong codes, "not arriving" and caps, counted together
+SUPPORT = "support"  # the flow of the offer's buttons, answered by `bot.routers.support`
 
 
 async def note_failure(talk: Talk, reason: str) -> None:
@@ -16,6 +20,9 @@ async def note_failure(talk: Talk, reason: str) -> None:
 
 
 async def offer_support(talk: Talk, reason: str) -> None:
-    from bot.routers import support
-
-    await support.offer(talk, reason=reason)
+    """After repeated trouble in a flow: ask before handing over; the step stays as it is."""
+    options = [(f"yes.{reason}", _("Yes, write to support")), ("no", _("No, thanks"))]
+    await talk.say(
+        _("Looks like something is not working. Would you like to write to support?"),
+        buttons.choices(SUPPORT, options, with_back=False),
+    )

@@ -1,40 +1,41 @@
-"""Passwords (PRODUCT §1.6) in the chat: typed-then-deleted, or on the secure page."""
+"""Passwords (PRODUCT §1.6) in the chat: typed-then-deleted, or on the secure page.
+
+The card's "Create/Change password" is this step on its own; the binding flows ask for it inside
+their steps and get the conversation back when it is done (`Returns`).
+"""
 
 from __future__ import annotations
 
 import contextlib
+from functools import partial
 
 from aiogram import F, Router
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import StateFilter
+from aiogram.fsm.state import State
 from aiogram.types import Message
 from aiogram.utils.i18n import gettext as _
 
 from bot import texts
+from bot.filters import signed_in_only
 from bot.keyboards import flow as buttons
-from bot.routers.card import show_card
-from bot.states import AddressTaken, BindEmail, BindPhone, Password
-from bot.talk import Talk
+from bot.routers.steps.card import show_card
+from bot.routers.steps.plan import step_of
+from bot.routers.steps.returns import Next, Returns
+from bot.states import Password
+from bot.talk import SignedTalk, Talk
 from core.errors import WeakPassword
-
-# States in which a typed text is a new password for the account.
-AWAITING = (
-    BindEmail.awaiting_password,
-    BindPhone.awaiting_password,
-    AddressTaken.awaiting_password,
-    Password.awaiting_new,
-)
+from core.flows.binding import BindingPlan, Step
 
 
-async def begin(talk: Talk) -> None:
+async def begin(talk: SignedTalk) -> None:
     """Create or change the password from the card."""
     await ask(talk, Password.awaiting_new, step=(1, 1))
 
 
-async def ask(talk: Talk, state: object, *, step: tuple[int, int]) -> None:
+async def ask(talk: SignedTalk, state: State, *, step: tuple[int, int]) -> None:
     """Ask for a password: both ways in, one rule set (PRODUCT §1.6)."""
-    assert talk.account_id is not None
-    await talk.state.set_state(state)  # type: ignore[arg-type]
+    await talk.state.set_state(state)
     purpose = "change" if await talk.services.password.has_password(talk.account_id) else "set"
     url = await talk.services.password.create_page(
         talk.account_id, talk.user.id, purpose, talk.locale, await being_bound(talk)
@@ -56,10 +57,17 @@ async def ask(talk: Talk, state: object, *, step: tuple[int, int]) -> None:
     await talk.say(texts.with_step(*step, text), markup)
 
 
-async def on_typed(message: Message, talk: Talk) -> None:
+async def in_plan(talk: SignedTalk, plan: BindingPlan, state: State, otherwise: Next) -> None:
+    """A binding's password step, asked at `state`, when its plan has one; otherwise on."""
+    if not plan.needs_password:
+        await otherwise(talk)
+        return
+    await ask(talk, state, step=await step_of(talk, plan, Step.PASSWORD))
+
+
+async def on_typed(message: Message, talk: SignedTalk, returns: Returns) -> None:
     """The message with the password is deleted first, whatever happens next."""
     await forget(message, talk)
-    assert talk.account_id is not None
     try:
         await talk.services.password.set(
             talk.account_id, message.text or "", talk.actor, await being_bound(talk)
@@ -67,7 +75,7 @@ async def on_typed(message: Message, talk: Talk) -> None:
     except WeakPassword as error:
         await talk.say(texts.explain(error) + "\n" + _("Please send another password."))
         return
-    await after_password(talk)
+    await after_password(talk, returns)
 
 
 async def being_bound(talk: Talk) -> list[str]:
@@ -82,34 +90,24 @@ async def forget(message: Message, talk: Talk) -> None:
     await talk.say(_("I deleted your message with the password, so it does not stay in the chat."))
 
 
-async def after_password(talk: Talk) -> None:
+async def after_password(talk: Talk, returns: Returns) -> None:
     """Where a new password leads: the step that asked for it, or the card."""
-    state = await talk.state.get_state()
-    if state == BindEmail.awaiting_password.state:
-        from bot.routers import bind_email
-
-        await bind_email.send_letter(talk)
-    elif state == AddressTaken.awaiting_password.state:
-        from bot.routers import release
-
-        await release.finish(talk)
-    elif state == BindPhone.awaiting_password.state:
-        from bot.routers import bind_phone
-
-        await bind_phone.finish(talk)
-    else:
+    signed = talk.signed_in()
+    if signed is None or not await returns.after_password(signed):
         await talk.state.clear()
         await show_card(talk, note=_("Password saved."))
 
 
-async def after_secure_page(talk: Talk) -> None:
+async def after_secure_page(talk: Talk, returns: Returns) -> None:
     """The secure page set the password (the notifier calls this)."""
     await talk.say(_("The password is saved."))
-    await after_password(talk)
+    await after_password(talk, returns)
 
 
-def make_router() -> Router:
-    """A fresh router with this module's handlers (no module-level router state)."""
-    router = Router(name="password")
-    router.message.register(on_typed, StateFilter(*AWAITING), F.text, ~F.text.startswith("/"))
+def make_router(returns: Returns) -> Router:
+    """A fresh router: a typed password, at the card's own step or one a flow asked from."""
+    router = signed_in_only(Router(name="password"))
+    asking = StateFilter(Password.awaiting_new, *returns.asking_password)
+    typed = partial(on_typed, returns=returns)
+    router.message.register(typed, asking, F.text, ~F.text.startswith("/"))
     return router

@@ -1,0 +1,73 @@
+"""Waiting for a code (PRODUCT §1.3 step 6, §1.4 step 4): one handler for the buttons under "code
+sent" in every flow that sends one — resend, change the address, "the code is not arriving"."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from aiogram import F, Router
+from aiogram.fsm.state import State
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.callback_answer import CallbackAnswer
+
+from bot import texts
+from bot.callbacks import Step
+from bot.keyboards import flow as buttons
+from bot.routers.steps.returns import Next
+from bot.talk import SignedTalk, Talk
+from core.errors import DomainError
+
+# Sends the code again and returns the words for the pressed message (None: already answered).
+Send = Callable[[], Awaitable[str | None]]
+
+
+@dataclass(frozen=True)
+class WaitingForCode:
+    """What one flow does for each button under its "code sent" message."""
+
+    flow: str
+    change: Next  # the pending code cancelled, back to step 1
+    resumed: Callable[[SignedTalk], Awaitable[bool]]  # bound meanwhile: said so (PRODUCT §3)
+    not_arriving: Next  # the tips, counted as trouble
+    resend: Callable[[SignedTalk], Awaitable[str | None]]
+
+    async def on_choice(
+        self,
+        query: CallbackQuery,
+        callback_data: Step,
+        talk: SignedTalk,
+        callback_answer: CallbackAnswer,
+    ) -> None:
+        if callback_data.choice == "change":
+            await self.change(talk)
+        elif await self.resumed(talk):  # the address is bound already (PRODUCT §3)
+            return
+        elif callback_data.choice == "help":
+            await self.not_arriving(talk)
+        elif callback_data.choice == "resend":
+            markup = buttons.waiting_code(self.flow)
+            await resent(query, talk, callback_answer, markup, lambda: self.resend(talk))
+
+    def register(self, router: Router, state: State) -> None:
+        """On a router of signed-in chats only (`bot.filters.signed_in_only`)."""
+        router.callback_query.register(self.on_choice, state, Step.filter(F.flow == self.flow))
+
+
+async def resent(
+    query: CallbackQuery,
+    talk: Talk,
+    callback_answer: CallbackAnswer,
+    markup: InlineKeyboardMarkup,
+    send: Send,
+) -> None:
+    """A new code: the pressed message is edited to say so, not a new message each time. A
+    refusal (ResendTooSoon above all) is shown on the button, and nothing is sent."""
+    try:
+        text = await send()
+    except DomainError as error:
+        callback_answer.text = texts.explain(error)
+        callback_answer.show_alert = True
+        return
+    if text is not None and isinstance(query.message, Message):
+        await talk.edit(query.message.message_id, text, markup)
