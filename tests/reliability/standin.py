@@ -59,6 +59,8 @@ class World:
     smtp_port: int
     sms: list[Sms] = field(default_factory=list)
     polled: asyncio.Event = field(default_factory=asyncio.Event)
+    calls: int = 0  # the bot's Bot API calls but getUpdates: how far its work has come
+    called: asyncio.Event = field(default_factory=asyncio.Event)
     hold_next_send: bool = False
     held: asyncio.Event = field(default_factory=asyncio.Event)
     release: asyncio.Event = field(default_factory=asyncio.Event)
@@ -68,6 +70,13 @@ class World:
 
     def sms_to(self, phone: str) -> list[Sms]:
         return [sms for sms in self.sms if sms.phone == phone]
+
+    async def worked(self, calls: int) -> None:
+        """Wait until the bot made `calls` more Bot API calls (answers, edits, deletions)."""
+        target = self.calls + calls
+        while self.calls < target:
+            self.called.clear()
+            await self.called.wait()
 
     async def stop(self) -> None:
         self.release.set()
@@ -85,7 +94,10 @@ def _hooks(world_ref: list[World]) -> Callable[..., Awaitable[web.StreamResponse
         method = request.path.rsplit("/", 1)[-1].lower()
         if method == "getupdates":
             world.polled.set()
-        elif method in SENDS and world.hold_next_send:
+        else:
+            world.calls += 1
+            world.called.set()
+        if method in SENDS and world.hold_next_send:
             # The bot is in the middle of an update (and holds the chat's lock): it waits here
             # until the test killed it; the call then fails and changes nothing.
             world.hold_next_send = False

@@ -176,11 +176,17 @@ class Journey:
             await asyncio.sleep(0.5)
 
 
-async def kill_at_random(bot: BotProcess, rng: random.Random, kills: int) -> None:
-    """Start, let it work a random while, SIGKILL, start again: `kills` times."""
+async def kill_at_random(bot: BotProcess, world: World, rng: random.Random, kills: int) -> None:
+    """Start, let it work, SIGKILL, start again: `kills` times.
+
+    Each life is measured in work, not time: the bot makes a random number of Bot API calls
+    (1-6, so every life moves someone on, however slow the machine), then dies at a random
+    moment of the next half second, most often in the middle of an update.
+    """
     for _ in range(kills):
         await bot.ready()
-        await asyncio.sleep(rng.uniform(0.1, 1.5))  # the moment of the kill, not a wait
+        await world.worked(rng.randint(1, 6))
+        await asyncio.sleep(rng.uniform(0, 0.5))  # the moment of the kill, not a wait
         await bot.kill()
         await bot.start()
     await bot.ready()
@@ -204,7 +210,7 @@ async def test_people_finish_their_bindings_while_the_bot_is_killed(tmp_path: Pa
 
             for _ in range(AT_ONCE):
                 await newcomer()
-            killer = asyncio.create_task(kill_at_random(bot, rng, KILLS))
+            killer = asyncio.create_task(kill_at_random(bot, world, rng, KILLS))
             while not killer.done():
                 done, _ = await asyncio.wait(
                     {killer, *running}, return_when=asyncio.FIRST_COMPLETED
