@@ -18,7 +18,7 @@ from bot.keyboards import flow as buttons
 from bot.routers import address_taken
 from bot.routers.steps import password
 from bot.routers.steps.card import show_card
-from bot.routers.steps.code import WaitingForCode
+from bot.routers.steps.code import WaitingForCode, bound_meanwhile
 from bot.routers.steps.plan import began, step_of
 from bot.routers.steps.trouble import note_failure
 from bot.routers.steps.workspaces import Workspaces
@@ -139,16 +139,8 @@ async def letter_sent(talk: SignedTalk, address: str) -> None:
 
 
 async def resumed(talk: SignedTalk) -> bool:
-    """PRODUCT §3: the address being bound is already confirmed on this account (by the code or
-    the link, in a step that was cut short): whatever comes next says so and shows the card,
-    instead of "expired" or "already yours"."""
-    address = await talk.recall("address")
-    if not address:
-        return False
-    if not await talk.services.bind_email.is_bound(talk.account_id, address):
-        return False
-    await done(talk, address)
-    return True
+    """The address was bound meanwhile (PRODUCT §3): say so, and show the card."""
+    return await bound_meanwhile(talk, talk.services.bind_email, "address", done)
 
 
 async def on_code(message: Message, talk: SignedTalk) -> None:

@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass
-from datetime import timedelta
-from typing import ClassVar
 
 from core import letters
 from core.domain.addresses import mask_email, normalize_email
 from core.domain.models import AddressKind, BindingStatus
 from core.errors import CodeExpired, NothingPending, PasswordRequired
-from core.flows.binding import BindingFlow, before_send, bind_now, ensure_free, mark_pending
+from core.flows.binding import BindingFlow, Bound, CodeSent, before_send
 from core.flows.binding import verified_emails as _verified
 from core.notices import EmailConfirmed
 from core.ports import UnitOfWork
@@ -19,26 +17,17 @@ from core.ports import UnitOfWork
 EMAIL = AddressKind.EMAIL
 
 
-@dataclass(frozen=True)
-class EmailBound:
-    address: str
+class EmailBound(Bound):
+    """The provider verified this email (PRODUCT §1.3 step 6)."""
+
+
+class EmailPending(CodeSent):
+    """A letter with a link and a code went out."""
 
 
 @dataclass(frozen=True)
-class EmailPending:
-    """A letter with a link and a code went out; the person may resend after `resend_in`."""
-
-    address: str
-    resend_in: timedelta
-
-
-@dataclass(frozen=True)
-class BindEmailFlow(BindingFlow):
+class BindEmailFlow(BindingFlow, kind=EMAIL, password_last=False, address_key="address"):
     """Steps of binding an email to an account; the bot and the web page drive them."""
-
-    kind: ClassVar[AddressKind] = EMAIL
-    password_last: ClassVar[bool] = False
-    address_key: ClassVar[str] = "address"
 
     def _link_key(self, token: str) -> str:
         return "emaillink:" + self.kit.keyed.digest("emaillink", token)
@@ -46,7 +35,7 @@ class BindEmailFlow(BindingFlow):
     async def check(self, account_id: int, raw: str) -> str:
         """The normalized address if this account may bind it (InvalidEmail, AddressTaken...)."""
         address = normalize_email(raw)
-        await ensure_free(self.kit, account_id, EMAIL, address)
+        await self.ensure_free(account_id, address)
         return address
 
     async def suggestion(self, account_id: int) -> str | None:
@@ -163,13 +152,13 @@ class BindEmailFlow(BindingFlow):
             await self.kit.tokens.delete(self._link_key(token))
             await self.codes.reset_cooldown(subject)
             raise
-        await mark_pending(self.kit, account_id, EMAIL, data["address"], ttl, actor)
+        await self.mark_pending(account_id, data["address"], ttl, actor)
 
     async def _bind(
         self, account_id: int, address: str, workspaces: bool, actor: str, locale: str
     ) -> None:
-        previous = await bind_now(
-            self.kit, account_id, EMAIL, address, update_workspaces=workspaces, actor=actor
+        previous = await self.bind_now(
+            account_id, address, update_workspaces=workspaces, actor=actor
         )
         if previous:
             # PRODUCT §1.7: the old address hears about the change.

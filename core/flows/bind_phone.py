@@ -4,42 +4,27 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import ClassVar
 
 from core import letters
 from core.domain.addresses import normalize_phone
 from core.domain.models import AddressKind
 from core.errors import FeatureDisabled, NothingPending
-from core.flows.binding import (
-    BindingFlow,
-    before_send,
-    bind_now,
-    ensure_free,
-    mark_pending,
-    sms_rules,
-)
+from core.flows.binding import BindingFlow, Bound, CodeSent, before_send, sms_rules
 
 PHONE = AddressKind.PHONE
 
 
-@dataclass(frozen=True)
-class PhoneBound:
-    phone: str
+class PhoneBound(Bound):
+    """Shared as one's own Telegram contact, where the operator lets that skip the SMS."""
+
+
+class PhoneCodeSent(CodeSent):
+    """The SMS with the code went out."""
 
 
 @dataclass(frozen=True)
-class PhoneCodeSent:
-    phone: str
-    resend_in: timedelta
-
-
-@dataclass(frozen=True)
-class BindPhoneFlow(BindingFlow):
+class BindPhoneFlow(BindingFlow, kind=PHONE, password_last=True, address_key="phone"):
     """Steps of binding a phone number; the code goes by SMS unless Telegram vouched for it."""
-
-    kind: ClassVar[AddressKind] = PHONE
-    password_last: ClassVar[bool] = True
-    address_key: ClassVar[str] = "phone"
 
     @property
     def available(self) -> bool:
@@ -48,7 +33,7 @@ class BindPhoneFlow(BindingFlow):
     async def check(self, account_id: int, raw: str, locale: str | None) -> str:
         """E.164 of a mobile number this account may bind (InvalidPhone, AddressTaken, ...)."""
         phone = normalize_phone(raw, locale)
-        await ensure_free(self.kit, account_id, PHONE, phone)
+        await self.ensure_free(account_id, phone)
         return phone
 
     async def send_code(
@@ -65,9 +50,7 @@ class BindPhoneFlow(BindingFlow):
         phone = await self.check(account_id, raw, locale)
         actor = f"telegram:{telegram_user_id}"
         if own_contact and self.kit.options.skip_sms_for_own_contact:
-            await bind_now(
-                self.kit, account_id, PHONE, phone, update_workspaces=update_workspaces, actor=actor
-            )
+            await self.bind_now(account_id, phone, update_workspaces=update_workspaces, actor=actor)
             return PhoneBound(phone)
         data = {"phone": phone, "workspaces": "1" if update_workspaces else "", "locale": locale}
         await self._send(account_id, telegram_user_id, data)
@@ -92,14 +75,8 @@ class BindPhoneFlow(BindingFlow):
         phone = record.data["phone"]
         if await self.is_bound(account_id, phone):
             return phone
-        await bind_now(
-            self.kit,
-            account_id,
-            PHONE,
-            phone,
-            update_workspaces=bool(record.data.get("workspaces")),
-            actor=actor,
-        )
+        workspaces = bool(record.data.get("workspaces"))
+        await self.bind_now(account_id, phone, update_workspaces=workspaces, actor=actor)
         return phone
 
     async def _send(self, account_id: int, telegram_user_id: int, data: dict[str, str]) -> None:
@@ -119,4 +96,4 @@ class BindPhoneFlow(BindingFlow):
             await self.codes.discard(subject)
             await self.codes.reset_cooldown(subject)
             raise
-        await mark_pending(self.kit, account_id, PHONE, phone, ttl, f"telegram:{telegram_user_id}")
+        await self.mark_pending(account_id, phone, ttl, f"telegram:{telegram_user_id}")

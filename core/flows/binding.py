@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 from enum import StrEnum
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from core.domain.models import AddressKind, BindingStatus, SocialIdentity
 from core.errors import AddressAlreadyYours, AddressTaken, LimitReached, ResendTooSoon
@@ -21,6 +21,21 @@ class Step(StrEnum):
     WORKSPACES = "workspaces"  # "update it in all my workspaces too?"
     PASSWORD = "password"  # noqa: S105  # PRODUCT §1.6, when the account has none
     CODE = "code"  # the letter's or the SMS's
+
+
+@dataclass(frozen=True)
+class Bound:
+    """The address was bound at once: its provider or Telegram vouched for it."""
+
+    address: str
+
+
+@dataclass(frozen=True)
+class CodeSent:
+    """A code went to the address; the person may ask for another after `resend_in`."""
+
+    address: str
+    resend_in: timedelta
 
 
 @dataclass(frozen=True)
@@ -55,12 +70,20 @@ class BindingPlan:
 
 @dataclass(frozen=True)
 class BindingFlow:
-    """What the email and the phone flows share: their codes, their plan, the pending claim."""
+    """What the email and the phone flows share: their codes, their plan, the pending claim and
+    the bind itself. A flow names its kind where it subclasses this:
+    `class BindPhoneFlow(BindingFlow, kind=PHONE, password_last=True, address_key="phone")`."""
 
     kit: Kit
     kind: ClassVar[AddressKind]
     password_last: ClassVar[bool]  # the password step after the code (a phone) or before it
     address_key: ClassVar[str]  # where the pending code's data keeps the address
+
+    def __init_subclass__(
+        cls, *, kind: AddressKind, password_last: bool, address_key: str, **rest: Any
+    ) -> None:
+        super().__init_subclass__(**rest)
+        cls.kind, cls.password_last, cls.address_key = kind, password_last, address_key
 
     @property
     def codes(self) -> Codes:
@@ -80,11 +103,62 @@ class BindingFlow:
     async def _suggestion(self, uow: UnitOfWork, account_id: int) -> str | None:
         return None
 
+    async def ensure_free(self, account_id: int, address: str) -> None:
+        """AddressTaken when another account holds it confirmed; AddressAlreadyYours for this."""
+        async with self.kit.reader() as uow:
+            owner = await uow.bindings.owner(self.kind, address)
+        if owner == account_id:
+            raise AddressAlreadyYours(self.kind.value)
+        if owner is not None:
+            raise AddressTaken(self.kind.value, address)
+
     async def is_bound(self, account_id: int, address: str) -> bool:
         """Whether this very address is confirmed on the account: a step that bound it and was
         cut short (a crash) resumes after the code instead of asking for it (PRODUCT §3)."""
         async with self.kit.unit() as uow:
             return await uow.bindings.owner(self.kind, address) == account_id
+
+    async def bind_now(
+        self, account_id: int, address: str, *, update_workspaces: bool, actor: str
+    ) -> str | None:
+        """Confirm the address on the account at once; returns the address it replaced, if any.
+
+        The unique index on confirmed addresses decides a race: the loser gets AddressTaken.
+        """
+        kit, kind = self.kit, self.kind
+        now = kit.clock.now()
+        async with kit.unit() as uow:
+            await uow.accounts.lock(account_id)
+            previous = next(
+                (
+                    b.address
+                    for b in await uow.bindings.for_account(account_id)
+                    if b.kind is kind and b.status is BindingStatus.CONFIRMED
+                ),
+                None,
+            )
+            await uow.bindings.confirm(account_id, kind, address, now)
+            if update_workspaces:
+                await uow.workspaces.update_contacts(account_id, kind, address)
+            await uow.audit.record(
+                kit.event(
+                    f"{kind.value}.bound",
+                    account_id,
+                    actor,
+                    workspaces=str(update_workspaces).lower(),
+                    replaced=str(previous is not None).lower(),
+                )
+            )
+            await uow.commit()
+        return previous if previous != address else None
+
+    async def mark_pending(self, account_id: int, address: str, ttl: timedelta, actor: str) -> None:
+        """The claim while its code lives: it signs nobody in and blocks nobody (PRODUCT §1.3)."""
+        now = self.kit.clock.now()
+        async with self.kit.unit() as uow:
+            await uow.bindings.set_pending(account_id, self.kind, address, now + ttl, now)
+            await uow.audit.record(self.kit.event(f"{self.kind.value}.pending", account_id, actor))
+            await uow.commit()
 
     async def pending_address(self, account_id: int) -> str | None:
         """The address the code in flight was sent for, if one is."""
@@ -93,17 +167,9 @@ class BindingFlow:
 
     async def cancel(self, account_id: int) -> None:
         await self.codes.discard(str(account_id))
-        await clear_pending(self.kit, account_id, self.kind)
-
-
-async def ensure_free(kit: Kit, account_id: int, kind: AddressKind, address: str) -> None:
-    """AddressTaken when another account holds it confirmed; AddressAlreadyYours for this one."""
-    async with kit.reader() as uow:
-        owner = await uow.bindings.owner(kind, address)
-    if owner == account_id:
-        raise AddressAlreadyYours(kind.value)
-    if owner is not None:
-        raise AddressTaken(kind.value, address)
+        async with self.kit.unit() as uow:
+            await uow.bindings.remove(account_id, self.kind, pending=True)
+            await uow.commit()
 
 
 def sms_rules(
@@ -145,62 +211,6 @@ async def before_send(codes: Codes, subject: str, rules: list[Rule]) -> None:
     until = await limiter.acquire(rules) if rules else None
     if until is not None:
         raise LimitReached(until)  # another send took the last slot meanwhile
-
-
-async def bind_now(
-    kit: Kit,
-    account_id: int,
-    kind: AddressKind,
-    address: str,
-    *,
-    update_workspaces: bool,
-    actor: str,
-) -> str | None:
-    """Confirm the address on the account at once; returns the email it replaced, if any.
-
-    The unique index on confirmed addresses decides a race: the loser gets AddressTaken.
-    """
-    now = kit.clock.now()
-    async with kit.unit() as uow:
-        await uow.accounts.lock(account_id)
-        previous = next(
-            (
-                b.address
-                for b in await uow.bindings.for_account(account_id)
-                if b.kind is kind and b.status is BindingStatus.CONFIRMED
-            ),
-            None,
-        )
-        await uow.bindings.confirm(account_id, kind, address, now)
-        if update_workspaces:
-            await uow.workspaces.update_contacts(account_id, kind, address)
-        await uow.audit.record(
-            kit.event(
-                f"{kind.value}.bound",
-                account_id,
-                actor,
-                workspaces=str(update_workspaces).lower(),
-                replaced=str(previous is not None).lower(),
-            )
-        )
-        await uow.commit()
-    return previous if previous != address else None
-
-
-async def mark_pending(
-    kit: Kit, account_id: int, kind: AddressKind, address: str, ttl: timedelta, actor: str
-) -> None:
-    now = kit.clock.now()
-    async with kit.unit() as uow:
-        await uow.bindings.set_pending(account_id, kind, address, now + ttl, now)
-        await uow.audit.record(kit.event(f"{kind.value}.pending", account_id, actor))
-        await uow.commit()
-
-
-async def clear_pending(kit: Kit, account_id: int, kind: AddressKind) -> None:
-    async with kit.unit() as uow:
-        await uow.bindings.remove(account_id, kind, pending=True)
-        await uow.commit()
 
 
 def verified_emails(kit: Kit, identities: list[SocialIdentity]) -> list[str]:

@@ -11,6 +11,7 @@ from bot.keyboards import flow as buttons
 from bot.routers import address_taken
 from bot.routers.steps import password
 from bot.routers.steps.card import show_card
+from bot.routers.steps.code import bound_meanwhile
 from bot.routers.steps.plan import step_of
 from bot.routers.steps.trouble import note_failure, offer_support
 from bot.states import BindPhone
@@ -67,16 +68,12 @@ async def code_already_sent(talk: SignedTalk, error: ResendTooSoon) -> bool:
 
 
 async def resumed(talk: SignedTalk) -> bool:
-    """PRODUCT §3: the number being bound is already confirmed on this account (the code was used
-    by a step that was cut short): whatever comes next moves on to the password or the card,
-    instead of "expired" or "already bound"."""
-    phone = await talk.recall("phone")
-    if not phone:
-        return False
-    if not await talk.services.bind_phone.is_bound(talk.account_id, phone):
-        return False
+    """The number was bound meanwhile (PRODUCT §3): on to the password or the card."""
+    return await bound_meanwhile(talk, talk.services.bind_phone, "phone", _after_bound)
+
+
+async def _after_bound(talk: SignedTalk, phone: str) -> None:
     await after_bound(talk)
-    return True
 
 
 async def request_code(talk: SignedTalk, *, own_contact: bool) -> PhoneBound | PhoneCodeSent:
@@ -94,7 +91,7 @@ async def show_code_sent(talk: SignedTalk, sent: PhoneCodeSent) -> None:
     await talk.state.set_state(BindPhone.awaiting_code)
     step = await step_of(talk, await talk.services.bind_phone.plan(talk.account_id), Step.CODE)
     text = _("I sent a 6-digit code to {phone}. Send it here.").format(
-        phone=format_phone(sent.phone)
+        phone=format_phone(sent.address)
     )
     await talk.say(texts.with_step(*step, text), buttons.waiting_code(FLOW))
 
@@ -149,7 +146,7 @@ async def resend(talk: SignedTalk) -> str | None:
     text = _(
         "I sent a new code to {phone}. The earlier code no longer works. Next resend in {time}."
     )
-    return text.format(phone=format_phone(sent.phone), time=texts.seconds(sent.resend_in))
+    return text.format(phone=format_phone(sent.address), time=texts.seconds(sent.resend_in))
 
 
 async def limit_reached(talk: Talk, error: LimitReached) -> None:

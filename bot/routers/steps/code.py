@@ -17,6 +17,7 @@ from bot.keyboards import flow as buttons
 from bot.routers.steps.returns import Next
 from bot.talk import SignedTalk, Talk
 from core.errors import DomainError
+from core.flows.binding import BindingFlow
 
 # Sends the code again and returns the words for the pressed message (None: already answered).
 Send = Callable[[], Awaitable[str | None]]
@@ -52,6 +53,22 @@ class WaitingForCode:
     def register(self, router: Router, state: State) -> None:
         """On a router of signed-in chats only (`bot.filters.signed_in_only`)."""
         router.callback_query.register(self.on_choice, state, Step.filter(F.flow == self.flow))
+
+
+async def bound_meanwhile(
+    talk: SignedTalk,
+    flow: BindingFlow,
+    key: str,
+    then: Callable[[SignedTalk, str], Awaitable[None]],
+) -> bool:
+    """PRODUCT §3: the address this conversation binds (its data's `key`) is confirmed on the
+    account already, by a step that was cut short (the code or the link used, then a crash):
+    `then` says so and goes on, instead of "expired" or "already yours"."""
+    address = await talk.recall(key)
+    if not address or not await flow.is_bound(talk.account_id, address):
+        return False
+    await then(talk, address)
+    return True
 
 
 async def resent(
