@@ -8,6 +8,7 @@ import os
 import statistics
 import time
 import uuid
+from collections import Counter
 from collections.abc import AsyncGenerator, AsyncIterator, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
@@ -179,12 +180,14 @@ class Counts:
         self.redis_round_trips = 0
         self.sql_statements = 0
         self.units = 0
+        # What they were: Redis command names (EVALSHA for a script), SQL statements' first word.
+        self.kinds: Counter[str] = Counter()
 
     def snapshot(self) -> dict[str, int]:
-        return dict(vars(self))
+        return {k: v for k, v in vars(self).items() if isinstance(v, int)}
 
     def since(self, before: dict[str, int]) -> dict[str, int]:
-        return {k: v - before[k] for k, v in vars(self).items()}
+        return {k: v - before[k] for k, v in vars(self).items() if isinstance(v, int)}
 
 
 COUNTS = Counts()
@@ -202,6 +205,8 @@ def count_redis() -> None:
 
     def pack_command(self: Any, *args: Any) -> Any:
         COUNTS.redis_commands += 1
+        name = args[0] if args else b"?"
+        COUNTS.kinds["redis " + (name.decode() if isinstance(name, bytes) else str(name))] += 1
         return pack(self, *args)
 
     async def send_packed_command(self: Any, command: Any, check_health: bool = True) -> None:
@@ -225,8 +230,9 @@ def count_sql(engine: Any) -> None:
 
     sync = getattr(engine, "sync_engine", engine)
 
-    def before_cursor_execute(*_: Any) -> None:
+    def before_cursor_execute(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
         COUNTS.sql_statements += 1
+        COUNTS.kinds["sql " + (statement.split(None, 1) or ["?"])[0].upper()] += 1
 
     def begin(*_: Any) -> None:
         COUNTS.units += 1

@@ -231,18 +231,23 @@ async def feed(target: Target, conversations: list[list[Update]], parallel: int)
     return sum(len(c) for c in conversations) / (loop.time() - start)
 
 
-async def per_step_counts(target: Target, n: int) -> dict[str, dict[str, float]]:
-    """Redis and SQL work of each step, one update at a time so nothing else is counted."""
+async def per_step_counts(target: Target, n: int) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Redis and SQL work of each step, one update at a time so nothing else is counted: the
+    totals, and what they were (Redis command names, SQL statements' first word)."""
     totals: dict[str, dict[str, float]] = {}
+    by_kind: dict[str, dict[str, float]] = {}
     for who in target.take(n):
         for name, build in STEPS:
             update = build(target.updates, who)
-            before = COUNTS.snapshot()
+            before, kinds = COUNTS.snapshot(), COUNTS.kinds.copy()
             await target.dp.feed_update(target.bot, update)
             for key, value in COUNTS.since(before).items():
                 totals.setdefault(name, {}).setdefault(key, 0)
                 totals[name][key] += value / n
-    return totals
+            step = by_kind.setdefault(name, {})
+            for kind, value in (COUNTS.kinds - kinds).items():
+                step[kind] = step.get(kind, 0) + value / n
+    return totals, {name: dict(sorted(c.items())) for name, c in by_kind.items()}
 
 
 def mix_average(per_step: dict[str, dict[str, float]], key: str) -> float:
@@ -265,8 +270,8 @@ async def measure(storage: str, size: Size) -> dict[str, Any]:
             full_runs.append(await feed(full, convs, size.parallel))
             convs = [conversation(bare.updates, w) for w in bare.take(bare_rep)]
             bare_runs.append(await feed(bare, convs, size.parallel))
-        steps = await per_step_counts(full, 3)
-        bare_steps = await per_step_counts(bare, 3)
+        steps, kinds = await per_step_counts(full, 3)
+        bare_steps, bare_kinds = await per_step_counts(bare, 3)
     ratios = [f / b for f, b in zip(full_runs, bare_runs, strict=True)]
     return {
         "full": stats(full_runs),
@@ -274,6 +279,8 @@ async def measure(storage: str, size: Size) -> dict[str, Any]:
         "ratio": stats(ratios),
         "steps": steps,
         "bare_steps": bare_steps,
+        "step_kinds": kinds,
+        "bare_step_kinds": bare_kinds,
     }
 
 

@@ -240,6 +240,7 @@ def plot(results: R, path: Path) -> None:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    import matplotlib.ticker
 
     curve = results["details"]["e2e_curve"]
     fig, ax = plt.subplots(figsize=(8, 5))
@@ -251,6 +252,8 @@ def plot(results: R, path: Path) -> None:
         ax.plot(loads, [s["p99_ms"] for s in steps], "s--", color=colour, label=f"{label}, p99")
     ax.set_xscale("log", base=2)
     ax.set_yscale("log")
+    ax.xaxis.set_major_formatter(matplotlib.ticker.ScalarFormatter())
+    ax.yaxis.set_major_formatter(matplotlib.ticker.ScalarFormatter())
     ax.axhline(1000, color="grey", linewidth=0.8)
     ax.set_xlabel("offered load, /me per second (through the sandbox, polling)")
     ax.set_ylabel("message to answer, ms")
