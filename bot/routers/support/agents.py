@@ -62,13 +62,20 @@ async def reply(desk: Desk, bot: Bot, message: Message, text: str) -> None:
     )
 
 
+def no_person(message: Message, person: int | None = None) -> bool:
+    """A topic of the support chat that is not a person's conversation."""
+    return person is None
+
+
+async def on_no_person(message: Message, bot: Bot, desk: Desk) -> None:
+    """/close, /whois or /reopen where there is nobody to act on."""
+    await reply(desk, bot, message, _("This topic is not a person's conversation."))
+
+
 async def on_close(
-    message: Message, bot: Bot, dispatcher: Dispatcher, i18n: I18n, desk: Desk, person: int | None
+    message: Message, bot: Bot, dispatcher: Dispatcher, i18n: I18n, desk: Desk, person: int
 ) -> None:
     """Ends the handoff: the person is told and is back at their step, state and data."""
-    if person is None:
-        await reply(desk, bot, message, _("This topic is not a person's conversation."))
-        return
     handoff = await desk.flow.close(person)
     if handoff is None:
         await reply(desk, bot, message, _("The conversation is already closed."))
@@ -82,12 +89,9 @@ async def on_close(
 
 
 async def on_whois(
-    message: Message, bot: Bot, dispatcher: Dispatcher, i18n: I18n, desk: Desk, person: int | None
+    message: Message, bot: Bot, dispatcher: Dispatcher, i18n: I18n, desk: Desk, person: int
 ) -> None:
     """The context card again, for the open handoff or the last one."""
-    if person is None:
-        await reply(desk, bot, message, _("This topic is not a person's conversation."))
-        return
     handoff = await desk.flow.current(person) or await desk.flow.store.last(person)
     if handoff is None:
         await reply(desk, bot, message, _("This person has not asked for support yet."))
@@ -97,12 +101,9 @@ async def on_whois(
 
 
 async def on_reopen(
-    message: Message, bot: Bot, dispatcher: Dispatcher, i18n: I18n, desk: Desk, person: int | None
+    message: Message, bot: Bot, dispatcher: Dispatcher, i18n: I18n, desk: Desk, person: int
 ) -> None:
     """Opens the conversation again; the person's current step is saved as on any handoff."""
-    if person is None:
-        await reply(desk, bot, message, _("This topic is not a person's conversation."))
-        return
     if await desk.flow.current(person) is not None:
         await reply(desk, bot, message, _("The conversation is open already."))
         return
@@ -134,6 +135,7 @@ def make_router(desk: Desk, chat_id: int) -> Router:
     """A fresh router for the support chat `chat_id` (no module-level router state)."""
     router = Router(name="support_desk")
     router.message.filter(F.chat.id == chat_id, AgentsOnly(desk))
+    router.message.register(on_no_person, Command("close", "whois", "reopen"), no_person)
     router.message.register(on_close, Command("close"))
     router.message.register(on_whois, Command("whois"))
     router.message.register(on_reopen, Command("reopen"))
