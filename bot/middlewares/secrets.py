@@ -53,7 +53,7 @@ SECRET_STEPS = frozenset(
     if s.state is not None
 )
 # In the release flow's proof step a 6-digit code is a code, anything else the other account's
-# password (bot/routers/release.py); codes are not deleted there.
+# password (bot/routers/address_taken/release.py); codes are not deleted there.
 CODE = re.compile(r"[\d\s-]+")
 # Where the handler data says what happened, for the error handler's words.
 DELETED = "secret_deleted"
