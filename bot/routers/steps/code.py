@@ -31,7 +31,7 @@ class WaitingForCode:
     change: Next  # the pending code cancelled, back to step 1
     resumed: Callable[[SignedTalk], Awaitable[bool]]  # bound meanwhile: said so (PRODUCT §3)
     not_arriving: Next  # the tips, counted as trouble
-    resend: Callable[[SignedTalk], Awaitable[str | None]]
+    resend: Callable[[SignedTalk], Awaitable[str | None]]  # the words, as `Send`
 
     async def on_choice(
         self,
