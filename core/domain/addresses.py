@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterable
+
 import phonenumbers
 from email_validator import EmailNotValidError, EmailSyntaxError, validate_email
 from phonenumbers import NumberParseException, PhoneNumberFormat, PhoneNumberType
 
+from core.domain.models import AddressKind
 from core.errors import InvalidEmail, InvalidPhone
 
 MAX_EMAIL_LENGTH = 254  # RFC 5321 §4.5.3.1.3, path limit less the angle brackets
@@ -34,6 +38,26 @@ def normalize_email(raw: str) -> str:
     return result.normalized.lower()
 
 
+def provider_email(raw: str) -> str:
+    """An email as the provider that verified it gave it, trimmed and lowercased.
+
+    The provider has seen mail delivered there, so only its shape is checked: special-use and
+    reserved domains (`corp.local`, `example.test`), which email-validator refuses whatever its
+    options (its SPECIAL_USE_DOMAIN_NAMES list), are accepted here. A typed address goes through
+    `normalize_email` instead.
+    """
+    text = raw.strip()
+    local, _, domain = text.rpartition("@")
+    if not local or not domain or any(ch.isspace() or not ch.isprintable() for ch in text):
+        raise InvalidEmail("syntax")
+    if len(text) > MAX_EMAIL_LENGTH:
+        raise InvalidEmail("too_long")
+    try:
+        return normalize_email(text)
+    except InvalidEmail:
+        return text.lower()
+
+
 def region_for(locale: str | None) -> str:
     """The region of "en-GB" is GB; a bare language maps to its main country."""
     language, _, region = (locale or "").replace("_", "-").partition("-")
@@ -44,11 +68,16 @@ def region_for(locale: str | None) -> str:
 
 def normalize_phone(raw: str, locale: str | None = None) -> str:
     """E.164 of a mobile number typed in any common format, or InvalidPhone with the reason."""
+    return _phone_in(raw, region_for(locale))
+
+
+def _phone_in(raw: str, region: str) -> str:
+    """E.164 of a mobile number, read with `region` when it has no "+"."""
     text = raw.strip()
     if not any(ch.isdigit() for ch in text) or len(text) > 40:
         raise InvalidPhone("syntax")
     try:
-        number = phonenumbers.parse(text, None if text.startswith("+") else region_for(locale))
+        number = phonenumbers.parse(text, None if text.startswith("+") else region)
     except NumberParseException as error:
         raise InvalidPhone("syntax") from error
     if not phonenumbers.is_valid_number(number):
@@ -84,6 +113,26 @@ def mask(address: str) -> str:
 
 def looks_like_email(login: str) -> bool:
     return "@" in login
+
+
+def parse_login(raw: str, locales: Iterable[str | None] = ()) -> tuple[AddressKind, str]:
+    """The kind and normalized key of a login, read the same way in the chat and on the web.
+
+    An email is found as it was bound, a provider-verified one included (`provider_email`). A
+    phone without "+" is read with the region of each of `locales` in turn, the first giving a
+    mobile number wins: "8 (999) 123-45-67", "89991234567" and "+7 999 123-45-67" are one login.
+    InvalidEmail / InvalidPhone (the reason for the first region) when it is neither.
+    """
+    if looks_like_email(raw):
+        return AddressKind.EMAIL, provider_email(raw)
+    regions = list(dict.fromkeys(region_for(locale) for locale in locales)) or [region_for(None)]
+    try:
+        return AddressKind.PHONE, _phone_in(raw, regions[0])
+    except InvalidPhone:
+        for region in regions[1:]:
+            with contextlib.suppress(InvalidPhone):
+                return AddressKind.PHONE, _phone_in(raw, region)
+        raise
 
 
 def format_phone(e164: str) -> str:

@@ -5,20 +5,24 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass, field
 
-from core.domain.addresses import looks_like_email, normalize_email, normalize_phone
+from core.domain.addresses import parse_login
 from core.domain.models import AddressKind
 from core.domain.passwords import normalize
 from core.errors import AuthenticationFailed, DomainError, Throttled
 from core.flows.kit import Kit
+from core.i18n import SUPPORTED
 from core.ports import Rule
 
 
-def login_key(login: str, locale: str | None) -> tuple[AddressKind, str] | None:
-    """The kind and normalized form of a login, or None when it is neither email nor phone."""
+def login_key(login: str, *locales: str | None) -> tuple[AddressKind, str] | None:
+    """The kind and normalized form of a login, or None when it is neither email nor phone.
+
+    PRODUCT §1.7: read as the bot reads it. A phone without "+" is tried with the region of
+    `locales` first, then of every language the bot speaks, so a number the bot accepted in a
+    national format from anyone signs in typed the same way.
+    """
     try:
-        if looks_like_email(login):
-            return AddressKind.EMAIL, normalize_email(login)
-        return AddressKind.PHONE, normalize_phone(login, locale)
+        return parse_login(login, [*locales, *SUPPORTED])
     except DomainError:
         return None
 
@@ -39,13 +43,15 @@ class AuthFlow:
             Rule(f"login-addr:{client_address}", limits.login_failures_per_address, window),
         ]
 
-    async def authenticate(self, login: str, password: str, client_address: str) -> int:
-        """The account id, or AuthenticationFailed / Throttled(retry_in).
+    async def authenticate(
+        self, login: str, password: str, client_address: str, locale: str | None = None
+    ) -> int:
+        """The account id, or AuthenticationFailed / Throttled(retry_in); `locale`: the page's.
 
         PRODUCT §1.7: the slot is taken before the password is checked, so a storm of concurrent
         guesses gets exactly `login_failures_per_login` checks and the rest are throttled.
         """
-        key = login_key(login, self.kit.options.default_locale)
+        key = login_key(login, locale, self.kit.options.default_locale)
         normalized = key[1] if key else login.strip().casefold()
         rules = self._rules(normalized, client_address)
         slot = secrets.token_hex(8)

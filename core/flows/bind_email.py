@@ -6,9 +6,9 @@ import contextlib
 from dataclasses import dataclass
 
 from core import letters
-from core.domain.addresses import mask_email, normalize_email
+from core.domain.addresses import mask_email, normalize_email, provider_email
 from core.domain.models import AddressKind, BindingStatus
-from core.errors import CodeExpired, NothingPending, PasswordRequired
+from core.errors import CodeExpired, InvalidEmail, NothingPending, PasswordRequired
 from core.flows.binding import BindingFlow, Bound, CodeSent, before_send
 from core.flows.binding import verified_emails as _verified
 from core.notices import EmailConfirmed
@@ -34,9 +34,26 @@ class BindEmailFlow(BindingFlow, kind=EMAIL, password_last=False, address_key="a
 
     async def check(self, account_id: int, raw: str) -> str:
         """The normalized address if this account may bind it (InvalidEmail, AddressTaken...)."""
-        address = normalize_email(raw)
+        address = await self._address(account_id, raw)
         await self.ensure_free(account_id, address)
         return address
+
+    async def _address(self, account_id: int, raw: str) -> str:
+        """A typed address passes the strict check; one a provider verified for this account is
+        taken as the provider gave it, special-use domains such as `corp.local` included
+        (PRODUCT §1.3 steps 1 and 6)."""
+        try:
+            return normalize_email(raw)
+        except InvalidEmail as strict:
+            try:
+                given = provider_email(raw)
+            except InvalidEmail:
+                raise strict from None
+            async with self.kit.reader() as uow:
+                identities = await uow.identities.for_account(account_id)
+            if given in _verified(self.kit, identities):
+                return given
+            raise
 
     async def suggestion(self, account_id: int) -> str | None:
         """An email the social provider verified, to offer as a one-tap button."""

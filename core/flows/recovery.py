@@ -28,13 +28,17 @@ class RecoveryFlow:
     def codes(self) -> Codes:
         return Codes(self.kit, "recovery")
 
+    def _key(self, login: str, locale: str | None) -> tuple[AddressKind, str] | None:
+        """The login read as the sign-in reads it (PRODUCT §1.7)."""
+        return login_key(login, locale, self.kit.options.default_locale)
+
     def _subject(self, login: str, locale: str | None) -> str:
-        key = login_key(login, locale or self.kit.options.default_locale)
+        key = self._key(login, locale)
         return self.kit.keyed.digest("recovery", key[1] if key else login.strip().casefold())
 
     async def start(self, login: str, locale: str) -> None:
         """Send a code to the login when an account has it; silently nothing otherwise."""
-        key = login_key(login, locale)
+        key = self._key(login, locale)
         if key is None:
             return
         kind, address = key

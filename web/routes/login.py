@@ -7,7 +7,7 @@ import math
 from aiohttp import web
 
 from core.errors import AuthenticationFailed, Throttled
-from web.context import WebContext, context
+from web.context import WebContext, context, locale_of
 from web.pages import render
 from web.security import client_address
 
@@ -19,7 +19,7 @@ async def _authenticate(request: web.Request, login: str, password: str) -> int:
     ctx = context(request)
     address = client_address(request, ctx.services.settings.trusted_proxies)
     try:
-        return await ctx.services.auth.authenticate(login, password, address)
+        return await ctx.services.auth.authenticate(login, password, address, locale_of(request))
     except AuthenticationFailed:
         ctx.metrics.failures.labels("wrong_password").inc()
         raise
