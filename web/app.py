@@ -11,7 +11,7 @@ from web.context import CONTEXT, WebContext
 from web.metrics import Metrics
 from web.pages import setup_templates, unavailable
 from web.providers import Provider, build_registry
-from web.routes import consent, email, login, ops, password, signin
+from web.routes import consent, email, login, ops, password, recover, signin
 from web.security import MaskedAccessLogger, security_headers
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -56,6 +56,9 @@ def register_web(
     router.add_post("/auth/login", login.api)
     router.add_route("GET", "/login", login.form)
     router.add_route("POST", "/login", login.form)
+    router.add_route("GET", "/login/recover", recover.ask)
+    router.add_route("POST", "/login/recover", recover.ask)
+    router.add_post("/login/recover/code", recover.code)
     router.add_get("/healthz", ops.healthz)
     router.add_get("/metrics", ops.metrics)
     if webhook_handler is not None:  # bot.polling.webhook_handler: it checks the secret token

@@ -16,6 +16,7 @@ from core.flows.binding import before_send, sms_rules
 from core.flows.codes import Codes
 from core.flows.kit import Kit
 from core.flows.password import PasswordFlow
+from core.notices import PasswordSet
 
 
 @dataclass(frozen=True)
@@ -92,8 +93,17 @@ class RecoveryFlow:
         await self._reset(self._grant_key(account_id), password)
 
     async def reset(self, token: str, password: str) -> int:
-        """Set the new password with the token from `confirm`; the token works once."""
-        return await self._reset(self._token_key(token), password)
+        """Set the new password with the token from `confirm`; the token works once.
+
+        This is the web's path (the sign-in page's "Forgot password?"): every chat linked to the
+        account is told, as after the secure password page (PRODUCT §1.7, §1.10).
+        """
+        account_id = await self._reset(self._token_key(token), password)
+        async with self.kit.reader() as uow:
+            users = await uow.telegram.users_of(account_id)
+        for user in users:
+            await self.kit.notifier.notify(PasswordSet(user, account_id))
+        return account_id
 
     async def _reset(self, key: str, password: str) -> int:
         data = await self.kit.tokens.peek(key)
