@@ -103,6 +103,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--only", nargs="*", choices=PARTS, default=list(PARTS))
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.ERROR)
+    logging.getLogger().addHandler(common.WARNINGS)
+    logging.getLogger().setLevel(logging.WARNING)
     size = common.SIZES[args.size]
     load_before = os.getloadavg()
     started = datetime.now(UTC)
@@ -117,6 +119,8 @@ def main(argv: list[str] | None = None) -> int:
         "cpus": os.cpu_count(),
         "python": platform.python_version(),
     }
+    results["warnings"] = sum(common.WARNINGS.seen.values())
+    results["details"]["warnings"] = dict(common.WARNINGS.seen.most_common(20))
     results["targets"] = report.targets(results)
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(results, indent=2, sort_keys=True) + "\n")

@@ -4,6 +4,7 @@ whose session answers at once, update builders, and counters of Redis and SQL wo
 from __future__ import annotations
 
 import itertools
+import logging
 import os
 import statistics
 import time
@@ -239,6 +240,21 @@ def count_sql(engine: Any) -> None:
 
     event.listen(sync, "before_cursor_execute", before_cursor_execute)
     event.listen(sync, "begin", begin)
+
+
+class Warnings(logging.Handler):
+    """Counts what the product logged at WARNING or above (an outage answer, an error): a run
+    that had any says so beside its figures, since such an update was not a normal one."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.WARNING)
+        self.seen: Counter[str] = Counter()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.seen[f"{record.name}: {record.getMessage()}"[:120]] += 1
+
+
+WARNINGS = Warnings()
 
 
 @contextmanager

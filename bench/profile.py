@@ -3,8 +3,9 @@
     py-spy record -f raw -o prof.txt -- .venv/bin/python -m bench --only dispatch
     .venv/bin/python -m bench.profile prof.txt
 
-Samples are counted per thread; a stack is put in the first bucket one of its frames matches,
-so "database" holds everything under SQLAlchemy, aiosqlite or asyncpg, wherever it was called.
+Samples are counted per thread; a stack goes to the bucket of its innermost frame that matches
+one: a sample inside SQLAlchemy called from a flow counts as "database", one in the product's
+own frames as "product code".
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from pathlib import Path
 BUCKETS: tuple[tuple[str, str], ...] = (
     ("argon2", r"argon2"),
     ("database (SQLAlchemy, aiosqlite, asyncpg)", r"sqlalchemy|aiosqlite|asyncpg|sqlite3"),
-    ("Redis client", r"/redis/"),
+    ("Redis client", r"[(/]redis/|fsm/storage/redis"),
     ("thread hand-off (run_in_executor, to_thread)", r"run_in_executor|to_thread|futures"),
     ("i18n (gettext, babel)", r"gettext|babel"),
     ("aiogram types (pydantic)", r"pydantic"),
@@ -26,7 +27,7 @@ BUCKETS: tuple[tuple[str, str], ...] = (
     ("the sandbox's Bot API", r"sandbox/botapi"),
     ("aiohttp", r"aiohttp"),
     ("logging", r"logging/"),
-    ("product code (bot/, core/, web/)", r"/(bot|core|web)/"),
+    ("product code (bot/, core/, web/)", r"\((bot|core|web)/"),
     ("aiogram dispatch", r"aiogram/"),
     ("asyncio loop", r"asyncio/"),
 )

@@ -224,6 +224,11 @@ def table(results: R) -> str:
         for name in fields:
             lines.append(f"| {name} | " + " | ".join(_n(plan[k].get(name)) for k in keys) + " |")
         lines.append(f"\n(assumption: {plan['assumption']})")
+    if results.get("warnings"):
+        lines.append(
+            f"\n{results['warnings']} warnings were logged during the run (outage answers or "
+            "errors): see details.warnings in the results"
+        )
     run = results.get("run", {})
     if run:
         lines.append(
