@@ -158,8 +158,12 @@ class BotProcess:
         )
         log.close()
 
-    async def ready(self, timeout: float = 60.0) -> None:  # noqa: ASYNC109
-        """Wait until the bot polls (it is up), or fail with its log."""
+    async def ready(self, timeout: float = 600.0) -> None:  # noqa: ASYNC109
+        """Wait until the bot polls (it is up) or exits, and fail with its log if it exited.
+
+        The timeout only bounds a hang: a start is imports, migrations and a first poll, and on a
+        machine loaded by other work importing aiogram alone once took 22 s (60 s was too short).
+        """
         wait = asyncio.ensure_future(self.world.polled.wait())
         assert self.process is not None
         exited = asyncio.ensure_future(self.process.wait())
