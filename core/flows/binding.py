@@ -196,9 +196,10 @@ def sms_rules(
 async def before_send(codes: Codes, subject: str, rules: list[Rule]) -> None:
     """Refuse a send in the cooldown or over a cap; else start the cooldown and count it.
 
-    PRODUCT §1.9: the cooldown is started first (atomically, one winner per subject), then the caps
-    take their slot atomically before anything is sent. A storm of sends for one subject thus
-    spends one slot for its one SMS, and concurrent sends never pass a cap.
+    PRODUCT §1.9: after the cheap checks the cooldown is started atomically (one winner per
+    subject), then the caps take their slot atomically before anything is sent. A storm of sends
+    for one subject thus spends one slot for its one SMS, and concurrent sends never pass a cap;
+    the losers hear "too soon", or the cap once the winner has spent the last slot.
     """
     left = await codes.next_resend_in(subject)
     if left > timedelta(0):

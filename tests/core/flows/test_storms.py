@@ -84,7 +84,14 @@ async def test_a_storm_of_sends_for_one_account_sends_one_sms_each_time_up_to_th
                 for _ in range(STORM)
             )
         )
-        assert kinds(results) == {"PhoneCodeSent": 1, "ResendTooSoon": STORM - 1}, round_
+        found = kinds(results)
+        assert found["PhoneCodeSent"] == 1, round_
+        # The others are refused with what is true when each is answered: the cooldown the
+        # winner started, or, in the round whose SMS takes the last slot, the cap itself for
+        # those answered after it (on Redis the order of the interleaving varies).
+        last = round_ == PER_ACCOUNT - 1
+        allowed = {"PhoneCodeSent", "ResendTooSoon"} | ({"LimitReached"} if last else set())
+        assert set(found) <= allowed, (round_, found)
         assert len(world.outbox.messages) == round_ + 1
         clock.advance((await bind.resend_in(account)).total_seconds())
 
