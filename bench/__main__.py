@@ -120,6 +120,7 @@ def main(argv: list[str] | None = None) -> int:
         "python": platform.python_version(),
     }
     results["warnings"] = sum(common.WARNINGS.seen.values())
+    results["hung_updates"] = len(common.HUNG)
     results["details"]["warnings"] = dict(common.WARNINGS.seen.most_common(20))
     results["targets"] = report.targets(results)
     args.out.parent.mkdir(parents=True, exist_ok=True)

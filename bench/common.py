@@ -255,6 +255,7 @@ class Warnings(logging.Handler):
 
 
 WARNINGS = Warnings()
+HUNG: list[str] = []  # the kinds of updates the bench gave up on (`dispatch.UPDATE_TIMEOUT`)
 
 
 @contextmanager

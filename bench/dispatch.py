@@ -34,6 +34,7 @@ from bench import common
 from bench.common import COUNTS, Size, Updates, stats
 
 STORAGES = ("memory", "redis")  # memory + SQLite, Redis + PostgreSQL
+UPDATE_TIMEOUT = 30.0  # seconds; an update still unhandled then is a hang, counted in the results
 EMAIL_BUTTON = "m:email"
 MARKUP = InlineKeyboardMarkup(
     inline_keyboard=[[InlineKeyboardButton(text="Bind email", callback_data=EMAIL_BUTTON)]]
@@ -69,6 +70,13 @@ class Target:
     extra: dict[str, Any] = field(default_factory=dict)
     # One sequence of update ids per dispatcher: a repeated id is a duplicate, and is skipped.
     updates: Updates = field(default_factory=Updates)
+
+    async def feed(self, update: Update) -> None:
+        """One update through the dispatcher; one that hangs is given up on and counted."""
+        try:
+            await asyncio.wait_for(self.dp.feed_update(self.bot, update), UPDATE_TIMEOUT)
+        except TimeoutError:
+            common.HUNG.append(update.event_type)
 
     def take(self, n: int) -> list[int]:
         taken = self.people[self.next_person : self.next_person + n]
@@ -223,7 +231,7 @@ async def feed(target: Target, conversations: list[list[Update]], parallel: int)
     async def one(updates: list[Update]) -> None:
         async with gate:
             for update in updates:
-                await target.dp.feed_update(target.bot, update)
+                await target.feed(update)
 
     loop = asyncio.get_running_loop()
     start = loop.time()
@@ -240,7 +248,7 @@ async def per_step_counts(target: Target, n: int) -> tuple[dict[str, Any], dict[
         for name, build in STEPS:
             update = build(target.updates, who)
             before, kinds = COUNTS.snapshot(), COUNTS.kinds.copy()
-            await target.dp.feed_update(target.bot, update)
+            await target.feed(update)
             for key, value in COUNTS.since(before).items():
                 totals.setdefault(name, {}).setdefault(key, 0)
                 totals[name][key] += value / n

@@ -46,7 +46,7 @@ async def me_latencies(target: dispatch.Target, samples: int) -> list[float]:
     for i in range(samples):
         update = target.updates.text(people[i % len(people)], "/me")
         start = time.perf_counter()
-        await target.dp.feed_update(target.bot, update)
+        await target.feed(update)
         times.append(time.perf_counter() - start)
         await asyncio.sleep(PAUSE)
     return times

@@ -33,7 +33,7 @@ async def drive(target: dispatch.Target, people: list[int], parallel: int) -> No
     async def worker() -> None:
         for who in queue:
             for update in to_code(target.updates, who):
-                await target.dp.feed_update(target.bot, update)
+                await target.feed(update)
 
     await asyncio.gather(*(worker() for _ in range(parallel)))
 

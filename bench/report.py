@@ -224,6 +224,11 @@ def table(results: R) -> str:
         for name in fields:
             lines.append(f"| {name} | " + " | ".join(_n(plan[k].get(name)) for k in keys) + " |")
         lines.append(f"\n(assumption: {plan['assumption']})")
+    if results.get("hung_updates"):
+        lines.append(
+            f"\n{results['hung_updates']} updates were still unhandled after 30 s and given up "
+            "on (their chat's lock renewed meanwhile): the figures around them are not normal"
+        )
     if results.get("warnings"):
         lines.append(
             f"\n{results['warnings']} warnings were logged during the run (outage answers or "
