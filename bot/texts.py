@@ -41,9 +41,13 @@ def seconds(delta: timedelta) -> str:
     return ngettext("{n} second", "{n} seconds", value).format(n=value)
 
 
-def card(view: AccountView) -> str:
-    """The account card (PRODUCT §1.2); addresses masked, as it may be seen over a shoulder."""
-    methods = ", ".join(f"{PROVIDER_TITLES.get(i.provider, i.provider)} ✓" for i in view.identities)
+def card(view: AccountView, *, oidc_name: str = PROVIDER_TITLES["oidc"]) -> str:
+    """The account card (PRODUCT §1.2); addresses masked, as it may be seen over a shoulder.
+
+    `oidc_name` is OIDC_NAME: the generic issuer is called on the card what its button says.
+    """
+    titles = {**PROVIDER_TITLES, "oidc": oidc_name}
+    methods = ", ".join(f"{escape(titles.get(i.provider, i.provider))} ✓" for i in view.identities)
     if view.email:
         email = _("Email: {address} ✓").format(address=mask(view.email.address))
     elif view.pending_email:

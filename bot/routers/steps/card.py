@@ -26,7 +26,7 @@ async def show_card(talk: Talk, *, note: str | None = None) -> None:
         await talk.say(_("Please sign in first: /start"))
         return
     view = await talk.services.account.view(talk.account_id)
-    text = texts.card(view)
+    text = texts.card(view, oidc_name=talk.services.settings.oidc_name)
     if note:
         text = f"{note}\n\n{text}"
     markup = keyboards.card(view, phone_available=talk.services.bind_phone.available)
