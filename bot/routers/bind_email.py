@@ -20,7 +20,7 @@ from bot.routers.steps import password
 from bot.routers.steps.card import show_card
 from bot.routers.steps.code import WaitingForCode, bound_meanwhile
 from bot.routers.steps.plan import began, step_of
-from bot.routers.steps.trouble import note_failure
+from bot.routers.steps.trouble import Trouble, note_failure
 from bot.routers.steps.workspaces import Workspaces
 from bot.states import BindEmail
 from bot.talk import SignedTalk, Talk
@@ -173,7 +173,7 @@ async def not_arriving(talk: SignedTalk) -> None:
         ),
         buttons.waiting_code(FLOW),
     )
-    await note_failure(talk, "email_code")
+    await note_failure(talk, "email_code", Trouble.NOT_ARRIVING)
 
 
 async def resend(talk: SignedTalk) -> str | None:

@@ -19,8 +19,9 @@ CORP = "Acme & Co SSO"
 
 @pytest.fixture
 async def corp_stack(tmp_path: Path, clock: FakeClock) -> AsyncIterator[SandboxStack]:
-    async with running_stack("sqlite+memory", tmp_path / "sandbox", clock=clock, oidc_name=CORP) as s:
-        yield s
+    folder = tmp_path / "sandbox"
+    async with running_stack("sqlite+memory", folder, clock=clock, oidc_name=CORP) as stack:
+        yield stack
 
 
 @pytest.mark.parametrize(("language", "signed_with"), [("en", "Sign-in with"), ("ru", "Вход")])

@@ -13,7 +13,7 @@ from bot.routers.steps import password
 from bot.routers.steps.card import show_card
 from bot.routers.steps.code import bound_meanwhile
 from bot.routers.steps.plan import step_of
-from bot.routers.steps.trouble import note_failure, offer_support
+from bot.routers.steps.trouble import Trouble, note_failure, refuse_at_cap
 from bot.states import BindPhone
 from bot.talk import SignedTalk, Talk
 from core.domain.addresses import format_phone
@@ -128,7 +128,7 @@ async def not_arriving(talk: SignedTalk) -> None:
         else _("You can ask for a new code now."),
     ]
     await talk.say("\n".join(lines), buttons.waiting_code(FLOW))
-    await note_failure(talk, "sms_code")
+    await note_failure(talk, "sms_code", Trouble.NOT_ARRIVING)
 
 
 async def resend(talk: SignedTalk) -> str | None:
@@ -150,8 +150,7 @@ async def resend(talk: SignedTalk) -> str | None:
 
 
 async def limit_reached(talk: Talk, error: LimitReached) -> None:
-    await talk.say(texts.explain(error))
-    await offer_support(talk, "sms_code")
+    await refuse_at_cap(talk, "sms_code", texts.explain(error))
 
 
 async def after_bound(talk: SignedTalk) -> None:
