@@ -12,24 +12,31 @@ from core.ports import Clock
 from core.support_ports import Handoff, NewHandoff, Relayed, SupportStore
 
 HIDDEN = "[hidden]"
-# A one-time code is 4-8 digits (PRODUCT §1.9); any such run is hidden, whatever surrounds it.
-CODE_RUN = re.compile(r"(?<!\d)\d{4,8}(?!\d)")
-# A single word mixing letters with digits or symbols reads like a password (NIST 800-63B §5.1.1).
-PASSWORD_LIKE = re.compile(r"^\S{8,}$")
+# A one-time code is 6 digits, typed "123456", "123 456" or "123-456" (core/domain/secrets.py);
+# any run of 4-8 digits (a PIN, a code from elsewhere) is hidden too, whatever surrounds it.
+CODE_RUN = re.compile(r"(?<!\d)(?:\d{3}[ -]\d{3}|\d{4,8})(?!\d)")
+# A link's token (`url_token`: 43 URL-safe characters) or any such run of 16 or more that is not
+# a plain word, inside a link or not.
+TOKEN = re.compile(r"(?<![\w-])[A-Za-z0-9_-]{16,}(?![\w-])")
+LONG_WORD = re.compile(r"[A-Za-z]+(?:-[A-Za-z]+)*")
 # Addresses reach the support chat masked, as everywhere but in the owner's own chat.
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 PHONE = re.compile(r"(?<![\w+])\+?\d[\d\s()-]{8,17}\d(?!\d)")
+# Ordinary words: letters, maybe joined by hyphens, apostrophes, dots or slashes ("что-то",
+# "don't", "example.com"), once the punctuation around them is set aside ("Здравствуйте,").
+WORD = re.compile(r"[^\W\d_]+(?:[-'’./][^\W\d_]+)*")
+EDGES = "\"'`«»„“”‘’()[]{}<>.,;:!?…-"
+PASSWORD_LENGTH = 8  # the shortest password the product accepts (PRODUCT §1.6)
 
 
 def redact(text: str) -> str:
-    """Hide codes and anything that looks like a password, mask addresses (PRODUCT §1.8)."""
+    """What agents may read of a person's message (PRODUCT §1.8): codes, link tokens and
+    password-like words hidden, addresses masked; ordinary words and the spacing stay."""
     text = EMAIL.sub(lambda m: mask_email(m.group(0)), text)
     text = PHONE.sub(_masked_phone, text)
-    text = CODE_RUN.sub(HIDDEN, text)
-    words = text.split()
-    if len(words) == 1 and _looks_like_password(words[0]):
-        return HIDDEN
-    return " ".join(HIDDEN if _looks_like_password(w) else w for w in words) if words else text
+    text = TOKEN.sub(_hidden_token, text)
+    text = re.sub(r"\S+", lambda m: HIDDEN if looks_like_password(m.group(0)) else m.group(0), text)
+    return CODE_RUN.sub(HIDDEN, text)
 
 
 def _masked_phone(match: re.Match[str]) -> str:
@@ -39,18 +46,20 @@ def _masked_phone(match: re.Match[str]) -> str:
     return mask_phone("+" + digits)
 
 
-def _looks_like_password(word: str) -> bool:
-    if not PASSWORD_LIKE.match(word) or "@" in word or "://" in word or word == HIDDEN:
+def _hidden_token(match: re.Match[str]) -> str:
+    return match.group(0) if LONG_WORD.fullmatch(match.group(0)) else HIDDEN
+
+
+def looks_like_password(word: str) -> bool:
+    """A word of 8 or more characters that mixes letters with digits or symbols inside it
+    (NIST 800-63B §5.1.1 passwords); a word of letters with punctuation around it is a word."""
+    if len(word) < PASSWORD_LENGTH or "@" in word or "://" in word or HIDDEN in word:
         return False
-    kinds = sum(
-        (
-            any(c.islower() for c in word),
-            any(c.isupper() for c in word),
-            any(c.isdigit() for c in word),
-            any(not c.isalnum() for c in word),
-        )
-    )
-    return kinds >= 3
+    core = word.strip(EDGES)
+    if not core or WORD.fullmatch(core):
+        return False
+    letters = any(c.isalpha() for c in word)
+    return letters and any(c.isdigit() or not c.isalnum() for c in word)
 
 
 @dataclass(frozen=True)

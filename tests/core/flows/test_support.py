@@ -85,3 +85,38 @@ async def test_the_message_map_finds_both_sides(flow: SupportFlow) -> None:
 )
 def test_codes_and_password_like_words_are_hidden(text: str, shown: str) -> None:
     assert redact(text) == shown
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Здравствуйте, не приходит код на почту.",
+        "Спасибо!",
+        "Подскажите, пожалуйста: что-нибудь можно сделать?",
+        "Hello, world.",
+        "Thank you! Unfortunately, nothing happened.",
+        "I don't understand «Подтвердить» — see example.com/help",
+        "Hello,\n\nmy  letter never came (internationalization, again).",
+    ],
+)
+def test_ordinary_sentences_reach_agents_as_written(text: str) -> None:
+    assert redact(text) == text
+
+
+@pytest.mark.parametrize(
+    ("text", "shown"),
+    [
+        ("мой пароль Kettle-9!moon", f"мой пароль {HIDDEN}"),
+        ("my password is kettle99moon, right?", f"my password is {HIDDEN} right?"),
+        ("пароль: «Tr0ub4dor&3»", f"пароль: {HIDDEN}"),
+        ("the code 123 456 or 123-456", f"the code {HIDDEN} or {HIDDEN}"),
+        ("код 654321.", f"код {HIDDEN}."),
+        (
+            "the link http://127.0.0.1:8080/auth/start/q3Yv_9TnHkLw-2xRbPz7MfJcVd8sAe4uGiNoE1tWy0X",
+            f"the link http://127.0.0.1:{HIDDEN}/auth/start/{HIDDEN}",
+        ),
+        ("token q3Yv_9TnHkLw-2xRbPz7MfJcVd8sAe4uGiNoE1tWy0X here", f"token {HIDDEN} here"),
+    ],
+)
+def test_typed_passwords_codes_and_tokens_are_hidden(text: str, shown: str) -> None:
+    assert redact(text) == shown
