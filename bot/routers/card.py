@@ -14,13 +14,14 @@ from aiogram.utils.i18n import gettext as _
 from bot import entry
 from bot.callbacks import Language, Menu
 from bot.keyboards import card as keyboards
-from bot.routers.steps.card import leave_flow, show_card
+from bot.routers.steps.card import leave_flow, leave_for_command, show_card
+from bot.states import hint_for
 from bot.talk import Talk
 
 
 async def on_me(message: Message, talk: Talk) -> None:
-    await talk.state.clear()
-    await show_card(talk)
+    """The card; a step in the middle is ended, and said to be (PRODUCT §3)."""
+    await show_card(talk, note=await leave_for_command(talk))
 
 
 async def on_language_command(message: Message, talk: Talk) -> None:
@@ -35,9 +36,14 @@ async def on_language(
         await talk.services.account.set_locale(talk.account_id, callback_data.code, talk.actor)
     talk.locale = callback_data.code
     with i18n.use_locale(callback_data.code):
-        await talk.say(_("Done, I will speak English now."))
-        if await talk.state.get_state() is None:
+        hint = hint_for(await talk.state.get_state())
+        if hint is None:
+            await talk.say(_("Done, I will speak English now."))
             await show_card(talk)
+            return
+        # In the middle of a step: it is kept, and asked again in the new language (PRODUCT §3).
+        lines = [_("Done, I will speak English now."), _("We go on with the same step."), hint]
+        await talk.say("\n".join(lines))
 
 
 async def on_menu(query: CallbackQuery, callback_data: Menu, talk: Talk) -> None:

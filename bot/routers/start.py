@@ -12,14 +12,14 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from bot import entry
 from bot.callbacks import Step
 from bot.keyboards import card as keyboards
-from bot.routers.steps.card import show_card
+from bot.routers.steps.card import leave_for_command, show_card
 from bot.states import SignIn
 from bot.talk import Talk
 
 
 async def on_start(message: Message, command: CommandObject, talk: Talk) -> None:
     payload = command.args if command.args in entry.DEEP_LINKS else None
-    await talk.state.clear()
+    left = await leave_for_command(talk)
     signed = talk.signed_in()
     if signed is None:
         await talk.remember(after_sign_in=payload)
@@ -28,9 +28,11 @@ async def on_start(message: Message, command: CommandObject, talk: Talk) -> None
         await talk.remember(after_sign_in=payload)
         await ask_terms(talk)
     elif payload:
+        if left:
+            await talk.say(left)
         await entry.open_deep_link(signed, payload)
     else:
-        await show_card(talk)
+        await show_card(talk, note=left)
 
 
 async def send_sign_in(talk: Talk, *, again: bool = False) -> None:

@@ -9,16 +9,35 @@ from bot import texts
 from bot.keyboards import card as keyboards
 from bot.talk import Talk
 
+NUMBER_STEP = "BindPhone:awaiting_number"  # its reply keyboard is removed with a message
+SIGN_IN_STEPS = ("SignIn:",)  # the sign-in's own steps: /start asks them again, nothing is left
 
-async def leave_flow(talk: Talk) -> str | None:
-    """End whatever step is going on, tidily: returns the state that was left, if any."""
+
+async def leave_flow(talk: Talk, *, said: str | None = None) -> str | None:
+    """End whatever step is going on, tidily: returns the state that was left, if any. `said`
+    is what the number step's keyboard goes away with ("Cancelled." unless told)."""
     was = await talk.state.get_state()
     await talk.state.clear()
     if was and was.startswith("AddressTaken:") and talk.account_id is not None:
         await talk.services.release.cancel(talk.account_id)
-    if was == "BindPhone:awaiting_number":  # its reply keyboard would stay on screen
-        await talk.say(_("Cancelled."), ReplyKeyboardRemove())
+    if was == NUMBER_STEP:  # its reply keyboard would stay on screen
+        await talk.say(said or _("Cancelled."), ReplyKeyboardRemove())
     return was
+
+
+def step_left() -> str:
+    """Said when a command (/start, /me, a deep link) ends a step in the middle (PRODUCT §3)."""
+    return _("I stopped the step you were at. You can start it again from the card.")
+
+
+async def leave_for_command(talk: Talk) -> str | None:
+    """/start, /me or a deep link in the middle of a step: the step ends, and is said to end
+    (PRODUCT §3). The note for the card that follows, or None when there was no step (or the
+    number step's keyboard went away with these very words)."""
+    was = await leave_flow(talk, said=step_left())
+    if not was or was == NUMBER_STEP or was.startswith(SIGN_IN_STEPS):
+        return None
+    return step_left()
 
 
 async def show_card(talk: Talk, *, note: str | None = None) -> None:
