@@ -11,7 +11,16 @@ from aiogram.utils.i18n import I18n
 from bot.talk import Talk
 from core.bootstrap import Services
 from core.i18n import pick_locale
-from core.notices import EmailConfirmed, Notice, PasswordSet, SignedIn, SignInFailed
+from core.notices import (
+    AddressReleased,
+    EmailConfirmed,
+    Notice,
+    PasswordSet,
+    SignedIn,
+    SignInFailed,
+    TelegramLinked,
+    Unlinked,
+)
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +35,7 @@ class BotNotifier:
         self.i18n = i18n
 
     async def notify(self, notice: Notice) -> None:
-        talk = await self._talk(notice.telegram_user_id)
+        talk = await self._talk(notice.telegram_user_id, notice.locale)
         with self.i18n.context(), self.i18n.use_locale(talk.locale):
             try:
                 await self._react(talk, notice)
@@ -34,11 +43,13 @@ class BotNotifier:
                 log.exception("could not deliver a notice", extra={"kind": type(notice).__name__})
 
     async def _react(self, talk: Talk, notice: Notice) -> None:
-        from bot.routers import bind_email, returns, start
+        from bot.routers import bind_email, notices, returns, start
         from bot.routers.steps import password
 
         match notice:
             case SignedIn():
+                if notice.joined:
+                    await notices.joined(talk)
                 await start.after_sign_in(talk)
             case SignInFailed():
                 await start.send_sign_in(talk, again=True)
@@ -46,8 +57,16 @@ class BotNotifier:
                 await bind_email.after_link(talk, notice.address)
             case PasswordSet():
                 await password.after_secure_page(talk, returns())
+            case TelegramLinked():
+                await notices.telegram_linked(talk, notice)
+            case AddressReleased():
+                await notices.address_released(talk, notice)
+            case Unlinked():
+                await notices.unlinked(talk)
 
-    async def _talk(self, telegram_user_id: int) -> Talk:
+    async def _talk(self, telegram_user_id: int, spoken: str | None = None) -> Talk:
+        """The person's chat in their language: the account's choice, else the language the
+        chat spoke when this began (carried by the notice), else Telegram's (PRODUCT §1.10)."""
         found = await self.services.account.person(telegram_user_id)
         account_id, chosen = found if found else (None, None)
         state = self.dispatcher.fsm.get_context(self.bot, telegram_user_id, telegram_user_id)
@@ -58,5 +77,6 @@ class BotNotifier:
             first_name=data.get("first_name", ""),
             language_code=data.get("language_code"),
         )
-        locale = pick_locale(chosen or user.language_code, self.services.settings.default_locale)
+        default = self.services.settings.default_locale
+        locale = pick_locale(chosen or spoken or user.language_code, default)
         return Talk(self.bot, user, state, self.services, account_id, locale)

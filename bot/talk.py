@@ -44,7 +44,11 @@ class Talk:
     @property
     def telegram(self) -> TelegramUser:
         return TelegramUser(
-            self.user.id, self.user.first_name, self.user.username, self.user.language_code
+            self.user.id,
+            self.user.first_name,
+            self.user.username,
+            self.user.language_code,
+            self.locale,  # the link carries the chat's language to the web and back
         )
 
     async def say(self, text: str, markup: Markup = None, **kwargs: Any) -> Message:

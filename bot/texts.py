@@ -5,7 +5,8 @@ Every string goes through gettext; `_("... {name}").format(...)`, never an f-str
 
 from __future__ import annotations
 
-from datetime import timedelta
+import math
+from datetime import UTC, datetime, timedelta
 from html import escape
 
 from aiogram.utils.i18n import gettext as _
@@ -30,15 +31,35 @@ def step(number: int, total: int) -> str:
 
 
 def with_step(number: int, total: int, text: str) -> str:
+    """The step header, when there is more than one step: never "Step 1 of 1"."""
+    if total <= 1:
+        return text
     return f"<i>{step(number, total)}</i>\n{text}"
 
 
 def seconds(delta: timedelta) -> str:
-    value = max(1, round(delta.total_seconds()))
-    if value >= 120:
-        minutes = round(value / 60)
+    """A wait in the one natural unit every answer uses (PRODUCT §1.9): seconds under a minute,
+    then whole minutes, then whole hours, rounded up so the time said is never too early."""
+    value = max(1, math.ceil(delta.total_seconds()))
+    if value < 60:
+        return ngettext("{n} second", "{n} seconds", value).format(n=value)
+    minutes = math.ceil(value / 60)
+    if minutes < 90:
         return ngettext("{n} minute", "{n} minutes", minutes).format(n=minutes)
-    return ngettext("{n} second", "{n} seconds", value).format(n=value)
+    hours = math.ceil(minutes / 60)
+    return ngettext("{n} hour", "{n} hours", hours).format(n=hours)
+
+
+def moment(at: datetime) -> str:
+    """A deadline as a clock time the person can plan by, in UTC ("at 14:05 UTC")."""
+    return _("{time} UTC").format(time=at.astimezone(UTC).strftime("%H:%M"))
+
+
+def cap_reached(until: datetime, now: datetime) -> str:
+    """A cap on codes (PRODUCT §1.9) is a rolling window: say when the next code can go out."""
+    return _("Too many codes in a row. You can ask for a new one in {wait}, at {time}.").format(
+        wait=seconds(until - now), time=moment(until)
+    )
 
 
 def card(view: AccountView, *, oidc_name: str = PROVIDER_TITLES["oidc"]) -> str:
@@ -72,15 +93,25 @@ def card(view: AccountView, *, oidc_name: str = PROVIDER_TITLES["oidc"]) -> str:
         phone,
         _("Password: set") if view.has_password else _("Password: not set"),
     ]
-    if not view.has_password or not (view.email or view.phone):
-        lines.append("")
-        lines.append(
-            _(
-                "Bind an email or a phone and create a password to sign in without the social "
-                "network."
-            )
-        )
+    tip = card_tip(view)
+    if tip:
+        lines += ["", tip]
     return "\n".join(lines)
+
+
+def card_tip(view: AccountView) -> str | None:
+    """What is missing to sign in without the social network, as it stands (PRODUCT §1.2)."""
+    login = bool(view.email or view.phone)
+    if login and view.has_password:
+        return None
+    if view.has_password:  # a password with no login to go with it (its login was unbound)
+        return _(
+            "Your password has no login to go with it: bind an email or a phone to sign in with "
+            "them and the password."
+        )
+    return _(
+        "Bind an email or a phone and create a password to sign in without the social network."
+    )
 
 
 def explain(error: errors.DomainError) -> str:
@@ -110,8 +141,10 @@ def explain(error: errors.DomainError) -> str:
             return _("This code has expired or was already used. Ask for a new one.")
         case errors.ResendTooSoon(retry_in=left):
             return _("A new code can be sent in {time}.").format(time=seconds(left))
-        case errors.LimitReached():
-            return _("Too many codes for today. Try again tomorrow or write to support.")
+        case errors.LimitReached(until=until):
+            return _("Too many codes in a row. You can ask for a new one at {time}.").format(
+                time=moment(until)
+            )
         case errors.WeakPassword(reason="too_short", limit=limit):
             return ngettext(
                 "Too short: at least {n} character.", "Too short: at least {n} characters.", limit
@@ -119,9 +152,9 @@ def explain(error: errors.DomainError) -> str:
         case errors.WeakPassword(reason="too_long", limit=limit):
             return _("Too long: at most {n} characters.").format(n=limit)
         case errors.WeakPassword(reason="common"):
-            return _("This password is among the most common ones and easy to guess. Try another.")
+            return _("This password is among the most common ones and easy to guess.")
         case errors.WeakPassword():
-            return _("The password must not be your name, email or phone. Try another.")
+            return _("The password must not be your name, email or phone.")
         case errors.LastSignInMethod():
             return _("This is your last way to sign in, so it cannot be removed.")
         case errors.WrongPassword():

@@ -56,6 +56,15 @@ def email_changed_notice(
     return _letter("email_changed", locale, to, product, address=new_address_masked)
 
 
+def address_moved_notice(
+    locale: str, to: str, address_masked: str, new_address_masked: str, product: str = PRODUCT
+) -> Letter:
+    """Sent to an address moved to another account by "It's mine, free it" (PRODUCT §1.5, §1.10)."""
+    return _letter(
+        "address_moved", locale, to, product, address=address_masked, new=new_address_masked
+    )
+
+
 def password_changed_notice(locale: str, to: str, product: str = PRODUCT) -> Letter:
     """Sent when the account's password changes."""
     return _letter("password_changed", locale, to, product)

@@ -42,8 +42,23 @@ def context(request: web.Request) -> WebContext:
     return request.config_dict[CONTEXT]
 
 
+# The person's language, for a page reached from the chat (a link the bot made carries it).
+SPOKEN = web.RequestKey("accountbot_spoken_locale", str)
+
+
+def speak(request: web.Request, locale: str | None) -> None:
+    """This page answers in the person's language (the one the chat speaks, carried by the
+    link), not the browser's; nothing changes without one (PRODUCT §1.10, one language)."""
+    if locale:
+        request[SPOKEN] = pick_locale(locale, context(request).services.settings.default_locale)
+
+
 def locale_of(request: web.Request) -> str:
-    """The best of ru/en by the browser's Accept-Language (RFC 9110 §12.5.4 q-values)."""
+    """The person's language when the page was reached from the chat (`speak`), else the best
+    of ru/en by the browser's Accept-Language (RFC 9110 §12.5.4 q-values)."""
+    spoken = request.get(SPOKEN)
+    if spoken:
+        return spoken
     default = context(request).services.settings.default_locale
     choices: list[tuple[float, int, str]] = []
     for index, part in enumerate(request.headers.get("Accept-Language", "").split(",")):

@@ -23,13 +23,16 @@ def card(view: AccountView, *, phone_available: bool) -> InlineKeyboardMarkup:
             callback_data=Menu(action="phone").pack(),
         )
         kb.row(phone, *_second(view.phone is not None, _("Unbind phone"), "unbind_phone"))
-    password = InlineKeyboardButton(
-        text=_("Change password") if view.has_password else _("Create password"),
-        callback_data=Menu(action="password").pack(),
-    )
-    # Recovery needs a password to replace and an address to send the code to.
-    recoverable = view.has_password and bool(view.email or view.phone)
-    kb.row(password, *_second(recoverable, _("Forgot password?"), "recover"))
+    login = bool(view.email or view.phone)
+    # A password is created only beside a login (PRODUCT §1.6): without one, binding an email
+    # or a phone asks for it. Recovery needs a password to replace and an address for the code.
+    if view.has_password or login:
+        password = InlineKeyboardButton(
+            text=_("Change password") if view.has_password else _("Create password"),
+            callback_data=Menu(action="password").pack(),
+        )
+        recoverable = view.has_password and login
+        kb.row(password, *_second(recoverable, _("Forgot password?"), "recover"))
     kb.row(
         InlineKeyboardButton(text=_("Language"), callback_data=Menu(action="language").pack()),
         InlineKeyboardButton(text=_("Support"), callback_data=Menu(action="support").pack()),

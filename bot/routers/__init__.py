@@ -16,6 +16,7 @@ from bot.routers import (
     card,
     common,
     fallback,
+    notices,
     recovery,
     settings,
     start,
@@ -58,6 +59,7 @@ def get_routers(services: Services) -> list[Router]:
         support.person.make_router(),  # first: while a handoff is open, it takes every message
         fallback.make_forward_guard(),  # a forwarded text is never taken as an answer
         common.make_router(),
+        notices.make_router(),  # a notice's button, in any step
         start.make_router(),
         card.make_router(),
         password.make_router(back),

@@ -18,7 +18,7 @@ from bot.routers.steps.card import show_card
 from bot.states import Unbind
 from bot.talk import SignedTalk
 from core.domain.addresses import mask
-from core.domain.models import AddressKind
+from core.domain.models import AccountView, AddressKind
 from core.errors import DomainError
 
 FLOW = "unbind"
@@ -43,12 +43,13 @@ async def ask(talk: SignedTalk, kind: AddressKind) -> None:
         return
     await talk.state.set_state(Unbind.awaiting_confirmation)
     await talk.remember(unbind_kind=kind.value)
-    text = "\n".join(
-        [
-            _("Unbind {address}?").format(address=mask(binding.address)),
-            _("You will no longer sign in with it. You can bind it again later."),
-        ]
-    )
+    lines = [
+        _("Unbind {address}?").format(address=mask(binding.address)),
+        _("You will no longer sign in with it. You can bind it again later."),
+    ]
+    if last_login_of_password(view, kind):
+        lines.append(password_alone())
+    text = "\n".join(lines)
     await talk.say(text, buttons.choices(FLOW, [("yes", _("Yes, unbind"))]))
 
 
@@ -56,13 +57,29 @@ async def on_confirm(query: CallbackQuery, talk: SignedTalk) -> None:
     """Core refuses the last way in (LastSignInMethod); the card comes back either way."""
     kind = AddressKind(await talk.recall("unbind_kind"))
     await talk.state.clear()
+    alone = last_login_of_password(await talk.services.account.view(talk.account_id), kind)
     try:
         await talk.services.account.unbind(talk.account_id, kind, talk.actor)
     except DomainError as error:
         await show_card(talk, note=texts.explain(error))
         return
     note = _("Email unbound.") if kind is AddressKind.EMAIL else _("Phone unbound.")
+    if alone:
+        note += "\n" + password_alone()
     await show_card(talk, note=note)
+
+
+def last_login_of_password(view: AccountView, kind: AddressKind) -> bool:
+    """This address is the only login the password signs in with (PRODUCT §1.7)."""
+    other = view.phone if kind is AddressKind.EMAIL else view.email
+    return view.has_password and other is None
+
+
+def password_alone() -> str:
+    return _(
+        "It is the only login for your password: without it, the password signs you in nowhere "
+        "until you bind another email or phone."
+    )
 
 
 def make_router() -> Router:

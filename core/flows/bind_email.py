@@ -128,6 +128,12 @@ class BindEmailFlow(BindingFlow, kind=EMAIL, password_last=False, address_key="a
         data = await self.kit.tokens.peek(self._link_key(token))
         return mask_email(data["address"]) if data else None
 
+    async def link_locale(self, token: str) -> str | None:
+        """The language of the chat that asked for the letter, while the link is valid: the
+        confirmation pages speak it rather than the browser's (PRODUCT §1.10, one language)."""
+        data = await self.kit.tokens.peek(self._link_key(token))
+        return data.get("locale") or None if data else None
+
     async def confirm_link(self, token: str) -> tuple[int, str]:
         """Follow the link once (POST): binds and tells the chat. The twin code dies with it."""
         data = await self.kit.tokens.pop(self._link_key(token))

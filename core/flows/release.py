@@ -8,12 +8,13 @@ loses its way in, and nothing is released before the new address is confirmed.
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
 
 from core import letters
-from core.domain.addresses import normalize_email, normalize_phone
+from core.domain.addresses import mask, normalize_email, normalize_phone
 from core.domain.models import AddressKind
 from core.domain.passwords import normalize
 from core.errors import (
@@ -28,6 +29,7 @@ from core.errors import (
 from core.flows.binding import before_send, sms_rules
 from core.flows.codes import Codes
 from core.flows.kit import Kit
+from core.notices import AddressReleased
 from core.ports import Rule
 
 
@@ -173,9 +175,33 @@ class ReleaseFlow:
             await uow.audit.record(
                 self.kit.event(f"{kind.value}.bound", account_id, actor, released="true")
             )
+            users = await uow.telegram.users_of(holder)
+            account = await uow.accounts.get(holder)
             await uow.commit()
         await self.kit.tokens.delete(self._key(account_id))
+        locale = (account.locale if account else None) or data["locale"]
+        await self._tell_holder(holder, kind, data["address"], data["new"], locale, users)
         return data["address"]
+
+    async def _tell_holder(
+        self,
+        holder: int,
+        kind: AddressKind,
+        released: str,
+        new: str,
+        locale: str,
+        users: list[int],
+    ) -> None:
+        """PRODUCT §1.10: the account that gave the address away hears it in every chat, and an
+        email's old address gets a letter; in the holder's language, addresses masked."""
+        old, now = mask(released), mask(new)
+        if kind is AddressKind.EMAIL:
+            letter = letters.address_moved_notice(locale, released, old, now)
+            with contextlib.suppress(Exception):  # the move is done; a lost notice undoes nothing
+                await self.kit.mailer.send(letter)
+        for user in users:
+            notice = AddressReleased(user, holder, kind.value, old, now, locale=locale)
+            await self.kit.notifier.notify(notice)
 
     async def cancel(self, account_id: int) -> None:
         await self.kit.tokens.delete(self._key(account_id))

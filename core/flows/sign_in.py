@@ -19,7 +19,7 @@ from core.domain.models import AuditEvent, SocialIdentity, SocialProfile
 from core.domain.secrets import Keyed, url_token
 from core.errors import CodeExpired, DomainError
 from core.flows.kit import Kit
-from core.notices import SignedIn, SignInFailed
+from core.notices import SignedIn, SignInFailed, TelegramLinked, Unlinked
 from core.ports import Clock, Notifier, TokenStore, UnitOfWorkFactory
 
 # How long a spent or expired link is remembered, to offer a fresh one when it is clicked.
@@ -34,6 +34,7 @@ class TelegramUser:
     first_name: str
     username: str | None = None
     language_code: str | None = None
+    locale: str | None = None  # the language the chat speaks (chosen, else Telegram's)
 
     @property
     def display(self) -> str:
@@ -47,6 +48,11 @@ class SignInLink:
     token: str
     telegram: TelegramUser
     provider: str
+
+    @property
+    def locale(self) -> str | None:
+        """The language of the chat that asked for the link (PRODUCT §1.1, one language)."""
+        return self.telegram.locale or self.telegram.language_code
 
 
 class SignInResult(NamedTuple):
@@ -69,6 +75,7 @@ class Attempt:
     nonce: str  # OIDC Core §3.1.2.1
     redirect_uri: str
     browser: str  # the browser's cookie: only this browser may come back with the state
+    locale: str | None = None  # the language of the chat that asked for the link
 
 
 @dataclass
@@ -87,6 +94,9 @@ class Consent:
     profile: SocialProfile
     needs_terms: bool
     csrf: str
+    # The social account already has an account here, used from other Telegram accounts and not
+    # yet from this one: Confirm joins it, and its chats are told (PRODUCT §1.1.8).
+    joins_existing: bool = False
 
     def form_ok(self, sent: str) -> bool:
         """The form carries this consent's own token, compared in constant time."""
@@ -140,6 +150,7 @@ class SignInFlow:
             "first_name": telegram.first_name,
             "username": telegram.username or "",
             "language_code": telegram.language_code or "",
+            "locale": telegram.locale or "",
             "provider": provider,
         }
         await self.tokens.put(self._key(token), data, self.ttl + MEMORY)
@@ -150,6 +161,12 @@ class SignInFlow:
         data = await self.tokens.peek(self._key(token))
         return _link(token, data) if data and self._fresh(data) else None
 
+    async def link_locale(self, token: str) -> str | None:
+        """The language of the chat a link was made for, fresh or not, while it is remembered:
+        the used-link page speaks it too (PRODUCT §1.1.7)."""
+        data = await self.tokens.peek(self._key(token))
+        return _locale(data) if data else None
+
     async def report_stale(self, token: str) -> bool:
         """A used or expired link was opened: the chat offers a fresh one, once per link."""
         data = await self.tokens.pop(self._key(token))
@@ -157,7 +174,8 @@ class SignInFlow:
             if data:  # still valid after all: put it back untouched
                 await self.tokens.put(self._key(token), data, self.ttl)
             return False
-        await self.notifier.notify(SignInFailed(int(data["telegram_user_id"]), "expired"))
+        user, locale = int(data["telegram_user_id"]), _locale(data)
+        await self.notifier.notify(SignInFailed(user, "expired", locale=locale))
         return True
 
     def _fresh(self, data: dict[str, str]) -> bool:
@@ -173,8 +191,7 @@ class SignInFlow:
                 await self.tokens.put(self._key(token), data, MEMORY)  # report_stale finds it
             raise CodeExpired()
         link = _link(token, data)
-        used = {"telegram_user_id": data["telegram_user_id"], "used": "1"}
-        await self.tokens.put(self._key(token), used, MEMORY)
+        await self._spend(token, data)
         now = self.clock.now()
         actor = f"telegram:{link.telegram.id}"
         async with self.uow() as uow:
@@ -202,6 +219,9 @@ class SignInFlow:
                 await uow.identities.update_email(
                     profile.provider, profile.subject, profile.email, profile.email_verified
                 )
+            # Joined: other Telegram users already use the account, this one did not (§1.1.8).
+            others = await uow.telegram.users_of(account_id)
+            joined = bool(others) and link.telegram.id not in others
             await uow.telegram.link(link.telegram.id, account_id, now)
             terms = self.terms_url
             stored = await uow.accounts.get(account_id)
@@ -214,10 +234,50 @@ class SignInFlow:
                 self._event("signed_in", account_id, actor, provider=profile.provider)
             )
             await uow.commit()
+        # PRODUCT §1.1.8, §1.10: every chat already linked hears of the newcomer, in its own
+        # account's language, with a button to unlink it.
+        for other in others if joined else []:
+            await self.notifier.notify(
+                TelegramLinked(other, account_id, link.telegram.id, link.telegram.display)
+            )
         await self.notifier.notify(
-            SignedIn(link.telegram.id, account_id, profile.provider, created)
+            SignedIn(
+                link.telegram.id, account_id, profile.provider, created, joined, locale=link.locale
+            )
         )
         return SignInResult(account_id, created, needs_terms)
+
+    async def _spend(self, token: str, data: dict[str, str]) -> None:
+        """The link is used: a second click shows the used-link page and offers a fresh one."""
+        used = {
+            "telegram_user_id": data["telegram_user_id"],
+            "locale": _locale(data) or "",
+            "used": "1",
+        }
+        await self.tokens.put(self._key(token), used, MEMORY)
+
+    async def unlink_newcomer(self, account_id: int, newcomer_id: int, by: int) -> bool:
+        """A chat of the account unlinks another Telegram user that joined it (PRODUCT §1.1.8).
+
+        Only a chat linked to the account may, and only a Telegram user linked to the same one
+        is unlinked; False when there is nothing to do (already unlinked, or not this account's).
+        """
+        async with self.uow() as uow:
+            linked = await uow.telegram.users_of(account_id)
+            if by not in linked or newcomer_id not in linked or newcomer_id == by:
+                return False
+            account = await uow.accounts.get(account_id)
+            await uow.telegram.unlink(newcomer_id)
+            actor = f"telegram:{by}"
+            await uow.audit.record(
+                self._event("telegram.unlinked", account_id, actor, telegram=str(newcomer_id))
+            )
+            await uow.commit()
+        # Signed out now, the chat still speaks the account's language.
+        await self.notifier.notify(
+            Unlinked(newcomer_id, locale=account.locale if account else None)
+        )
+        return True
 
     async def needs_terms(self, profile: SocialProfile) -> bool:
         """Whether signing in with this profile must accept the user agreement first: a new
@@ -266,6 +326,7 @@ class SignInFlow:
             nonce=self.new_token(),
             redirect_uri=self._url(f"/auth/callback/{link.provider}"),
             browser=browser or self.new_token(),
+            locale=link.locale,
         )
         record = {
             "link": attempt.link,
@@ -274,6 +335,7 @@ class SignInFlow:
             "verifier": attempt.verifier,
             "nonce": attempt.nonce,
             "browser": self._browser(attempt.browser),
+            "locale": attempt.locale or "",
         }
         await self.tokens.put(self._attempt_key(attempt.state), record, self.ttl)
         return attempt
@@ -305,11 +367,14 @@ class SignInFlow:
             nonce=record["nonce"],
             redirect_uri=self._url(f"/auth/callback/{provider}"),
             browser=browser or "",
+            locale=record.get("locale") or None,
         )
 
     async def failed(self, attempt: Attempt, reason: str) -> None:
         """The attempt ended at the provider ("declined", "provider_error"): the chat hears it."""
-        await self.notifier.notify(SignInFailed(attempt.telegram_user_id, reason))
+        await self.notifier.notify(
+            SignInFailed(attempt.telegram_user_id, reason, locale=attempt.locale)
+        )
 
     # The consent: the checked profile waits for the person's Confirm or Cancel.
 
@@ -347,7 +412,18 @@ class SignInFlow:
             record["email_verified"] == "1",
         )
         needs_terms = await self.needs_terms(profile)
-        return Consent(consent_id, link, profile, needs_terms, record["csrf"])
+        joins = await self._joins_existing(profile, link.telegram.id)
+        return Consent(consent_id, link, profile, needs_terms, record["csrf"], joins)
+
+    async def _joins_existing(self, profile: SocialProfile, telegram_user_id: int) -> bool:
+        """The profile has an account here that other Telegram users are linked to, and this
+        one is not yet: Confirm makes it join them (PRODUCT §1.1.8), as `complete` decides."""
+        async with self.uow() as uow:
+            identity = await uow.identities.find(profile.provider, profile.subject)
+            if identity is None:
+                return False
+            users = await uow.telegram.users_of(identity.account_id)
+        return bool(users) and telegram_user_id not in users
 
     async def confirm(self, consent: Consent, *, terms_accepted: bool = False) -> SignInResult:
         """Confirm was pressed: use the consent and its link once, or CodeExpired."""
@@ -358,9 +434,15 @@ class SignInFlow:
         )
 
     async def cancel(self, consent: Consent) -> None:
-        """Cancel was pressed: nothing is linked, and the chat hears it was declined."""
-        await self.tokens.pop(self._consent_key(consent.id))
-        await self.notifier.notify(SignInFailed(consent.link.telegram.id, "declined"))
+        """Cancel was pressed: nothing is linked, the link is spent (a second use shows the
+        used-link page), and the chat hears it was declined, with a fresh link."""
+        if await self.tokens.pop(self._consent_key(consent.id)) is None:
+            return  # a second Cancel: the first one spoke already
+        data = await self.tokens.pop(self._key(consent.link.token))
+        if data is not None:
+            await self._spend(consent.link.token, data)
+        link = consent.link
+        await self.notifier.notify(SignInFailed(link.telegram.id, "declined", locale=link.locale))
 
 
 def _link(token: str, data: dict[str, str]) -> SignInLink:
@@ -369,5 +451,11 @@ def _link(token: str, data: dict[str, str]) -> SignInLink:
         first_name=data.get("first_name", ""),
         username=data.get("username") or None,
         language_code=data.get("language_code") or None,
+        locale=data.get("locale") or None,
     )
     return SignInLink(token, telegram, data["provider"])
+
+
+def _locale(data: dict[str, str]) -> str | None:
+    """The chat's language a link's record carries (older records: Telegram's language)."""
+    return data.get("locale") or data.get("language_code") or None

@@ -254,7 +254,7 @@ async def test_the_daily_cap_says_so_and_offers_support(
 
     clock.advance(seconds=stack.services.settings.double_tap_window)  # he reads, then taps again
     await ivan.press("Send the code again", sent)
-    await ivan.wait_for("Too many codes for today")
+    await ivan.wait_for("Too many codes in a row")
 
     await ivan.wait_for(support_offer)
     assert len(stack.outbox.messages) == 2

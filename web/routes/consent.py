@@ -7,7 +7,7 @@ from aiohttp import web
 from core.domain.addresses import mask_email
 from core.errors import CodeExpired
 from core.flows.sign_in import Consent
-from web.context import context
+from web.context import context, speak
 from web.pages import expired, render, signed_in
 
 BROWSER_COOKIE = "accountbot_signin"
@@ -22,6 +22,7 @@ async def page(request: web.Request) -> web.Response:
     if consent is None:
         ctx.metrics.failures.labels("consent_expired").inc()
         return expired(request)
+    speak(request, consent.link.locale)
     if request.method == "POST":
         form = await request.post()
         if not consent.form_ok(str(form.get("csrf", ""))):
@@ -66,4 +67,5 @@ def _render(request: web.Request, consent: Consent, *, error: bool) -> web.Respo
         needs_terms=consent.needs_terms,
         terms_url=ctx.services.settings.terms_url or "",
         error=error,
+        joins_existing=consent.joins_existing,
     )

@@ -8,13 +8,14 @@ from __future__ import annotations
 from aiohttp import web
 
 from core.errors import AddressTaken, CodeExpired
-from web.context import context
+from web.context import context, speak
 from web.pages import expired, render
 
 
 async def confirm(request: web.Request) -> web.Response:
     ctx = context(request)
     token = request.match_info["token"]
+    speak(request, await ctx.services.bind_email.link_locale(token))
     if request.method != "POST":
         masked = await ctx.services.bind_email.peek_link(token)
         if masked is None:

@@ -11,7 +11,7 @@ from aiohttp import web
 
 from core.errors import CodeExpired, WeakPassword
 from core.flows.password import SecurePage
-from web.context import WebContext, context
+from web.context import WebContext, context, speak
 from web.pages import expired, render
 
 
@@ -21,6 +21,7 @@ async def page(request: web.Request) -> web.Response:
     secure_page = await ctx.services.password.open_page(token)
     if secure_page is None:
         return expired(request)
+    speak(request, secure_page.locale)
     if request.method != "POST":
         return await _form(request, token)
     form = await request.post()

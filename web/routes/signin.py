@@ -7,7 +7,7 @@ import re
 from aiohttp import web
 
 from core.flows.sign_in import Attempt, AttemptRefused
-from web.context import context
+from web.context import context, speak
 from web.pages import expired, provider_error, redirect, render
 from web.providers import Pending, ProviderError
 from web.routes.consent import BROWSER_COOKIE
@@ -40,8 +40,10 @@ async def start(request: web.Request) -> web.StreamResponse:
     provider = ctx.providers.get(link.provider) if link else None
     if link is None or provider is None:
         ctx.metrics.failures.labels("link_expired").inc()
+        speak(request, await ctx.services.sign_in.link_locale(token))
         await ctx.services.sign_in.report_stale(token)  # the chat offers a fresh link
         return expired(request)
+    speak(request, link.locale)
     if embedded_browser(request.headers.get("User-Agent", "")):
         return _open_in_browser(request)
     sign_in = ctx.services.sign_in
@@ -80,6 +82,7 @@ async def callback(request: web.Request) -> web.StreamResponse:
         # The same page whatever the reason; the reason goes to the metrics.
         ctx.metrics.failures.labels(refused.reason).inc()
         return expired(request)
+    speak(request, attempt.locale)
     provider = ctx.providers.get(name)
     if "error" in params or provider is None:
         declined = params.get("error") == "access_denied"

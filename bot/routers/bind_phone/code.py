@@ -150,7 +150,8 @@ async def resend(talk: SignedTalk) -> str | None:
 
 
 async def limit_reached(talk: Talk, error: LimitReached) -> None:
-    await refuse_at_cap(talk, "sms_code", texts.explain(error))
+    refusal = texts.cap_reached(error.until, talk.services.clock.now())
+    await refuse_at_cap(talk, "sms_code", refusal)
 
 
 async def after_bound(talk: SignedTalk) -> None:

@@ -29,7 +29,17 @@ from core.flows.binding import BindingPlan, Step
 
 
 async def begin(talk: SignedTalk) -> None:
-    """Create or change the password from the card."""
+    """Create or change the password from the card; a new one only beside a login (PRODUCT
+    §1.6): without an email or a phone, binding one comes first and asks for the password."""
+    view = await talk.services.account.view(talk.account_id)
+    if not view.has_password and not (view.email or view.phone):
+        await talk.state.clear()
+        note = _(
+            "A password signs in together with an email or a phone. Bind one first: I will ask "
+            "for the password on the way."
+        )
+        await show_card(talk, note=note)
+        return
     await ask(talk, Password.awaiting_new, step=(1, 1))
 
 

@@ -1,0 +1,227 @@
+"""PRODUCT §1.1.8, §1.10 and one language per person, in the chat and the browser, ru and en:
+the consent page and the chat after Cancel speak the person's language and the link is spent;
+a second Telegram account joining is told to every chat, which can unlink it; "It's mine, free
+it" tells the account that gave the address away, in its chats and at its old address."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+import pytest
+
+from core.i18n import translator
+from sandbox.client import Person, Sandbox
+from sandbox.client.messages import ChatMessage
+from sandbox.stack import SandboxStack
+from tests.conversation.browser import Browser, Page
+from tests.conversation.conftest import code_in
+
+LANGUAGES = ["en", "ru"]
+NAMES = {"en": "Anna", "ru": "Анна"}
+PASSWORD = "kettle under the violet moon"
+OTHER_PASSWORD = "seven lanterns over a quiet harbour"
+TAKEN = "anna@example.com"
+
+
+def words(locale: str, message: str) -> str:
+    """What the person reads in their language: the catalog's text, without the markup."""
+    return re.sub(r"<[^>]+>", "", translator(locale).gettext(message))
+
+
+def signing_in(lang: str) -> str:
+    return words(lang, "Sign in with {provider}").format(provider="Dev ID")
+
+
+def offers_sign_in(lang: str) -> Callable[[ChatMessage], bool]:
+    return lambda message: signing_in(lang) in message.button_texts
+
+
+async def to_consent(person: Person, browser: Browser, lang: str, name: str) -> Page:
+    """/start, the sign-in button, the provider's form: the consent page."""
+    await person.start()
+    await person.wait_for(offers_sign_in(lang))
+    url = await person.press(signing_in(lang))
+    assert url is not None
+    await browser.open(url)
+    return await browser.submit(name=name)
+
+
+async def signed_in(person: Person, browser: Browser, lang: str, name: str) -> None:
+    await to_consent(person, browser, lang, name)
+    await browser.submit(button="confirm")
+    await person.wait_for(words(lang, "<b>Your account</b>"))
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+async def test_cancel_on_the_consent_page_spends_the_link_and_everything_speaks_the_chats_language(
+    sandbox: Sandbox, lang: str
+) -> None:
+    anna = await sandbox.person(NAMES[lang], language_code=lang)
+    browser = Browser()  # its Accept-Language is "en": the pages follow the chat, not it
+    try:
+        await anna.start()
+        await anna.wait_for(offers_sign_in(lang))
+        url = await anna.press(signing_in(lang))
+        assert url is not None
+        await browser.open(url)
+        consent = await browser.submit(name="Anna Holder")
+        assert words(lang, "Confirm sign-in") in consent.text
+
+        cancelled = await browser.submit(button="cancel")
+        assert words(lang, "Nothing was linked. You can close this page.") in cancelled.text
+        fresh = await anna.wait_for(
+            words(lang, "Here is a fresh sign-in link. It works once, for 10 minutes.")
+        )
+        assert signing_in(lang) in fresh.button_texts
+
+        again = await browser.open(url)  # the cancelled link is spent
+        assert words(lang, "Link expired") in again.text
+        assert "Confirm" not in again.text
+
+        url = await anna.press(signing_in(lang))
+        assert url is not None
+        await browser.open(url)
+        await browser.submit(name="Anna Holder")
+        await browser.submit(button="confirm")
+        card = await anna.wait_for(words(lang, "<b>Your account</b>"))
+        assert words(lang, "Sign out") in card.button_texts
+    finally:
+        await browser.close()
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+async def test_a_second_telegram_account_is_told_to_every_chat_and_can_be_unlinked(
+    sandbox: Sandbox, lang: str
+) -> None:
+    phone, tablet = Browser(), Browser()
+    try:
+        first = await sandbox.person(NAMES[lang], language_code=lang)
+        await signed_in(first, phone, lang, "Anna Holder")
+        second = await sandbox.person(NAMES[lang] + " 2", language_code=lang)
+
+        consent = await to_consent(second, tablet, lang, "Anna Holder")
+        already = words(
+            lang,
+            "This {provider} account already has an account here. Confirm links this Telegram "
+            "account to it as well, and its other Telegram accounts will be told.",
+        ).format(provider="Dev ID")
+        assert already in consent.text
+        await tablet.submit(button="confirm")
+
+        await second.wait_for(
+            words(
+                lang,
+                "This social account already had an account here, so this Telegram account is "
+                "now linked to it too. Its other Telegram accounts were told.",
+            )
+        )
+        await second.wait_for(words(lang, "<b>Your account</b>"))
+        told = await first.wait_for(
+            words(lang, "Another Telegram account was just linked to your account: {who}.").format(
+                who=NAMES[lang] + " 2"
+            )
+        )
+        unlink = words(lang, "Unlink this Telegram account")
+        assert told.button_texts == [unlink]
+
+        await first.press(unlink)
+        await first.wait_for(
+            words(lang, "Done: that Telegram account is no longer linked to your account.")
+        )
+        await second.wait_for(
+            words(
+                lang,
+                "Another Telegram account of your account unlinked this one, so you are signed "
+                "out here. To sign in again: /start",
+            )
+        )
+        await second.send("/me")
+        await second.wait_for(words(lang, "Please sign in first: /start"))
+        await first.send("/me")
+        await first.wait_for(words(lang, "<b>Your account</b>"))
+    finally:
+        await phone.close()
+        await tablet.close()
+
+
+async def test_signing_in_again_from_the_same_telegram_account_is_not_a_newcomer(
+    sandbox: Sandbox,
+) -> None:
+    browser = Browser()
+    try:
+        anna = await sandbox.person("Anna", language_code="en")
+        await signed_in(anna, browser, "en", "Anna Holder")
+        await anna.send("/start")
+        await anna.wait_for("Your account")
+        await anna.press("Sign out")
+        consent = await to_consent(anna, browser, "en", "Anna Holder")
+
+        assert "already has an account here" not in consent.text
+        await browser.submit(button="confirm")
+        await anna.wait_for("Your account")
+        assert not [m for m in await anna.messages() if "linked to it too" in (m.text or "")]
+    finally:
+        await browser.close()
+
+
+async def bind(person: Person, stack: SandboxStack, address: str, password: str) -> None:
+    """Bind an email by the letter's code, creating the password on the way; in English."""
+    await person.press("Bind email")
+    await person.wait_for("Send the email address")
+    await person.send(address)
+    await person.wait_for("Create a password")
+    await person.send(password)
+    await person.wait_for("I sent a letter")
+    await person.send(code_in(stack.mailbox.letters(to=address)[0].text))
+    await person.wait_for("Email bound")
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+async def test_freeing_an_address_tells_the_account_that_gave_it_in_its_chat_and_letter(
+    sandbox: Sandbox, stack: SandboxStack, lang: str
+) -> None:
+    first, second = Browser(), Browser()
+    try:
+        anna = await sandbox.person(NAMES[lang], language_code=lang)
+        await signed_in(anna, first, lang, "Anna Holder")
+        await anna.send("/language")  # the binding in English, for the test's brevity
+        await anna.wait_for(words(lang, "Choose the language:"))
+        await anna.press("English")
+        await anna.wait_for("Your account")
+        await bind(anna, stack, TAKEN, PASSWORD)
+        await anna.send("/language")
+        await anna.wait_for("Choose the language:")
+        await anna.press("Русский" if lang == "ru" else "English")
+        await anna.wait_for(words(lang, "<b>Your account</b>"))
+
+        boris = await sandbox.person("Boris", language_code="en")
+        await signed_in(boris, second, "en", "Boris Other")
+        await boris.press("Bind email")
+        await boris.wait_for("Send the email address")
+        await boris.send(TAKEN)
+        await boris.wait_for("already exists")
+        await boris.press("It is mine, free it")
+        await boris.send(PASSWORD)
+        await boris.wait_for("send a new email")
+        await boris.send("anna.new@example.com")
+        await boris.wait_for("I sent a code")
+        await boris.send(code_in(stack.mailbox.letters(to="anna.new@example.com")[0].text))
+        await boris.wait_for("Create a password")
+        await boris.send(OTHER_PASSWORD)
+        await boris.wait_for("Email bound")
+
+        told = words(
+            lang,
+            "Your email {old} was moved to another account: whoever did it proved they control "
+            "it. Your account now signs in with {new}.",
+        ).format(old="a***@example.com", new="a***@example.com")
+        said = await anna.wait_for(told)
+        assert "anna@example.com" not in (said.text or "")
+        letter = stack.mailbox.letters(to=TAKEN)[0]
+        assert letter.subject == words(lang, "This address was moved to another account")
+        assert "anna.new@example.com" not in letter.text
+        assert not [m for m in await boris.messages() if "was moved" in (m.text or "")]
+    finally:
+        await first.close()
+        await second.close()
