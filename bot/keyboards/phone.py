@@ -25,7 +25,9 @@ def ask_number() -> ReplyKeyboardMarkup:
     )
 
 
-def workspaces(on: bool) -> InlineKeyboardMarkup:
-    """The seed's checkbox, off by default, and then the SMS goes out."""
+def workspaces(on: bool, *, sends_code: bool = True) -> InlineKeyboardMarkup:
+    """The seed's checkbox, off by default, and then the SMS goes out ("Get code »"), or the
+    number binds at once when Telegram vouched for it ("Continue »", PRODUCT §1.4.6)."""
     label = _("{mark} Update the phone in all my workspaces").format(mark="☑" if on else "☐")
-    return buttons.choices("phone", [("toggle", label), ("continue", _("Get code »"))])
+    then = _("Get code »") if sends_code else _("Continue »")
+    return buttons.choices("phone", [("toggle", label), ("continue", then)])

@@ -8,7 +8,7 @@ from __future__ import annotations
 from html import escape
 
 from aiogram import F, Router
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.i18n import gettext as _
 
 from bot import texts
@@ -89,6 +89,10 @@ async def take_address(talk: SignedTalk, raw: str) -> None:
         await talk.say(texts.with_step(*step, text), buttons.workspaces(FLOW, False))
         return
     await after_workspaces(talk, plan)
+
+
+async def workspaces_markup(talk: SignedTalk, on: bool) -> InlineKeyboardMarkup:
+    return buttons.workspaces(FLOW, on)
 
 
 async def after_workspaces(talk: SignedTalk, plan: BindingPlan | None = None) -> None:
@@ -218,7 +222,7 @@ def make_router() -> Router:
         Step.filter((F.flow == FLOW) & (F.choice == "suggested")),
     )
     router.message.register(on_address, BindEmail.awaiting_address, *text)
-    workspaces = Workspaces(FLOW, lambda on: buttons.workspaces(FLOW, on), after_workspaces)
+    workspaces = Workspaces(FLOW, workspaces_markup, after_workspaces)
     workspaces.register(router, BindEmail.awaiting_workspaces)
     router.message.register(on_code, BindEmail.awaiting_code, *text)
     WaitingForCode(FLOW, again, resumed, not_arriving, resend).register(

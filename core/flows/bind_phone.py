@@ -30,6 +30,10 @@ class BindPhoneFlow(BindingFlow, kind=PHONE, password_last=True, address_key="ph
     def available(self) -> bool:
         return self.kit.sms is not None or self.kit.options.skip_sms_for_own_contact
 
+    def binds_at_once(self, *, own_contact: bool) -> bool:
+        """PRODUCT §1.4.6: one's own Telegram contact binds without an SMS, where allowed."""
+        return own_contact and self.kit.options.skip_sms_for_own_contact
+
     async def check(self, account_id: int, raw: str, locale: str | None) -> str:
         """E.164 of a mobile number this account may bind (InvalidPhone, AddressTaken, ...)."""
         phone = normalize_phone(raw, locale)
@@ -49,7 +53,7 @@ class BindPhoneFlow(BindingFlow, kind=PHONE, password_last=True, address_key="ph
         """PRODUCT §1.4.6: a number shared as one's own Telegram contact may skip the SMS."""
         phone = await self.check(account_id, raw, locale)
         actor = f"telegram:{telegram_user_id}"
-        if own_contact and self.kit.options.skip_sms_for_own_contact:
+        if self.binds_at_once(own_contact=own_contact):
             await self.bind_now(account_id, phone, update_workspaces=update_workspaces, actor=actor)
             return PhoneBound(phone)
         data = {"phone": phone, "workspaces": "1" if update_workspaces else "", "locale": locale}

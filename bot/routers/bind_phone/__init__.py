@@ -10,7 +10,6 @@ from __future__ import annotations
 from aiogram import F, Router
 
 from bot.filters import signed_in_only
-from bot.keyboards import phone as keyboards
 from bot.routers.bind_phone import code, number
 from bot.routers.bind_phone.code import FLOW, finish
 from bot.routers.bind_phone.number import begin
@@ -27,7 +26,7 @@ def make_router() -> Router:
     text = (F.text, ~F.text.startswith("/"))
     router.message.register(number.on_contact, BindPhone.awaiting_number, F.contact)
     router.message.register(number.on_number, BindPhone.awaiting_number, *text)
-    Workspaces(FLOW, keyboards.workspaces, code.send_code).register(
+    Workspaces(FLOW, number.workspaces_markup, code.send_code).register(
         router, BindPhone.awaiting_workspaces
     )
     router.message.register(code.on_code, BindPhone.awaiting_code, *text)

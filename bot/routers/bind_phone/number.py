@@ -3,7 +3,7 @@ keyboard's button, then the workspaces option."""
 
 from __future__ import annotations
 
-from aiogram.types import Message, ReplyKeyboardRemove
+from aiogram.types import InlineKeyboardMarkup, Message, ReplyKeyboardRemove
 from aiogram.utils.i18n import gettext as _
 
 from bot import texts
@@ -85,9 +85,16 @@ async def take_number(talk: SignedTalk, raw: str, *, own_contact: bool) -> None:
             phone=format_phone(phone)
         )
         step = await step_of(talk, plan, Step.WORKSPACES)
-        await talk.say(texts.with_step(*step, text), keyboards.workspaces(False))
+        await talk.say(texts.with_step(*step, text), await workspaces_markup(talk, False))
         return
     await code.send_code(talk)
+
+
+async def workspaces_markup(talk: SignedTalk, on: bool) -> InlineKeyboardMarkup:
+    """ "Get code »", or "Continue »" when the shared contact binds at once (PRODUCT §1.4.6)."""
+    own = bool(await talk.recall("own_contact"))
+    sends_code = not talk.services.bind_phone.binds_at_once(own_contact=own)
+    return keyboards.workspaces(on, sends_code=sends_code)
 
 
 async def number_received(talk: SignedTalk, phone: str) -> None:

@@ -3,7 +3,7 @@ workspaces too?", a checkbox off by default, then on to the next step."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from aiogram import F, Router
@@ -20,14 +20,15 @@ KEY = "workspaces"  # the conversation data's key of the checkbox
 @dataclass(frozen=True)
 class Workspaces:
     flow: str
-    markup: Callable[[bool], InlineKeyboardMarkup]  # the checkbox, on or off, and Continue
+    # The checkbox, on or off, and Continue, as this conversation shows them.
+    markup: Callable[[SignedTalk, bool], Awaitable[InlineKeyboardMarkup]]
     then: Next
 
     async def on_toggle(self, query: CallbackQuery, talk: SignedTalk) -> None:
         on = not await talk.recall(KEY, False)
         await talk.remember(**{KEY: on})
         if isinstance(query.message, Message):
-            await query.message.edit_reply_markup(reply_markup=self.markup(on))
+            await query.message.edit_reply_markup(reply_markup=await self.markup(talk, on))
 
     async def on_continue(self, query: CallbackQuery, talk: SignedTalk) -> None:
         await self.then(talk)
