@@ -18,7 +18,17 @@ from aiogram.types import Message, TelegramObject, User
 from aiogram.utils.i18n import gettext as _
 
 from bot import texts
-from bot.states import AddressTaken, BindEmail, BindPhone, Password, Recovery, Support
+from bot.states import (
+    N_,
+    AddressTaken,
+    BindEmail,
+    BindPhone,
+    Password,
+    Recovery,
+    SignIn,
+    Support,
+    Unbind,
+)
 from core.bootstrap import Services
 from core.flows.support import HIDDEN, redact
 from core.support_ports import Handoff
@@ -41,6 +51,64 @@ SECRET_STATES = {
     )
 }
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
+
+# The step a person is at, in the agents' words (the states' own hints speak to the person).
+STEPS = {
+    state.state: label
+    for state, label in (
+        (SignIn.awaiting_terms, N_("signing in — accepting the user agreement")),
+        (BindEmail.awaiting_address, N_("binding an email — waiting for the address")),
+        (BindEmail.awaiting_workspaces, N_("binding an email — the workspaces question")),
+        (BindEmail.awaiting_password, N_("binding an email — creating a password")),
+        (BindEmail.awaiting_code, N_("binding an email — waiting for the code from the letter")),
+        (BindPhone.awaiting_number, N_("binding a phone — waiting for the number")),
+        (BindPhone.awaiting_workspaces, N_("binding a phone — the workspaces question")),
+        (BindPhone.awaiting_code, N_("binding a phone — waiting for the SMS code")),
+        (BindPhone.awaiting_password, N_("binding a phone — creating a password")),
+        (AddressTaken.awaiting_choice, N_("the address is taken — choosing what to do")),
+        (
+            AddressTaken.awaiting_proof,
+            N_("freeing a taken address — waiting for the code or the other account's password"),
+        ),
+        (
+            AddressTaken.awaiting_new_address,
+            N_("freeing a taken address — waiting for the other account's new address"),
+        ),
+        (
+            AddressTaken.awaiting_new_code,
+            N_("freeing a taken address — waiting for the code sent to the new address"),
+        ),
+        (AddressTaken.awaiting_password, N_("freeing a taken address — creating a password")),
+        (Password.awaiting_new, N_("setting a password — waiting for the new password")),
+        (Unbind.awaiting_confirmation, N_("unbinding an address — waiting for confirmation")),
+        (Recovery.awaiting_choice, N_("recovering access — choosing where the code goes")),
+        (Recovery.awaiting_code, N_("recovering access — waiting for the code")),
+        (Recovery.awaiting_password, N_("recovering access — waiting for the new password")),
+        (Support.in_handoff, N_("talking to support")),
+    )
+}
+# Why the handoff was opened (`hand_over`'s reason, the offer's `yes.<reason>`), in words.
+REASONS = {
+    "asked": N_("the person asked (the Support button, /support or the link)"),
+    "offered": N_("the person accepted the offer after repeated trouble"),
+    "email_code": N_("repeated trouble with the code from the letter"),
+    "sms_code": N_("repeated trouble with the SMS code"),
+    "address_taken": N_("the address is taken by another account"),
+    "reopened": N_("support reopened the conversation"),
+}
+
+
+def step_label(state: str | None) -> str:
+    """The step in words, in the current language; a step without a label by its name."""
+    if state is None:
+        return _("no step: the account card")
+    label = STEPS.get(state)
+    return _(label) if label else state
+
+
+def reason_label(reason: str) -> str:
+    label = REASONS.get(reason)
+    return _(label) if label else reason
 
 
 def log_of(state: FSMContext) -> FSMContext:
@@ -85,8 +153,8 @@ async def render(
     lines = [
         _("<b>Support request</b>"),
         _("Person: {name}{handle}, Telegram id {id}").format(name=name, handle=handle, id=user.id),
-        _("Reason: {reason}").format(reason=escape(handoff.reason)),
-        _("Step: {state}").format(state=escape(handoff.saved_state or "—")),
+        _("Reason: {reason}").format(reason=escape(reason_label(handoff.reason))),
+        _("Step: {state}").format(state=escape(step_label(handoff.saved_state))),
         _("Language: {locale}").format(locale=escape(locale)),
     ]
     if handoff.account_id is None:
@@ -94,7 +162,9 @@ async def render(
     else:
         lines.append(_("Account id: {id}").format(id=handoff.account_id))
         view = await services.account.view(handoff.account_id)
-        lines += ["", texts.card(view).split("\n\n")[0]]
+        # The person's card, less its heading and its advice (both speak to the person).
+        person_card = texts.card(view, oidc_name=services.settings.oidc_name)
+        lines += person_card.split("\n\n")[0].split("\n")[1:]
     recent = (await log_of(state).get_data()).get("log", [])
     lines += ["", _("<b>Last messages</b>")]
     lines += [f"› {escape(text)}" for text in recent] or ["—"]

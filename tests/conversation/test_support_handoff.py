@@ -53,7 +53,7 @@ async def test_the_support_button_hands_the_chat_to_a_person_with_a_card(
     card = await agent.wait_for("Support request")
     assert f"Telegram id {ivan.id}" in (card.text or "")
     assert "Account id:" in (card.text or "") and "Dev ID" in (card.text or "")
-    assert "Language: en" in (card.text or "") and "Reason: asked" in (card.text or "")
+    assert "Language: en" in (card.text or "") and "Reason: the person asked" in (card.text or "")
     assert card.thread_id == await topic_of(agent, ivan)
 
 

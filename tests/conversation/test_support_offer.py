@@ -54,6 +54,15 @@ async def offers(ivan: Person, t: Callable[[str], str]) -> list[ChatMessage]:
     return [m for m in await ivan.messages() if t("Yes, write to support") in m.button_texts]
 
 
+async def to_sms_code(ivan: Person, t: Callable[[str], str]) -> ChatMessage:
+    """Bind phone, a number: the message saying the SMS code went out."""
+    await ivan.press(t("Bind phone"))
+    number = "Send the mobile number you want to sign in with, for example +7 912 345-67-89, "
+    await ivan.wait_for(t(number + "or share your Telegram number with the button below."))
+    await ivan.send("+44 7911 123456")
+    return await ivan.wait_for(has_button(t("Send the code again")))
+
+
 @pytest.mark.parametrize("language", LANGUAGES)
 async def test_wrong_codes_after_the_offer_are_not_met_with_it_again(
     sandbox: Sandbox, browser: Browser, stack: SandboxStack, language: str
@@ -98,11 +107,7 @@ async def test_the_cap_refusal_carries_the_offer_once(
     t = words(language)
     async with Sandbox(capped.url) as sandbox:
         ivan = await signed_in(sandbox, browser, language)
-        await ivan.press(t("Bind phone"))
-        number = "Send the mobile number you want to sign in with, for example +7 912 345-67-89, "
-        await ivan.wait_for(t(number + "or share your Telegram number with the button below."))
-        await ivan.send("+44 7911 123456")
-        sent = await ivan.wait_for(has_button(t("Send the code again")))
+        sent = await to_sms_code(ivan, t)
         await ivan.press(t("Send the code again"), sent.message_id)
         await ivan.settled()
         assert len(capped.outbox.messages) == 2

@@ -62,7 +62,7 @@ async def test_close_resumes_the_code_step_and_no_secret_reaches_the_support_cha
     await ivan.wait_for(HANDED_OVER)
     thread = await topic_of(agent, ivan)
     card = await agent.wait_for("Support request", thread_id=thread)
-    assert "Step: BindEmail:awaiting_code" in (card.text or "")
+    assert "Step: binding an email — waiting for the code from the letter" in (card.text or "")
     assert "Email: i***@example.com, waiting for confirmation" in (card.text or "")  # masked
     await ivan.send(f"The code {code} does not work")
     await agent.wait_for("does not work", thread_id=thread)
@@ -89,7 +89,7 @@ async def test_the_offer_after_wrong_codes_opens_a_handoff_with_the_reason(
     await ivan.press("Yes, write to support")
     await ivan.wait_for(HANDED_OVER)
     card = await agent.wait_for("Support request", thread_id=await topic_of(agent, ivan))
-    assert "Reason: email_code" in (card.text or "")
+    assert "Reason: repeated trouble with the code from the letter" in (card.text or "")
     assert "000001" not in (card.text or "") and "[hidden]" in (card.text or "")
 
 

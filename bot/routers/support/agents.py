@@ -15,7 +15,7 @@ from aiogram.utils.i18n import gettext as _
 
 from bot.routers.support.person import card_for, resume
 from bot.states import Support
-from bot.support import relay
+from bot.support import card, relay
 from bot.support.desk import Desk
 from bot.talk import Talk
 from core.i18n import pick_locale
@@ -84,7 +84,7 @@ async def on_close(
     desk.line(person).reset(None)
     with i18n.use_locale(talk.locale):
         await resume(talk, handoff, _("Support has closed the conversation. Thank you!"))
-    step = handoff.saved_state or "—"
+    step = card.step_label(handoff.saved_state)
     await reply(desk, bot, message, _("Closed. The person is back at: {step}.").format(step=step))
 
 
