@@ -71,12 +71,26 @@ class BotNotifier:
         account_id, chosen = found if found else (None, None)
         state = self.dispatcher.fsm.get_context(self.bot, telegram_user_id, telegram_user_id)
         data = await state.get_data()
+        first_name, username = data.get("first_name", ""), None
+        if not first_name:
+            first_name, username = await self._names(telegram_user_id)
         user = User(
             id=telegram_user_id,
             is_bot=False,
-            first_name=data.get("first_name", ""),
+            first_name=first_name,
+            username=username,
             language_code=data.get("language_code"),
         )
         default = self.services.settings.default_locale
         locale = pick_locale(chosen or spoken or user.language_code, default)
         return Talk(self.bot, user, state, self.services, account_id, locale)
+
+    async def _names(self, telegram_user_id: int) -> tuple[str, str | None]:
+        """How Telegram names the person: a fresh sign-in link made here still shows the consent
+        page whose Telegram account it is for (PRODUCT §1.1.5). Unknown on a failure."""
+        try:
+            chat = await self.bot.get_chat(telegram_user_id)
+        except Exception:
+            log.warning("could not read the person's name", extra={"user_id": telegram_user_id})
+            return "", None
+        return chat.first_name or "", chat.username

@@ -82,7 +82,8 @@ async def test_cancel_on_the_consent_page_spends_the_link_and_everything_speaks_
         url = await anna.press(signing_in(lang))
         assert url is not None
         await browser.open(url)
-        await browser.submit(name="Anna Holder")
+        consent = await browser.submit(name="Anna Holder")
+        assert NAMES[lang] in consent.text  # the fresh link still says whose Telegram it is
         await browser.submit(button="confirm")
         card = await anna.wait_for(words(lang, "<b>Your account</b>"))
         assert words(lang, "Sign out") in card.button_texts
