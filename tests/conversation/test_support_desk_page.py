@@ -68,7 +68,7 @@ async def test_an_agent_answers_from_the_desk_and_the_person_is_back_at_their_st
     desk = await chromium("desktop")
     await desk.goto(f"{stack.url}/desk")
     await expect(desk.locator("#messages")).to_contain_text("Support request")
-    await expect(desk.locator("#messages")).to_contain_text("BindEmail:awaiting_code")
+    await expect(desk.locator("#messages")).to_contain_text("binding an email — waiting")
     await desk.fill("#text", "Hello, I am looking at your letter now.")
     await desk.press("#text", "Enter")
     await expect(chat.get_by_text("I am looking at your letter")).to_be_visible()
