@@ -18,7 +18,7 @@ from bot.keyboards import flow as buttons
 from bot.routers import address_taken
 from bot.routers.steps import password
 from bot.routers.steps.card import show_card
-from bot.routers.steps.code import WaitingForCode, bound_meanwhile
+from bot.routers.steps.code import WaitingForCode, bound_meanwhile, tips
 from bot.routers.steps.plan import began, step_of
 from bot.routers.steps.trouble import Trouble, note_failure
 from bot.routers.steps.workspaces import Workspaces
@@ -170,7 +170,8 @@ async def on_code(message: Message, talk: SignedTalk) -> None:
 
 
 async def not_arriving(talk: SignedTalk) -> None:
-    await talk.say(
+    await tips(
+        talk,
         _(
             "Check the Spam folder and that the address is right. Letters usually arrive "
             "within a minute; you can ask for a new one."

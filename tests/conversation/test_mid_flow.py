@@ -44,6 +44,9 @@ WORDS = {
         "only_login": "It is the only login for your password",
         "yes_unbind": "Yes, unbind",
         "no_login_tip": "Your password has no login to go with it",
+        "not_arriving": "The code is not arriving",
+        "tips": "Check that the number is right",
+        "still": "Still no code?",
     },
     "ru": {
         "card": "Ваш аккаунт",
@@ -68,6 +71,9 @@ WORDS = {
         "only_login": "Это единственный логин для вашего пароля",
         "yes_unbind": "Да, отвязать",
         "no_login_tip": "К паролю не привязан ни один логин",
+        "not_arriving": "Код не приходит",
+        "tips": "Проверьте, правильно ли указан номер",
+        "still": "Код так и не пришёл?",
     },
 }
 
@@ -218,3 +224,27 @@ async def test_a_weak_password_is_refused_once_not_twice(
     reply = await ivan.wait_for(WORDS[lang]["send_another"])
 
     assert WORDS[lang]["try_another"] not in (reply.text or "")
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+async def test_two_code_not_arriving_taps_edit_one_message(
+    lang: str, sandbox: Sandbox, browser: Browser, stack: SandboxStack, clock: FakeClock
+) -> None:
+    ivan = await signed_in(sandbox, browser, lang)
+    await ivan.press(WORDS[lang]["bind_phone"])
+    await ivan.wait_for(lambda m: WORDS[lang]["share"] in str(m.raw))
+    await ivan.send("+44 7911 123456")
+    sent = await ivan.wait_for(lambda m: WORDS[lang]["not_arriving"] in m.button_texts)
+    await ivan.press(WORDS[lang]["not_arriving"], sent.message_id)
+    tips = await ivan.wait_for(WORDS[lang]["tips"])
+    await ivan.settled()
+    before = len(await ivan.messages())
+
+    clock.advance(seconds=stack.services.settings.double_tap_window + 1)  # not a double tap
+    await ivan.press(WORDS[lang]["not_arriving"], sent.message_id)
+    again = await ivan.wait_for(WORDS[lang]["still"])
+    await ivan.settled()
+
+    assert again.message_id == tips.message_id
+    assert WORDS[lang]["tips"] in (again.text or "")
+    assert len(await ivan.messages()) == before

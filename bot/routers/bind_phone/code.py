@@ -11,7 +11,7 @@ from bot.keyboards import flow as buttons
 from bot.routers import address_taken
 from bot.routers.steps import password
 from bot.routers.steps.card import show_card
-from bot.routers.steps.code import bound_meanwhile
+from bot.routers.steps.code import bound_meanwhile, tips
 from bot.routers.steps.plan import step_of
 from bot.routers.steps.trouble import Trouble, note_failure, refuse_at_cap
 from bot.states import BindPhone
@@ -127,7 +127,7 @@ async def not_arriving(talk: SignedTalk) -> None:
         if left.total_seconds() > 0
         else _("You can ask for a new code now."),
     ]
-    await talk.say("\n".join(lines), buttons.waiting_code(FLOW))
+    await tips(talk, "\n".join(lines), buttons.waiting_code(FLOW))
     await note_failure(talk, "sms_code", Trouble.NOT_ARRIVING)
 
 

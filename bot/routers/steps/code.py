@@ -10,6 +10,7 @@ from aiogram import F, Router
 from aiogram.fsm.state import State
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.callback_answer import CallbackAnswer
+from aiogram.utils.i18n import gettext as _
 
 from bot import texts
 from bot.callbacks import Step
@@ -69,6 +70,20 @@ async def bound_meanwhile(
         return False
     await then(talk, address)
     return True
+
+
+TIPS = "tips_message"  # the conversation data's key of the "code not arriving" message shown
+
+
+async def tips(talk: Talk, text: str, markup: InlineKeyboardMarkup) -> None:
+    """ "The code is not arriving": the tips come once, and a second tap edits that message
+    (saying it is still missing) instead of adding another one."""
+    shown = await talk.recall(TIPS)
+    if shown:
+        await talk.edit(int(shown), _("Still no code?") + "\n" + text, markup)
+        return
+    sent = await talk.say(text, markup)
+    await talk.remember(**{TIPS: sent.message_id})
 
 
 async def resent(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from bot.routers.steps.code import TIPS
 from bot.talk import Talk
 from core.flows.binding import BindingPlan, Step
 
@@ -11,7 +12,7 @@ TOTAL = "flow_total"  # the conversation data's key of the step count the flow b
 async def began(talk: Talk, plan: BindingPlan, **values: object) -> None:
     """Remember the step count the flow begins with ("Step k of n" keeps its n to the end),
     with the flow's other starting values."""
-    await talk.remember(**{TOTAL: plan.total}, **values)
+    await talk.remember(**{TOTAL: plan.total, TIPS: None}, **values)
 
 
 async def step_of(talk: Talk, plan: BindingPlan, step: Step) -> tuple[int, int]:
