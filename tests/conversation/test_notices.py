@@ -231,3 +231,45 @@ async def test_freeing_an_address_tells_the_account_that_gave_it_in_its_chat_and
     assert letter.subject == words(lang, "This address was moved to another account")
     assert "anna.new@example.com" not in letter.text
     assert not [m for m in await boris.messages() if "was moved" in (m.text or "")]
+
+
+def has_button(text: str) -> Callable[[ChatMessage], bool]:
+    return lambda message: text in message.button_texts
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+async def test_the_secure_password_page_and_the_email_link_speak_the_chats_language(
+    sandbox: Sandbox, stack: SandboxStack, lang: str
+) -> None:
+    browser = Browser()  # Accept-Language: en
+    try:
+        ivan = await sandbox.person("Ivan", language_code=lang)
+        await signed_in(ivan, browser, lang, "Ivan Petrov")
+        await ivan.press(words(lang, "Bind email"))
+        await ivan.wait_for(words(lang, "Send the email address you want to sign in with."))
+        await ivan.send("ivan@example.com")
+        secure = words(lang, "🔒 Create password on a secure page")
+        await ivan.wait_for(has_button(secure))
+        url = await ivan.press(secure)
+        assert url is not None
+
+        form = await browser.open(url)
+        assert words(lang, "Repeat the password") in form.text
+        saved = await browser.submit(password=PASSWORD, repeat=PASSWORD)
+        assert words(lang, "Password saved") in saved.text
+
+        await ivan.wait_for(words(lang, "The password is saved."))
+        letter = stack.mailbox.letters(to="ivan@example.com")[0]
+        link = re.search(r"https?://\S+/email/confirm/[\w-]+", letter.text)
+        assert link is not None
+        page = await browser.open(link.group(0))
+        assert (
+            words(lang, "Confirm {email} as the email of your account?").format(
+                email="i***@example.com"
+            )
+            in page.text
+        )
+        confirmed = await browser.submit()
+        assert words(lang, "Email confirmed") in confirmed.text
+    finally:
+        await browser.close()
