@@ -16,6 +16,8 @@ from tests.browser.conftest import save_screenshot as screenshot
 from tests.conversation.browser import Browser
 from tests.conversation.conftest import running_stack
 from tests.conversation.test_support_handoff import signed_in
+from tests.conversation.test_support_offer import has_button, to_sms_code, words
+from tests.conversation.test_support_offer import signed_in as signed_in_speaking
 from tests.conversation.test_support_paths import waiting_for_code
 
 pytestmark = pytest.mark.browser
@@ -87,3 +89,35 @@ async def test_an_agent_answers_from_the_desk_and_the_person_is_back_at_their_st
     await expect(chat.get_by_text("Email bound")).to_be_visible()
     await screenshot(chat, "support-chat-back-at-the-step.png")
     await screenshot(desk, "support-desk-closed.png")
+
+
+async def test_a_russian_walk_the_offer_once_and_the_card_in_words(
+    tmp_path: Path, browser: Browser, chromium: Any
+) -> None:
+    """In Russian, agents speaking Russian (DEFAULT_LOCALE=ru): the offer after three wrong
+    codes, not after the fourth; the card with the step and the reason in words."""
+    t = words("ru")
+    async with running_stack("sqlite+memory", tmp_path / "sandbox", default_locale="ru") as stack:
+        async with Sandbox(stack.url) as sandbox:
+            ivan = await signed_in_speaking(sandbox, browser, "ru")
+            await ivan.send("Здравствуйте, не получается привязать телефон. Спасибо!")
+            await to_sms_code(ivan, t)
+            for wrong in ("000001", "000002", "000003"):
+                await ivan.send(wrong)
+            await ivan.wait_for(has_button(t("Yes, write to support")))
+            await ivan.press(t("No, thanks"))
+            await ivan.wait_for(t("All right. Let us go on."))
+            await ivan.send("000004")
+            await ivan.settled()
+
+            chat = await chromium("phone")
+            await chat.goto(f"{stack.url}/chat?person={ivan.id}")
+            await expect(chat.get_by_text(t("All right. Let us go on."))).to_be_visible()
+            await screenshot(chat, "support-offer-once-ru.png")
+            await ivan.send("/support")
+            await ivan.settled()
+
+            desk = await chromium("desktop")
+            await desk.goto(f"{stack.url}/desk")
+            await expect(desk.locator("#messages")).to_contain_text("привязка телефона — ждём")
+            await screenshot(desk, "support-desk-card-ru.png")
