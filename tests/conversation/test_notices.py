@@ -273,3 +273,53 @@ async def test_the_secure_password_page_and_the_email_link_speak_the_chats_langu
         assert words(lang, "Email confirmed") in confirmed.text
     finally:
         await browser.close()
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+async def test_freeing_a_phone_tells_the_account_that_gave_it_in_its_chat(
+    sandbox: Sandbox, stack: SandboxStack, lang: str
+) -> None:
+    first, second = Browser(), Browser()
+    try:
+        anna = await sandbox.person(NAMES[lang], language_code=lang)
+        await signed_in(anna, first, lang, "Anna Holder")
+        await anna.send("/language")  # the binding in English, for the test's brevity
+        await anna.wait_for(words(lang, "Choose the language:"))
+        await anna.press("English")
+        await anna.wait_for("Your account")
+        await anna.press("Bind phone")
+        await anna.send("+44 7911 123456")
+        await anna.wait_for("I sent a 6-digit code")
+        await anna.send(code_in(stack.outbox.messages[-1].text))
+        await anna.wait_for("Create a password")
+        await anna.send(PASSWORD)
+        await anna.wait_for("Phone bound")
+        await anna.send("/language")
+        await anna.wait_for("Choose the language:")
+        await anna.press("Русский" if lang == "ru" else "English")
+        await anna.wait_for(words(lang, "<b>Your account</b>"))
+
+        boris = await sandbox.person("Boris", language_code="en")
+        await signed_in(boris, second, "en", "Boris Other")
+        await boris.press("Bind phone")
+        await boris.send("+44 7911 123456")
+        await boris.wait_for("A user with this phone number already exists")
+        await boris.press("It is mine, free it")
+        await boris.send(PASSWORD)
+        await boris.wait_for("send a new phone number")
+        await boris.send("+44 7911 123999")
+        await boris.wait_for("I sent a code to +44 7911 123999")
+        await boris.send(code_in(stack.outbox.messages[-1].text))
+        await boris.wait_for("Create a password")
+        await boris.send(OTHER_PASSWORD)
+        await boris.wait_for("Phone bound")
+    finally:
+        await first.close()
+        await second.close()
+
+    told = words(
+        lang,
+        "Your phone {old} was moved to another account: whoever did it proved they control "
+        "it. Your account now signs in with {new}.",
+    ).format(old="+44 *** ***-34-56", new="+44 *** ***-39-99")
+    await anna.wait_for(told)
