@@ -10,7 +10,8 @@ from bot.callbacks import Menu, Step
 
 
 def back() -> InlineKeyboardButton:
-    return InlineKeyboardButton(text=_("« Back"), callback_data=Menu(action="card").pack())
+    """The step before this one, or the card from a flow's first step (`Returns.back`)."""
+    return InlineKeyboardButton(text=_("« Back"), callback_data=Menu(action="back").pack())
 
 
 def only_back() -> InlineKeyboardMarkup:

@@ -32,8 +32,9 @@ from core.domain.models import AddressKind
 
 
 def returns() -> Returns:
-    """What follows the password step in each flow that asks for it, and where "bind another
-    address" leads from the address-taken step (PRODUCT §1.3-§1.6)."""
+    """What follows the password step in each flow that asks for it, where "bind another
+    address" leads from the address-taken step (PRODUCT §1.3-§1.6), and where "« Back" leads
+    from a step that has one before it (a step not listed goes back to the card)."""
     return Returns(
         password={
             BindEmail.awaiting_password: bind_email.send_letter,
@@ -41,6 +42,12 @@ def returns() -> Returns:
             AddressTaken.awaiting_password: address_taken.finish,
         },
         bind={AddressKind.EMAIL: bind_email.begin, AddressKind.PHONE: bind_phone.begin},
+        back={
+            BindEmail.awaiting_workspaces: bind_email.begin,
+            BindEmail.awaiting_password: bind_email.before_password,
+            BindPhone.awaiting_workspaces: bind_phone.begin,
+            BindPhone.awaiting_code: bind_phone.again,
+        },
     )
 
 
@@ -61,7 +68,7 @@ def get_routers(services: Services) -> list[Router]:
         common.make_router(),
         notices.make_router(),  # a notice's button, in any step
         start.make_router(),
-        card.make_router(),
+        card.make_router(back),
         password.make_router(back),
         bind_email.make_router(),
         bind_phone.make_router(),

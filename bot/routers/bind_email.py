@@ -95,6 +95,17 @@ async def workspaces_markup(talk: SignedTalk, on: bool) -> InlineKeyboardMarkup:
     return buttons.workspaces(FLOW, on)
 
 
+async def before_password(talk: SignedTalk) -> None:
+    """ "« Back" from the password step: the workspaces question again when the plan has it,
+    else the address."""
+    address = await talk.recall("address")
+    if address and (await _plan(talk)).workspaces:
+        await talk.remember(workspaces=False)  # the question comes back with its box unticked
+        await take_address(talk, address)
+    else:
+        await begin(talk)
+
+
 async def after_workspaces(talk: SignedTalk, plan: BindingPlan | None = None) -> None:
     plan = plan or await _plan(talk)
     await password.in_plan(talk, plan, BindEmail.awaiting_password, send_letter)

@@ -5,6 +5,8 @@ Its buttons open the flows by name (`bot.entry`); the card itself is `steps.card
 
 from __future__ import annotations
 
+from functools import partial
+
 from aiogram import Router
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
@@ -15,6 +17,7 @@ from bot import entry
 from bot.callbacks import Language, Menu
 from bot.keyboards import card as keyboards
 from bot.routers.steps.card import leave_flow, leave_for_command, show_card
+from bot.routers.steps.returns import Returns
 from bot.states import hint_for
 from bot.talk import Talk
 
@@ -46,13 +49,15 @@ async def on_language(
         await talk.say("\n".join(lines))
 
 
-async def on_menu(query: CallbackQuery, callback_data: Menu, talk: Talk) -> None:
+async def on_menu(query: CallbackQuery, callback_data: Menu, talk: Talk, returns: Returns) -> None:
     signed = talk.signed_in()
     if signed is None:
         await talk.say(_("Please sign in first: /start"))
         return
     action = callback_data.action
-    if action == "card":
+    if action == "back" and await returns.back(signed):
+        return  # the step before this one was asked again
+    if action in ("card", "back"):
         await leave_flow(talk)
         await show_card(talk)
     elif action == "language":
@@ -66,11 +71,12 @@ async def on_menu(query: CallbackQuery, callback_data: Menu, talk: Talk) -> None
         await flow(signed)
 
 
-def make_router() -> Router:
-    """A fresh router with this module's handlers (no module-level router state)."""
+def make_router(returns: Returns) -> Router:
+    """A fresh router with this module's handlers (no module-level router state); `returns`
+    says where "« Back" leads from each step."""
     router = Router(name="card")
     router.message.register(on_me, Command("me"))
     router.message.register(on_language_command, Command("language"))
     router.callback_query.register(on_language, Language.filter())
-    router.callback_query.register(on_menu, Menu.filter())
+    router.callback_query.register(partial(on_menu, returns=returns), Menu.filter())
     return router

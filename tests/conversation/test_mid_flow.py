@@ -44,6 +44,8 @@ WORDS = {
         "only_login": "It is the only login for your password",
         "yes_unbind": "Yes, unbind",
         "no_login_tip": "Your password has no login to go with it",
+        "back": "« Back",
+        "workspaces_q": "Should your workspaces use",
         "not_arriving": "The code is not arriving",
         "tips": "Check that the number is right",
         "still": "Still no code?",
@@ -71,6 +73,8 @@ WORDS = {
         "only_login": "Это единственный логин для вашего пароля",
         "yes_unbind": "Да, отвязать",
         "no_login_tip": "К паролю не привязан ни один логин",
+        "back": "« Назад",
+        "workspaces_q": "как контактную почту и в ваших рабочих пространствах",
         "not_arriving": "Код не приходит",
         "tips": "Проверьте, правильно ли указан номер",
         "still": "Код так и не пришёл?",
@@ -248,3 +252,26 @@ async def test_two_code_not_arriving_taps_edit_one_message(
     assert again.message_id == tips.message_id
     assert WORDS[lang]["tips"] in (again.text or "")
     assert len(await ivan.messages()) == before
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+async def test_back_goes_to_the_previous_step_not_the_card(
+    lang: str, sandbox: Sandbox, browser: Browser, stack: SandboxStack
+) -> None:
+    ivan = await signed_in(sandbox, browser, lang)
+    await join_workspace(stack, ivan)
+    await ivan.press(WORDS[lang]["bind_email"])
+    await ivan.wait_for(WORDS[lang]["ask_email"])
+    await ivan.send("ivan@example.com")
+    await ivan.wait_for(WORDS[lang]["workspaces_q"])
+    await ivan.press(WORDS[lang]["continue"])
+    password = await ivan.wait_for(WORDS[lang]["create_prompt"])
+
+    await ivan.press(WORDS[lang]["back"], password.message_id)
+    question = await ivan.wait_for(WORDS[lang]["workspaces_q"])
+    await ivan.press(WORDS[lang]["back"], question.message_id)
+    first = await ivan.wait_for(WORDS[lang]["ask_email"])
+
+    assert "1" in (first.text or "").split("\n")[0]  # step 1 of the same count
+    await ivan.press(WORDS[lang]["back"], first.message_id)
+    await ivan.wait_for(WORDS[lang]["card"])

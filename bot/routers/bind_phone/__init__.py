@@ -12,12 +12,12 @@ from aiogram import F, Router
 from bot.filters import signed_in_only
 from bot.routers.bind_phone import code, number
 from bot.routers.bind_phone.code import FLOW, finish
-from bot.routers.bind_phone.number import begin
+from bot.routers.bind_phone.number import again, begin
 from bot.routers.steps.code import WaitingForCode
 from bot.routers.steps.workspaces import Workspaces
 from bot.states import BindPhone
 
-__all__ = ["begin", "finish", "make_router"]
+__all__ = ["again", "begin", "finish", "make_router"]
 
 
 def make_router() -> Router:

@@ -20,12 +20,28 @@ Next = Callable[[SignedTalk], Awaitable[None]]
 
 class Returns:
     """`password`: the state that asked for a password -> the step after it. `bind`: the kind
-    of a taken address -> binding another one of that kind, from its first step."""
+    of a taken address -> binding another one of that kind, from its first step. `back`: a step
+    -> the step before it, where "« Back" leads (a step not listed goes back to the card)."""
 
-    def __init__(self, *, password: Mapping[State, Next], bind: Mapping[AddressKind, Next]) -> None:
+    def __init__(
+        self,
+        *,
+        password: Mapping[State, Next],
+        bind: Mapping[AddressKind, Next],
+        back: Mapping[State, Next] | None = None,
+    ) -> None:
         self.asking_password = tuple(password)
         self._password = {str(state.state): then for state, then in password.items()}
         self._bind = dict(bind)
+        self._back = {str(state.state): then for state, then in (back or {}).items()}
+
+    async def back(self, talk: SignedTalk) -> bool:
+        """ "« Back": the step before the one the person is at; False when that is the card."""
+        then = self._back.get(await talk.state.get_state() or "")
+        if then is None:
+            return False
+        await then(talk)
+        return True
 
     async def after_password(self, talk: SignedTalk) -> bool:
         """Go on with the step that asked for the password; False when none did (the card's own
