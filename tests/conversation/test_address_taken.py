@@ -71,7 +71,7 @@ async def freeing(sandbox: Sandbox, browser: Browser, stack: SandboxStack) -> Pe
     boris = await holder_and_me(sandbox, browser, stack)
     await boris.wait_for("already exists")
     await boris.press("It is mine, free it")
-    await boris.wait_for("Step 1 of 4")
+    await boris.wait_for("Step 2 of 5")
     return boris
 
 
@@ -104,9 +104,9 @@ async def test_freeing_by_code_moves_the_address_only_after_both_confirmations(
 ) -> None:
     boris = await freeing(sandbox, browser, stack)
     await boris.send(last_code(stack, TAKEN))
-    await boris.wait_for("Step 2 of 4")
+    await boris.wait_for("Step 3 of 5")
     await boris.send("anna.new@example.com")
-    await boris.wait_for("Step 3 of 4")
+    await boris.wait_for("Step 4 of 5")
 
     assert await can_sign_in(stack, TAKEN, HOLDER_PASSWORD)  # nothing released yet
     assert not await can_sign_in(stack, "anna.new@example.com", HOLDER_PASSWORD)
@@ -180,9 +180,9 @@ async def test_unexpected_input_and_cancel_at_each_step(
     boris = await holder_and_me(sandbox, browser, stack)
     steps = [
         ("already exists", "choose one of the buttons"),
-        ("Step 1 of 4", "the other account's password"),
-        ("Step 2 of 4", "the other account's new address"),
-        ("Step 3 of 4", "the code sent to the new address"),
+        ("Step 2 of 5", "the other account's password"),
+        ("Step 3 of 5", "the other account's new address"),
+        ("Step 4 of 5", "the code sent to the new address"),
         ("Create a password", "waiting for a password"),
     ]
     for shown, hint in steps:
@@ -201,11 +201,11 @@ async def test_unexpected_input_and_cancel_at_each_step(
 async def advance(boris: Person, stack: SandboxStack, shown: str) -> None:
     if shown == "already exists":
         await boris.press("It is mine, free it")
-    elif shown == "Step 1 of 4":
+    elif shown == "Step 2 of 5":
         await boris.send(last_code(stack, TAKEN))
-    elif shown == "Step 2 of 4":
+    elif shown == "Step 3 of 5":
         await boris.send("anna.new@example.com")
-    elif shown == "Step 3 of 4":
+    elif shown == "Step 4 of 5":
         await boris.send(last_code(stack, "anna.new@example.com"))
 
 
@@ -252,9 +252,9 @@ async def test_both_codes_can_be_sent_again_after_the_cooldown(
 
     await resend_after_the_cooldown(boris, TAKEN, stack, clock)
     await boris.send(last_code(stack, TAKEN))
-    await boris.wait_for("Step 2 of 4")
+    await boris.wait_for("Step 3 of 5")
     await boris.send("anna.new@example.com")
-    await boris.wait_for("Step 3 of 4")
+    await boris.wait_for("Step 4 of 5")
     await resend_after_the_cooldown(boris, "anna.new@example.com", stack, clock)
     await boris.send(last_code(stack, "anna.new@example.com"))
 
@@ -276,11 +276,11 @@ async def test_an_account_with_a_password_is_done_after_three_steps(
     await boris.wait_for("already exists")
 
     await boris.press("It is mine, free it")
-    await boris.wait_for("Step 1 of 3")
+    await boris.wait_for("Step 2 of 4")
     await boris.send(HOLDER_PASSWORD)
-    await boris.wait_for("Step 2 of 3")
+    await boris.wait_for("Step 3 of 4")
     await boris.send("anna.new@example.com")
-    await boris.wait_for("Step 3 of 3")
+    await boris.wait_for("Step 4 of 4")
     await boris.send(last_code(stack, "anna.new@example.com"))
     await boris.wait_for("Email bound. You can now sign in with anna@example.com")
 
@@ -313,7 +313,7 @@ async def test_a_taken_phone_is_freed_by_sms_codes(
     await boris.send("+44 7911 123456")
     await boris.wait_for("A user with this phone number already exists")
     await boris.press("It is mine, free it")
-    await boris.wait_for("Step 1 of 4")
+    await boris.wait_for("Step 2 of 5")
     await boris.send(code_in(stack.outbox.messages[-1].text))
     await boris.wait_for("send a new phone number")
     await boris.send("+44 7911 123999")

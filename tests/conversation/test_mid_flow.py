@@ -45,6 +45,8 @@ WORDS = {
         "yes_unbind": "Yes, unbind",
         "no_login_tip": "Your password has no login to go with it",
         "back": "« Back",
+        "free_it": "It is mine, free it",
+        "step_2_of_5": "Step 2 of 5",
         "workspaces_q": "Should your workspaces use",
         "not_arriving": "The code is not arriving",
         "tips": "Check that the number is right",
@@ -74,6 +76,8 @@ WORDS = {
         "yes_unbind": "Да, отвязать",
         "no_login_tip": "К паролю не привязан ни один логин",
         "back": "« Назад",
+        "free_it": "Это мой адрес — освободить",
+        "step_2_of_5": "Шаг 2 из 5",
         "workspaces_q": "как контактную почту и в ваших рабочих пространствах",
         "not_arriving": "Код не приходит",
         "tips": "Проверьте, правильно ли указан номер",
@@ -275,3 +279,26 @@ async def test_back_goes_to_the_previous_step_not_the_card(
     assert "1" in (first.text or "").split("\n")[0]  # step 1 of the same count
     await ivan.press(WORDS[lang]["back"], first.message_id)
     await ivan.wait_for(WORDS[lang]["card"])
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+async def test_freeing_a_taken_address_goes_on_counting_the_binding_steps(
+    lang: str, sandbox: Sandbox, browser: Browser, stack: SandboxStack
+) -> None:
+    anna = await sandbox.person("Anna", language_code="en")
+    await sign_in(anna, browser, name="Anna Holder")
+    await bind_email(anna, stack, "anna@example.com", PASSWORD)
+    other_browser = Browser()
+    try:
+        boris = await signed_in(sandbox, other_browser, lang)
+    finally:
+        await other_browser.close()
+    await boris.press(WORDS[lang]["bind_email"])
+    await boris.wait_for(WORDS[lang]["ask_email"])
+    await boris.send("anna@example.com")  # step 1, the address, is done
+    await boris.wait_for(lambda m: WORDS[lang]["free_it"] in m.button_texts)
+
+    await boris.press(WORDS[lang]["free_it"])
+    proof = await boris.wait_for(WORDS[lang]["step_2_of_5"])
+
+    assert "1" not in (proof.text or "").split("\n")[0]

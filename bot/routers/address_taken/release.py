@@ -67,8 +67,9 @@ async def start(
         callback_answer.text = texts.explain(error)
         callback_answer.show_alert = True
         return
-    # Prove, new address, its code, and a password when this account has none.
-    total = 3 + (not await talk.services.password.has_password(talk.account_id))
+    # One step counter for the conversation: the address, already given, was step 1 of the
+    # binding; then prove, new address, its code, and a password when this account has none.
+    total = 4 + (not await talk.services.password.has_password(talk.account_id))
     await talk.remember(release_total=total)
     await talk.state.set_state(Waiting.awaiting_proof)
     text = "\n\n".join(
@@ -81,7 +82,7 @@ async def start(
             _("You can ask for a new code in {time}.").format(time=texts.seconds(wait)),
         ]
     )
-    await talk.say(texts.with_step(1, total, text), keyboards.proof())
+    await talk.say(texts.with_step(2, total, text), keyboards.proof())
 
 
 async def on_proof(message: Message, talk: SignedTalk) -> None:
@@ -115,7 +116,7 @@ async def ask_new_address(talk: SignedTalk) -> None:
             "in with that one, and the old number moves here."
         )
     await talk.say(
-        texts.with_step(2, await talk.recall("release_total"), text), keyboards.new_address()
+        texts.with_step(3, await talk.recall("release_total"), text), keyboards.new_address()
     )
 
 
@@ -140,7 +141,7 @@ async def on_new_address(message: Message, talk: SignedTalk) -> None:
         "account never stays without a way in."
     ).format(address=shown(kind, new))
     await talk.say(
-        texts.with_step(3, await talk.recall("release_total"), text), keyboards.new_code(kind)
+        texts.with_step(4, await talk.recall("release_total"), text), keyboards.new_code(kind)
     )
 
 
