@@ -56,7 +56,7 @@ def speak(request: web.Request, locale: str | None) -> None:
 def locale_of(request: web.Request) -> str:
     """The person's language when the page was reached from the chat (`speak`), else the best
     of ru/en by the browser's Accept-Language (RFC 9110 §12.5.4 q-values)."""
-    spoken = request.get(SPOKEN)
+    spoken: str | None = request.get(SPOKEN)
     if spoken:
         return spoken
     default = context(request).services.settings.default_locale
