@@ -9,6 +9,7 @@ import re
 import pytest
 
 from sandbox.client import Person, Sandbox
+from sandbox.client.messages import ChatMessage
 from sandbox.stack import SandboxStack
 from tests.conftest import FakeClock
 from tests.conversation.browser import Browser
@@ -195,16 +196,21 @@ async def test_ones_own_contact_that_binds_at_once_shows_no_get_code(
     assert stack.outbox.messages == []
 
 
+async def at_the_sms_code(ivan: Person, lang: str) -> ChatMessage:
+    """Bind phone, type a number: the "code sent" message, with its buttons."""
+    await ivan.press(WORDS[lang]["bind_phone"])
+    await ivan.wait_for(lambda m: WORDS[lang]["share"] in str(m.raw))
+    await ivan.send("+44 7911 123456")
+    return await ivan.wait_for(lambda m: WORDS[lang]["not_arriving"] in m.button_texts)
+
+
 @pytest.mark.parametrize("lang", LANGUAGES)
 async def test_the_sms_cap_says_when_a_new_code_can_go(
     lang: str, stack_with: StackFactory, browser: Browser, clock: FakeClock
 ) -> None:
     stack, sandbox = await stack_with(sms_limit_per_telegram_user=2, resend_cooldown=0)
     ivan = await signed_in(sandbox, browser, lang)
-    await ivan.press(WORDS[lang]["bind_phone"])
-    await ivan.wait_for(lambda m: WORDS[lang]["share"] in str(m.raw))
-    await ivan.send("+44 7911 123456")
-    sent = await ivan.wait_for(lambda m: WORDS[lang]["resend"] in m.button_texts)
+    sent = await at_the_sms_code(ivan, lang)
     await ivan.press(WORDS[lang]["resend"], sent.message_id)
     await ivan.wait_for(WORDS[lang]["sent_again"])
 
@@ -239,10 +245,7 @@ async def test_two_code_not_arriving_taps_edit_one_message(
     lang: str, sandbox: Sandbox, browser: Browser, stack: SandboxStack, clock: FakeClock
 ) -> None:
     ivan = await signed_in(sandbox, browser, lang)
-    await ivan.press(WORDS[lang]["bind_phone"])
-    await ivan.wait_for(lambda m: WORDS[lang]["share"] in str(m.raw))
-    await ivan.send("+44 7911 123456")
-    sent = await ivan.wait_for(lambda m: WORDS[lang]["not_arriving"] in m.button_texts)
+    sent = await at_the_sms_code(ivan, lang)
     await ivan.press(WORDS[lang]["not_arriving"], sent.message_id)
     tips = await ivan.wait_for(WORDS[lang]["tips"])
     await ivan.settled()

@@ -3,8 +3,6 @@ Chromium: the step is kept and asked again in the new language (issue #12), ru a
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -14,17 +12,11 @@ from sandbox.client import Sandbox
 from sandbox.stack import SandboxStack
 from tests.browser.conftest import save_screenshot as screenshot
 from tests.conversation.browser import Browser
-from tests.conversation.conftest import running_stack
 from tests.conversation.test_mid_flow import LANGUAGES, WORDS, signed_in, switch
+from tests.conversation.test_notices_page import stack as stack  # a fixture: SQLite + memory
 from tests.conversation.test_support_desk_page import chromium  # noqa: F401 - a fixture
 
 pytestmark = pytest.mark.browser
-
-
-@pytest.fixture
-async def stack(tmp_path: Path) -> AsyncIterator[SandboxStack]:
-    async with running_stack("sqlite+memory", tmp_path / "sandbox") as running:
-        yield running
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)
