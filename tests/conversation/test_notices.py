@@ -166,6 +166,23 @@ async def test_signing_in_again_from_the_same_telegram_account_is_not_a_newcomer
         await browser.close()
 
 
+async def switch(person: Person, spoken: str, to: str) -> None:
+    """/language from the card: from `spoken` to `to`; the card comes in the new language."""
+    await person.send("/language")
+    await person.wait_for(words(spoken, "Choose the language:"))
+    await person.press({"ru": "Русский", "en": "English"}[to])
+    await person.wait_for(words(to, "<b>Your account</b>"))
+
+
+def moved(lang: str, kind: str, old: str, new: str) -> str:
+    """The notice to the account that gave its address away (PRODUCT §1.10)."""
+    text = (
+        f"Your {kind} {{old}} was moved to another account: whoever did it proved they control "
+        "it. Your account now signs in with {new}."
+    )
+    return words(lang, text).format(old=old, new=new)
+
+
 async def bind(person: Person, stack: SandboxStack, address: str, password: str) -> None:
     """Bind an email by the letter's code, creating the password on the way; in English."""
     await person.press("Bind email")
@@ -184,15 +201,9 @@ async def freed(sandbox: Sandbox, stack: SandboxStack, lang: str) -> tuple[Perso
     try:
         anna = await sandbox.person(NAMES[lang], language_code=lang)
         await signed_in(anna, first, lang, "Anna Holder")
-        await anna.send("/language")  # the binding in English, for the test's brevity
-        await anna.wait_for(words(lang, "Choose the language:"))
-        await anna.press("English")
-        await anna.wait_for("Your account")
+        await switch(anna, lang, "en")  # the binding in English, for the test's brevity
         await bind(anna, stack, TAKEN, PASSWORD)
-        await anna.send("/language")
-        await anna.wait_for("Choose the language:")
-        await anna.press("Русский" if lang == "ru" else "English")
-        await anna.wait_for(words(lang, "<b>Your account</b>"))
+        await switch(anna, "en", lang)
 
         boris = await sandbox.person("Boris", language_code="en")
         await signed_in(boris, second, "en", "Boris Other")
@@ -220,12 +231,7 @@ async def test_freeing_an_address_tells_the_account_that_gave_it_in_its_chat_and
     sandbox: Sandbox, stack: SandboxStack, lang: str
 ) -> None:
     anna, boris = await freed(sandbox, stack, lang)
-    told = words(
-        lang,
-        "Your email {old} was moved to another account: whoever did it proved they control "
-        "it. Your account now signs in with {new}.",
-    ).format(old="a***@example.com", new="a***@example.com")
-    said = await anna.wait_for(told)
+    said = await anna.wait_for(moved(lang, "email", "a***@example.com", "a***@example.com"))
     assert "anna@example.com" not in (said.text or "")
     letter = stack.mailbox.letters(to=TAKEN)[0]
     assert letter.subject == words(lang, "This address was moved to another account")
@@ -283,10 +289,7 @@ async def test_freeing_a_phone_tells_the_account_that_gave_it_in_its_chat(
     try:
         anna = await sandbox.person(NAMES[lang], language_code=lang)
         await signed_in(anna, first, lang, "Anna Holder")
-        await anna.send("/language")  # the binding in English, for the test's brevity
-        await anna.wait_for(words(lang, "Choose the language:"))
-        await anna.press("English")
-        await anna.wait_for("Your account")
+        await switch(anna, lang, "en")  # the binding in English, for the test's brevity
         await anna.press("Bind phone")
         await anna.send("+44 7911 123456")
         await anna.wait_for("I sent a 6-digit code")
@@ -294,10 +297,7 @@ async def test_freeing_a_phone_tells_the_account_that_gave_it_in_its_chat(
         await anna.wait_for("Create a password")
         await anna.send(PASSWORD)
         await anna.wait_for("Phone bound")
-        await anna.send("/language")
-        await anna.wait_for("Choose the language:")
-        await anna.press("Русский" if lang == "ru" else "English")
-        await anna.wait_for(words(lang, "<b>Your account</b>"))
+        await switch(anna, "en", lang)
 
         boris = await sandbox.person("Boris", language_code="en")
         await signed_in(boris, second, "en", "Boris Other")
@@ -317,9 +317,4 @@ async def test_freeing_a_phone_tells_the_account_that_gave_it_in_its_chat(
         await first.close()
         await second.close()
 
-    told = words(
-        lang,
-        "Your phone {old} was moved to another account: whoever did it proved they control "
-        "it. Your account now signs in with {new}.",
-    ).format(old="+44 *** ***-34-56", new="+44 *** ***-39-99")
-    await anna.wait_for(told)
+    await anna.wait_for(moved(lang, "phone", "+44 *** ***-34-56", "+44 *** ***-39-99"))

@@ -15,7 +15,15 @@ from sandbox.stack import SandboxStack
 from tests.browser.conftest import save_screenshot as screenshot
 from tests.conversation.browser import Browser
 from tests.conversation.conftest import running_stack
-from tests.conversation.test_notices import LANGUAGES, NAMES, freed, signed_in, to_consent, words
+from tests.conversation.test_notices import (
+    LANGUAGES,
+    NAMES,
+    freed,
+    moved,
+    signed_in,
+    to_consent,
+    words,
+)
 from tests.conversation.test_support_desk_page import chromium  # noqa: F401 - a fixture
 
 pytestmark = pytest.mark.browser
@@ -77,16 +85,12 @@ async def test_the_release_notice_on_the_chat_page(
 ) -> None:
     async with Sandbox(stack.url) as sandbox:
         anna, _boris = await freed(sandbox, stack, lang)
-        moved = words(
-            lang,
-            "Your email {old} was moved to another account: whoever did it proved they "
-            "control it. Your account now signs in with {new}.",
-        ).format(old="a***@example.com", new="a***@example.com")
-        await anna.wait_for(moved)
+        told = moved(lang, "email", "a***@example.com", "a***@example.com")
+        await anna.wait_for(told)
 
     chat = await chromium("phone")
     await chat.goto(f"{stack.url}/chat?person={anna.id}")
-    await expect(chat.get_by_text(moved)).to_be_visible()
+    await expect(chat.get_by_text(told)).to_be_visible()
     await screenshot(chat, f"notices-{lang}-address-moved.png")
 
     mailbox = await chromium("desktop")
