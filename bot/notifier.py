@@ -35,7 +35,9 @@ class BotNotifier:
         self.i18n = i18n
 
     async def notify(self, notice: Notice) -> None:
-        talk = await self._talk(notice.telegram_user_id, notice.locale)
+        # Only a fresh sign-in link needs the person's name (the consent page shows it).
+        named = isinstance(notice, SignInFailed)
+        talk = await self._talk(notice.telegram_user_id, notice.locale, named=named)
         with self.i18n.context(), self.i18n.use_locale(talk.locale):
             try:
                 await self._react(talk, notice)
@@ -64,7 +66,9 @@ class BotNotifier:
             case Unlinked():
                 await notices.unlinked(talk)
 
-    async def _talk(self, telegram_user_id: int, spoken: str | None = None) -> Talk:
+    async def _talk(
+        self, telegram_user_id: int, spoken: str | None = None, *, named: bool = False
+    ) -> Talk:
         """The person's chat in their language: the account's choice, else the language the
         chat spoke when this began (carried by the notice), else Telegram's (PRODUCT §1.10)."""
         found = await self.services.account.person(telegram_user_id)
@@ -72,7 +76,7 @@ class BotNotifier:
         state = self.dispatcher.fsm.get_context(self.bot, telegram_user_id, telegram_user_id)
         data = await state.get_data()
         first_name, username = data.get("first_name", ""), None
-        if not first_name:
+        if named and not first_name:
             first_name, username = await self._names(telegram_user_id)
         user = User(
             id=telegram_user_id,
