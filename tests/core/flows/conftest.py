@@ -4,6 +4,7 @@ captured letters and SMS, a clock that moves on demand, and factories for accoun
 from __future__ import annotations
 
 import re
+import uuid
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -140,10 +141,13 @@ async def world(clock: FakeClock, tmp_path: Any) -> AsyncIterator[World]:
 @pytest.fixture
 async def pg_world(clock: FakeClock, pg_url: str) -> AsyncIterator[World]:
     """The core on PostgreSQL + Redis, both real, on 127.0.0.1."""
-    redis_url = real.redis_url()
-    built = await make_world(clock, pg_url, settings={"redis_url": redis_url})
+    # A prefix of its own: a second suite run on the same Redis (account ids start at 1 in each
+    # fresh database) shared the default prefix, and one run's cooldowns refused the other's sends.
+    prefix = f"test-{uuid.uuid4().hex[:8]}:"
+    settings = {"redis_url": real.redis_url(), "redis_prefix": prefix}
+    built = await make_world(clock, pg_url, settings=settings)
     yield built
     redis = built.services.redis
-    async for key in redis.scan_iter(match="accountbot:*"):
+    async for key in redis.scan_iter(match=prefix + "*"):
         await redis.delete(key)
     await built.services.close()
