@@ -21,12 +21,14 @@ def step_back() -> list[InlineKeyboardButton]:
     return _button("back", _("« Back"))
 
 
-def offer(kind: AddressKind) -> InlineKeyboardMarkup:
+def offer(kind: AddressKind, support: str) -> InlineKeyboardMarkup:
+    """The three ways on; `support` is the callback that opens the support conversation itself
+    (choosing it is the person's answer already: nothing asks "write to support?" again)."""
     another = _("Use another email") if kind is AddressKind.EMAIL else _("Use another number")
     rows = [
         _button("another", another),
         _button("free", _("It is mine, free it")),
-        _button("support", _("Contact support")),
+        [InlineKeyboardButton(text=_("Contact support"), callback_data=support)],
         [buttons.back()],
     ]
     return InlineKeyboardMarkup(inline_keyboard=rows)

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aiohttp
 import pytest
 
+from core.i18n import translator
 from sandbox.client import Person, Sandbox
 from sandbox.stack import SandboxStack
 from tests.conftest import FakeClock
 from tests.conversation.browser import Browser
 from tests.conversation.conftest import answer_to_press, code_in, running_stack, sign_in
+from tests.conversation.test_support_handoff import desk_agent
 
 HOLDER_PASSWORD = "kettle under the violet moon"
 MY_PASSWORD = "seven lanterns over a quiet harbour"
@@ -158,6 +161,57 @@ async def test_contact_support_is_offered(
 
     reply = await boris.wait_for(lambda m: "support" in (m.text or "").lower() and m.from_bot)
     assert "Something went wrong" not in (reply.text or "")
+
+
+HANDED_OVER = (
+    "I have passed our conversation to a person from support. They will answer here. "
+    "Everything you write now goes to them; do not send codes or passwords.\n\n"
+    "Send /end to go back to where you were."
+)
+ASKS_AGAIN = "Looks like something is not working. Would you like to write to support?"
+
+
+def words(lang: str, message: str) -> str:
+    """What the person reads in their language: the catalog's text, without the markup."""
+    return re.sub(r"<[^>]+>", "", translator(lang).gettext(message))
+
+
+@pytest.mark.parametrize("lang", ["en", "ru"])
+async def test_contact_support_opens_the_conversation_without_asking_again(
+    sandbox: Sandbox, browser: Browser, stack: SandboxStack, lang: str
+) -> None:
+    anna = await sandbox.person("Anna", language_code="en")
+    await sign_in(anna, browser, name="Anna Holder")
+    await bind_email(anna, stack, TAKEN, HOLDER_PASSWORD)
+    boris = await sandbox.person("Boris", language_code=lang)
+    other_browser = Browser()
+    try:
+        await boris.start()
+        sign_in_button = words(lang, "Sign in with {provider}").format(provider="Dev ID")
+        await boris.wait_for(lambda m: sign_in_button in m.button_texts)
+        url = await boris.press(sign_in_button)
+        assert url is not None
+        await other_browser.open(url)
+        await other_browser.submit(name="Boris Other", email="", email_verified=False)
+        await other_browser.submit(button="confirm")
+        await boris.wait_for(words(lang, "<b>Your account</b>"))
+    finally:
+        await other_browser.close()
+    await boris.press(words(lang, "Bind email"))
+    await boris.wait_for(words(lang, "Send the email address you want to sign in with."))
+    await boris.send(TAKEN)
+    await boris.wait_for(
+        words(lang, "A user with this email already exists: {email}.").format(email=TAKEN)
+    )
+
+    await boris.press(words(lang, "Contact support"))
+
+    await boris.wait_for(words(lang, HANDED_OVER))
+    await boris.settled()
+    assert not [m for m in await boris.messages() if words(lang, ASKS_AGAIN) in (m.text or "")]
+    agent = await desk_agent(sandbox, stack)
+    card = await agent.wait_for(f"Telegram id {boris.id}")
+    assert "Reason: the address is taken by another account" in (card.text or "")
 
 
 async def test_back_drops_the_attempt_and_offers_the_choices_again(

@@ -41,10 +41,10 @@ async def on_choice(
     kind, address = await recall(talk)
     if callback_data.choice == "another":
         await returns.bind_again(talk, kind)
-    elif callback_data.choice == "support":
-        await offer_support(talk, reason="address_taken")
     elif callback_data.choice == "free":
         await start(talk, kind, address, callback_answer, returns)
+    elif callback_data.choice == "support":  # an offer sent before its button opened support
+        await offer_support(talk, reason="address_taken")
 
 
 async def start(

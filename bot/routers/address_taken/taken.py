@@ -10,6 +10,7 @@ from html import escape
 from aiogram.utils.i18n import gettext as _
 
 from bot.keyboards import release as keyboards
+from bot.routers.steps.trouble import hand_over_data
 from bot.states import AddressTaken
 from bot.talk import SignedTalk, Talk
 from core.domain.addresses import format_phone
@@ -47,7 +48,7 @@ async def offer(talk: SignedTalk, kind: AddressKind, address: str) -> None:
         "yours, give it another address, and then this one moves here. The other account keeps "
         "working with its new address."
     )
-    await talk.say(f"{lead}\n\n{how}", keyboards.offer(kind))
+    await talk.say(f"{lead}\n\n{how}", keyboards.offer(kind, hand_over_data("address_taken")))
 
 
 async def offer_again(talk: SignedTalk) -> None:

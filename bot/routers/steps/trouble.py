@@ -13,6 +13,7 @@ from enum import StrEnum
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 
+from bot.callbacks import Step
 from bot.keyboards import flow as buttons
 from bot.talk import Talk
 
@@ -47,6 +48,12 @@ async def offer_support(talk: Talk, reason: str) -> None:
         _("Looks like something is not working. Would you like to write to support?"),
         offer_buttons(reason),
     )
+
+
+def hand_over_data(reason: str) -> str:
+    """A button's callback that opens the support conversation at once, for `reason`: the
+    offer's "Yes, write to support", or a choice of support the person already made."""
+    return Step(flow=SUPPORT, choice=f"yes.{reason}").pack()
 
 
 def offer_buttons(reason: str) -> InlineKeyboardMarkup:
