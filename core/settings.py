@@ -72,6 +72,9 @@ class Settings(StorageSettings):
     )
     telegram_mode: TelegramMode = TelegramMode.POLLING
     webhook_secret: SecretStr | None = None
+    webhook_max_connections: int = Field(
+        40, ge=1, le=100, description="Telegram's simultaneous webhook requests to this bot"
+    )
     # Flood control (PRODUCT §3): a 429 is waited out and retried, sends paced to Telegram's limits
     telegram_retry_limit: int = Field(5, ge=0, description="retries of one call refused with 429")
     telegram_max_retry_wait: float = Field(
@@ -170,6 +173,9 @@ class Settings(StorageSettings):
     sms_limit_per_account: int = Field(10, ge=1)
     sms_limit_per_telegram_user: int = Field(10, ge=1)
     sms_limit_window: int = Field(86_400, gt=0)
+    moved_number_sms_interval: int = Field(
+        86_400, gt=0, description="seconds: a number moved to another account gets one SMS about it"
+    )
     login_failures_per_login: int = Field(5, ge=1)
     login_failures_per_address: int = Field(50, ge=1)
     login_failures_window: int = Field(900, gt=0)
@@ -203,6 +209,16 @@ class Settings(StorageSettings):
     # Operations
     log_level: str = "INFO"
     trusted_proxies: Annotated[tuple[str, ...], NoDecode] = ()
+    metrics_host: str = "127.0.0.1"
+    metrics_port: int = Field(
+        9464, ge=0, le=65535, description="the /metrics server's own port; 0: none of its own"
+    )
+    metrics_token: SecretStr | None = Field(
+        None, description="a bearer token /metrics requires; with it, /metrics on WEB_PORT too"
+    )
+    readiness_cache: float = Field(
+        5.0, ge=0, description="seconds /readyz reuses its last look at the dependencies"
+    )
 
     @field_validator("public_url", "telegram_api_url")
     @classmethod

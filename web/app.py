@@ -8,6 +8,7 @@ from aiohttp import web
 
 from core.bootstrap import Services
 from web.context import CONTEXT, WebContext
+from web.health import register_health
 from web.metrics import Metrics
 from web.pages import setup_templates, unavailable
 from web.providers import Provider, build_registry
@@ -60,9 +61,10 @@ def register_web(
     router.add_route("POST", "/login/recover", recover.ask)
     router.add_post("/login/recover/code", recover.code)
     router.add_get("/healthz", ops.healthz)
-    router.add_get("/metrics", ops.metrics)
+    readiness = register_health(app, services)  # /livez, /readyz, /metrics if allowed here
     if webhook_handler is not None:  # bot.polling.webhook_handler: it checks the secret token
-        router.add_post("/telegram/webhook", ops.webhook(webhook_handler))
+        # Refused with 503 once the instance is stopping (web.health.Drain).
+        router.add_post("/telegram/webhook", readiness.drain.guard(ops.webhook(webhook_handler)))
     return ctx
 
 

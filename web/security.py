@@ -25,6 +25,8 @@ OWN_PATHS = (
     "/login",
     "/idp/",
     "/healthz",
+    "/livez",
+    "/readyz",
     "/metrics",
     "/telegram/",
 )

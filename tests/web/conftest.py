@@ -80,7 +80,8 @@ async def make_site(clock: FakeClock, tmp_path: Any) -> AsyncIterator[SiteFactor
         count += 1
         sock = free_socket()
         url = f"http://127.0.0.1:{sock.getsockname()[1]}"
-        values = {"public_url": url, "dev_idp_enabled": True, **(settings or {})}
+        # METRICS_PORT=0: /metrics on the site's own port, as the tests read it there.
+        values = {"public_url": url, "dev_idp_enabled": True, "metrics_port": 0, **(settings or {})}
         world = await make_world(
             clock, f"sqlite+aiosqlite:///{tmp_path}/web{count}.sqlite3", settings=values
         )

@@ -1,4 +1,4 @@
-"""Operations: health, metrics and the bot's webhook."""
+"""Operations: the dependencies' health and the bot's webhook (probes and /metrics: web.health)."""
 
 from __future__ import annotations
 
@@ -16,11 +16,6 @@ async def healthz(request: web.Request) -> web.Response:
     checks = await context(request).services.health()
     body = {name: "ok" if up else "down" for name, up in checks.items()}
     return web.json_response(body, status=200 if all(checks.values()) else 503)
-
-
-async def metrics(request: web.Request) -> web.Response:
-    ctx = context(request)
-    return ctx.metrics.render(ctx.services.metrics.registry)
 
 
 def webhook(handler: Handler) -> Handler:
