@@ -24,7 +24,7 @@ from bot.routers import (
 )
 from bot.routers.steps import password
 from bot.routers.steps.returns import Returns
-from bot.states import AddressTaken, BindEmail, BindPhone
+from bot.states import AddressTaken, BindEmail, BindPhone, Password, Unbind
 from bot.support.card import RecentLog
 from bot.support.desk import desk_for
 from core.bootstrap import Services
@@ -33,8 +33,9 @@ from core.domain.models import AddressKind
 
 def returns() -> Returns:
     """What follows the password step in each flow that asks for it, where "bind another
-    address" leads from the address-taken step (PRODUCT §1.3-§1.6), and where "« Back" leads
-    from a step that has one before it (a step not listed goes back to the card)."""
+    address" leads from the address-taken step (PRODUCT §1.3-§1.6), where "« Back" leads
+    from a step that has one before it (a step not listed goes back to the card), and how a
+    step is asked again after /language (a step not listed gets its hint, PRODUCT §3)."""
     return Returns(
         password={
             BindEmail.awaiting_password: bind_email.send_letter,
@@ -47,6 +48,18 @@ def returns() -> Returns:
             BindEmail.awaiting_password: bind_email.before_password,
             BindPhone.awaiting_workspaces: bind_phone.begin,
             BindPhone.awaiting_code: bind_phone.again,
+        },
+        again={
+            BindEmail.awaiting_address: bind_email.ask_address,
+            BindEmail.awaiting_workspaces: bind_email.ask_workspaces,
+            BindEmail.awaiting_password: bind_email.ask_password,
+            BindEmail.awaiting_code: bind_email.ask_code,
+            BindPhone.awaiting_number: bind_phone.ask_number,
+            BindPhone.awaiting_workspaces: bind_phone.ask_workspaces,
+            BindPhone.awaiting_code: bind_phone.ask_code,
+            BindPhone.awaiting_password: bind_phone.ask_password,
+            Password.awaiting_new: password.ask_new,
+            Unbind.awaiting_confirmation: settings.ask_again,
         },
     )
 

@@ -42,6 +42,12 @@ async def begin(talk: SignedTalk) -> None:
     await talk.state.set_state(BindEmail.awaiting_address)
     plan = await _plan(talk)
     await began(talk, plan, workspaces=False)
+    await ask_address(talk, plan)
+
+
+async def ask_address(talk: SignedTalk, plan: BindingPlan | None = None) -> None:
+    """Step 1's question and buttons, as they stand (also after /language)."""
+    plan = plan or await _plan(talk)
     if plan.suggestion:
         use = _("Use {email}").format(email=plan.suggestion)
         markup = buttons.choices(FLOW, [("suggested", use)])
@@ -82,13 +88,20 @@ async def take_address(talk: SignedTalk, raw: str) -> None:
     plan = await _plan(talk)
     if plan.workspaces:
         await talk.state.set_state(BindEmail.awaiting_workspaces)
-        text = _("Should your workspaces use {email} as their contact email too?").format(
-            email=escape(address)
-        )
-        step = await step_of(talk, plan, Steps.WORKSPACES)
-        await talk.say(texts.with_step(*step, text), buttons.workspaces(FLOW, False))
+        await ask_workspaces(talk, plan)
         return
     await after_workspaces(talk, plan)
+
+
+async def ask_workspaces(talk: SignedTalk, plan: BindingPlan | None = None) -> None:
+    """The workspaces question, with its box as it stands (also after /language)."""
+    plan = plan or await _plan(talk)
+    text = _("Should your workspaces use {email} as their contact email too?").format(
+        email=escape(await talk.recall("address") or "")
+    )
+    step = await step_of(talk, plan, Steps.WORKSPACES)
+    on = bool(await talk.recall("workspaces"))
+    await talk.say(texts.with_step(*step, text), buttons.workspaces(FLOW, on))
 
 
 async def workspaces_markup(talk: SignedTalk, on: bool) -> InlineKeyboardMarkup:
@@ -109,6 +122,17 @@ async def before_password(talk: SignedTalk) -> None:
 async def after_workspaces(talk: SignedTalk, plan: BindingPlan | None = None) -> None:
     plan = plan or await _plan(talk)
     await password.in_plan(talk, plan, BindEmail.awaiting_password, send_letter)
+
+
+async def ask_password(talk: SignedTalk) -> None:
+    """The password step asked again (after /language), its secure page in that language; on
+    to the letter when a password was set meanwhile."""
+    await password.in_plan(talk, await _plan(talk), BindEmail.awaiting_password, send_letter)
+
+
+async def ask_code(talk: SignedTalk) -> None:
+    """ "Letter sent" again (after /language), with its buttons: no new letter goes out."""
+    await letter_sent(talk, await talk.recall("address") or "")
 
 
 async def send_letter(talk: SignedTalk) -> None:

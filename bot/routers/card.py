@@ -32,21 +32,28 @@ async def on_language_command(message: Message, talk: Talk) -> None:
 
 
 async def on_language(
-    query: CallbackQuery, callback_data: Language, talk: Talk, i18n: I18n
+    query: CallbackQuery, callback_data: Language, talk: Talk, i18n: I18n, returns: Returns
 ) -> None:
     """The choice is kept on the account, not in the conversation state (issue #6)."""
     if talk.account_id is not None:
         await talk.services.account.set_locale(talk.account_id, callback_data.code, talk.actor)
     talk.locale = callback_data.code
     with i18n.use_locale(callback_data.code):
-        hint = hint_for(await talk.state.get_state())
+        state = await talk.state.get_state()
+        hint = hint_for(state)
         if hint is None:
             await talk.say(_("Done, I will speak English now."))
             await show_card(talk)
             return
-        # In the middle of a step: it is kept, and asked again in the new language (PRODUCT §3).
-        lines = [_("Done, I will speak English now."), _("We go on with the same step."), hint]
+        # In the middle of a step: it is kept, and asked again in the new language, its text and
+        # its buttons (PRODUCT §3); a step that cannot be asked again gets its hint.
+        lines = [_("Done, I will speak English now."), _("We go on with the same step.")]
+        signed, again = talk.signed_in(), returns.again(state)
+        if signed is None or again is None:
+            await talk.say("\n".join([*lines, hint]))
+            return
         await talk.say("\n".join(lines))
+        await again(signed)
 
 
 async def on_menu(query: CallbackQuery, callback_data: Menu, talk: Talk, returns: Returns) -> None:
@@ -77,6 +84,6 @@ def make_router(returns: Returns) -> Router:
     router = Router(name="card")
     router.message.register(on_me, Command("me"))
     router.message.register(on_language_command, Command("language"))
-    router.callback_query.register(on_language, Language.filter())
+    router.callback_query.register(partial(on_language, returns=returns), Language.filter())
     router.callback_query.register(partial(on_menu, returns=returns), Menu.filter())
     return router

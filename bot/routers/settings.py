@@ -53,6 +53,11 @@ async def ask(talk: SignedTalk, kind: AddressKind) -> None:
     await talk.say(text, buttons.choices(FLOW, [("yes", _("Yes, unbind"))]))
 
 
+async def ask_again(talk: SignedTalk) -> None:
+    """The question asked again, for the same address (after /language)."""
+    await ask(talk, AddressKind(await talk.recall("unbind_kind")))
+
+
 async def on_confirm(query: CallbackQuery, talk: SignedTalk) -> None:
     """Core refuses the last way in (LastSignInMethod); the card comes back either way."""
     kind = AddressKind(await talk.recall("unbind_kind"))

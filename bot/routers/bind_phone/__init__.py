@@ -11,13 +11,22 @@ from aiogram import F, Router
 
 from bot.filters import signed_in_only
 from bot.routers.bind_phone import code, number
-from bot.routers.bind_phone.code import FLOW, finish
-from bot.routers.bind_phone.number import again, begin
+from bot.routers.bind_phone.code import FLOW, ask_code, ask_password, finish
+from bot.routers.bind_phone.number import again, ask_number, ask_workspaces, begin
 from bot.routers.steps.code import WaitingForCode
 from bot.routers.steps.workspaces import Workspaces
 from bot.states import BindPhone
 
-__all__ = ["again", "begin", "finish", "make_router"]
+__all__ = [
+    "again",
+    "ask_code",
+    "ask_number",
+    "ask_password",
+    "ask_workspaces",
+    "begin",
+    "finish",
+    "make_router",
+]
 
 
 def make_router() -> Router:

@@ -89,11 +89,23 @@ async def request_code(talk: SignedTalk, *, own_contact: bool) -> PhoneBound | P
 
 async def show_code_sent(talk: SignedTalk, sent: PhoneCodeSent) -> None:
     await talk.state.set_state(BindPhone.awaiting_code)
+    await say_code_sent(talk, sent.address)
+
+
+async def say_code_sent(talk: SignedTalk, phone: str) -> None:
     step = await step_of(talk, await talk.services.bind_phone.plan(talk.account_id), Step.CODE)
-    text = _("I sent a 6-digit code to {phone}. Send it here.").format(
-        phone=format_phone(sent.address)
-    )
+    text = _("I sent a 6-digit code to {phone}. Send it here.").format(phone=format_phone(phone))
     await talk.say(texts.with_step(*step, text), buttons.waiting_code(FLOW))
+
+
+async def ask_code(talk: SignedTalk) -> None:
+    """ "Code sent" again (after /language), with its buttons: no new SMS goes out."""
+    await say_code_sent(talk, await talk.recall("phone") or "")
+
+
+async def ask_password(talk: SignedTalk) -> None:
+    """The password step asked again (after /language), its secure page in that language."""
+    await after_bound(talk)
 
 
 async def on_code(message: Message, talk: SignedTalk) -> None:

@@ -15,7 +15,7 @@ from bot.states import BindPhone
 from bot.talk import SignedTalk
 from core.domain.addresses import format_phone
 from core.errors import AddressTaken, DomainError
-from core.flows.binding import Step
+from core.flows.binding import BindingPlan, Step
 
 
 async def begin(talk: SignedTalk) -> None:
@@ -27,6 +27,12 @@ async def begin(talk: SignedTalk) -> None:
     plan = await talk.services.bind_phone.plan(talk.account_id)
     await talk.state.set_state(BindPhone.awaiting_number)
     await began(talk, plan, workspaces=False, failures=0, own_contact=False)
+    await ask_number(talk, plan)
+
+
+async def ask_number(talk: SignedTalk, plan: BindingPlan | None = None) -> None:
+    """Step 1's question with its reply keyboard, as it stands (also after /language)."""
+    plan = plan or await talk.services.bind_phone.plan(talk.account_id)
     text = _(
         "Send the mobile number you want to sign in with, for example +7 912 345-67-89, or share "
         "your Telegram number with the button below."
@@ -81,13 +87,20 @@ async def take_number(talk: SignedTalk, raw: str, *, own_contact: bool) -> None:
     plan = await talk.services.bind_phone.plan(talk.account_id)
     if plan.workspaces:
         await talk.state.set_state(BindPhone.awaiting_workspaces)
-        text = _("Should your workspaces use {phone} as their contact phone too?").format(
-            phone=format_phone(phone)
-        )
-        step = await step_of(talk, plan, Step.WORKSPACES)
-        await talk.say(texts.with_step(*step, text), await workspaces_markup(talk, False))
+        await ask_workspaces(talk, plan)
         return
     await code.send_code(talk)
+
+
+async def ask_workspaces(talk: SignedTalk, plan: BindingPlan | None = None) -> None:
+    """The workspaces question, with its box as it stands (also after /language)."""
+    plan = plan or await talk.services.bind_phone.plan(talk.account_id)
+    text = _("Should your workspaces use {phone} as their contact phone too?").format(
+        phone=format_phone(await talk.recall("phone") or "")
+    )
+    step = await step_of(talk, plan, Step.WORKSPACES)
+    on = bool(await talk.recall("workspaces"))
+    await talk.say(texts.with_step(*step, text), await workspaces_markup(talk, on))
 
 
 async def workspaces_markup(talk: SignedTalk, on: bool) -> InlineKeyboardMarkup:

@@ -40,6 +40,11 @@ async def begin(talk: SignedTalk) -> None:
         )
         await show_card(talk, note=note)
         return
+    await ask_new(talk)
+
+
+async def ask_new(talk: SignedTalk) -> None:
+    """The card's own password step (also asked again after /language)."""
     await ask(talk, Password.awaiting_new, step=(1, 1))
 
 

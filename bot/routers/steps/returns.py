@@ -21,7 +21,9 @@ Next = Callable[[SignedTalk], Awaitable[None]]
 class Returns:
     """`password`: the state that asked for a password -> the step after it. `bind`: the kind
     of a taken address -> binding another one of that kind, from its first step. `back`: a step
-    -> the step before it, where "« Back" leads (a step not listed goes back to the card)."""
+    -> the step before it, where "« Back" leads (a step not listed goes back to the card).
+    `again`: a step -> asking it again as it stands, its text and its buttons, with nothing
+    sent, reset or counted (after /language; a step not listed gets its hint)."""
 
     def __init__(
         self,
@@ -29,11 +31,13 @@ class Returns:
         password: Mapping[State, Next],
         bind: Mapping[AddressKind, Next],
         back: Mapping[State, Next] | None = None,
+        again: Mapping[State, Next] | None = None,
     ) -> None:
         self.asking_password = tuple(password)
         self._password = {str(state.state): then for state, then in password.items()}
         self._bind = dict(bind)
         self._back = {str(state.state): then for state, then in (back or {}).items()}
+        self._again = {str(state.state): then for state, then in (again or {}).items()}
 
     async def back(self, talk: SignedTalk) -> bool:
         """ "« Back": the step before the one the person is at; False when that is the card."""
@@ -42,6 +46,11 @@ class Returns:
             return False
         await then(talk)
         return True
+
+    def again(self, state: str | None) -> Next | None:
+        """How to ask this step again whole, in the language now in use; None when it cannot
+        be (or there is no step)."""
+        return self._again.get(state or "")
 
     async def after_password(self, talk: SignedTalk) -> bool:
         """Go on with the step that asked for the password; False when none did (the card's own
