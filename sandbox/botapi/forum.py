@@ -80,8 +80,9 @@ async def delete_forum_topic(call: Call) -> Any:
     chat, dialog = _forum(call)
     topic = _topic(call, chat)
     topic.deleted = True
+    version = call.state.touch()
     for message in dialog.messages.values():
         if message.thread_id == topic.message_thread_id:
             message.deleted = True
-    call.state.touch()
+            message.version = version
     return True

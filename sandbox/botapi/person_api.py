@@ -38,7 +38,9 @@ def endpoint(
                 # The version right after the action: whatever the bot does next comes later.
                 result.setdefault("version", state.version)
         except ApiError as error:
+            state.persist()
             return web.json_response(error.to_api(), status=error.code)
+        state.persist()  # kept before it is answered: a kill after the answer loses nothing
         return web.json_response({"ok": True, "result": result})
 
     return handle

@@ -45,7 +45,9 @@ def method_handler(state: SandboxState) -> Callable[[web.Request], Awaitable[web
                 raise ApiError(404, "Not Found")
             result = await method(Call(state, bot, await Params.read(request)))
         except ApiError as error:
+            state.persist()
             return web.json_response(error.to_api(), status=error.code)
+        state.persist()  # kept before it is answered: a kill after the answer loses nothing
         return web.json_response({"ok": True, "result": result})
 
     return handle
@@ -60,6 +62,7 @@ async def run_reply(state: SandboxState, bot: BotAccount, data: dict[str, Any]) 
         await method(Call(state, bot, Params(data)))
     except ApiError as error:
         log.warning("a method in a webhook reply failed: %s", error.description)
+    state.persist()
 
 
 def file_handler(state: SandboxState) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:

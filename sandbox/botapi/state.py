@@ -9,7 +9,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from core.ports import Clock
 from sandbox.botapi.errors import ApiError
@@ -24,6 +24,16 @@ WEBHOOK_RETRY_DELAYS = (1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 60.0)
 # out, so a sandbox that was killed never hands one out again (Telegram's ids only grow).
 ID_BLOCK = 1_000
 FIRST_PERSON_ID = 700_000_001
+
+
+class ChangeLog(Protocol):
+    """Where changes are written down (storage.Journal)."""
+
+    def changed(self) -> None: ...
+
+    def flush(self) -> None: ...
+
+    def reset(self) -> None: ...
 
 
 class _UtcClock:
@@ -93,6 +103,8 @@ class SandboxState:
         self.storage_path: Path | None = None
         # Called (synchronously) when a new block of ids is reserved; storage writes it down.
         self.on_reserve: Callable[[SandboxState], None] | None = None
+        # Set by storage.restore: every change is appended to the data folder's journal.
+        self.journal: ChangeLog | None = None
         self.next_person_id = FIRST_PERSON_ID
         self.reserved_person_id = 0
         self._group_ids = itertools.count(1)
@@ -113,10 +125,18 @@ class SandboxState:
         return self.clock.now()
 
     def touch(self) -> int:
-        """Mark a visible change, waking pages and tests that long-poll for events."""
+        """Mark a visible change, waking pages and tests that long-poll for events; the
+        journal (when the state is kept in a folder) writes it down."""
         self.version += 1
         self.changed.fire()
+        if self.journal is not None:
+            self.journal.changed()
         return self.version
+
+    def persist(self) -> None:
+        """Write the changes made so far now (a request calls it before it answers)."""
+        if self.journal is not None:
+            self.journal.flush()
 
     def close(self) -> None:
         """End every long poll now, so the server can stop without waiting for them."""

@@ -1,14 +1,23 @@
-"""Keeping the sandbox's people, groups and chats in a JSON file between runs.
+"""Keeping the sandbox's people, groups and chats between runs, whatever stops it.
 
-The whole world is written when the sandbox stops. The ids it hands out (update ids, people's
-ids) are also written, a block ahead, the moment a new block is started, to a small file of
-their own: a sandbox that was killed comes back with fewer chats, but never hands out an update
-id or a person's id again (a bot would take a repeated update id for a duplicate, and an
-account's Telegram id for its owner).
+Three files in the data folder:
+
+- `telegram.json`: the whole world, written atomically (a temporary file, then a rename) at a
+  clean stop and after a start has read everything back;
+- `telegram.journal`: one JSON line per change, appended before the change is answered (a Bot API
+  call, a person API call) or, for changes outside a request, within the same turn of the event
+  loop. A line holds what changed since the last one (people, groups, chats' states, messages),
+  in the world file's own shape; a half-written last line (a kill mid-write) is skipped. So a
+  sandbox stopped by SIGKILL or a crash comes back with every person, chat and message it
+  answered about;
+- `telegram.ids.json`: the next ids (update ids, people's ids), written a block ahead the moment a
+  block is started, so no id is ever handed out twice (a bot would take a repeated update id for
+  a duplicate, and an account's Telegram id for its owner).
 """
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
 import json
 import os
@@ -124,12 +133,15 @@ def dump(state: SandboxState) -> dict[str, Any]:
 
 
 def _load_dialog(state: SandboxState, data: dict[str, Any]) -> None:
+    """Bring back a chat's state and messages (a journal line's replace the ones read before)."""
     chat = state.chats.get(data["chat_id"])
     if chat is None or (data["bot_id"] and data["bot_id"] not in state.bots):
         return  # a bot that is not registered this time: its chats stay behind
-    dialog = Dialog(chat, next_message_id=data["next_message_id"], started=data["started"])
+    key = (data["bot_id"], chat.id)
+    dialog = state.dialogs.get(key) or Dialog(chat)
+    dialog.next_message_id, dialog.started = data["next_message_id"], data["started"]
     dialog.blocked, dialog.reply_keyboard = data["blocked"], data["reply_keyboard"]
-    for item in data["messages"]:
+    for item in data.get("messages", []):
         sender = state.users.get(item["sender_id"])
         if sender is None:
             continue
@@ -139,32 +151,153 @@ def _load_dialog(state: SandboxState, data: dict[str, Any]) -> None:
         message = Message(item["message_id"], chat, sender, date, edit_date=edited, **fields)
         message.reply_to = dialog.messages.get(item["reply_to"] or 0)
         dialog.messages[message.message_id] = message
-    state.dialogs[(data["bot_id"], chat.id)] = dialog
+    state.dialogs[key] = dialog
 
 
 def load(state: SandboxState, data: dict[str, Any]) -> None:
-    """Bring back people, groups and chats; register the bots first, their chats need them."""
+    """Bring back people, groups and chats; register the bots first, their chats need them.
+    What is there already is updated in place (a journal line after the world file)."""
     if data.get("format") != FORMAT:
         return
-    for item in data["people"]:
+    for item in data.get("people", []):
         person = User(**item)
         state.users[person.id] = person
-        state.chats[person.id] = Chat(id=person.id, type="private", person=person)
-    for item in data["groups"]:
-        chat = Chat(item["id"], "supergroup", item["title"], item["is_forum"])
+        chat = state.chats.get(person.id)
+        if chat is None:
+            state.chats[person.id] = Chat(id=person.id, type="private", person=person)
+        else:
+            chat.person = person
+    for item in data.get("groups", []):
+        chat = state.chats.get(item["id"]) or Chat(item["id"], "supergroup")
+        chat.title, chat.is_forum = item["title"], item["is_forum"]
         chat.members = {int(user_id): status for user_id, status in item["members"]}
         chat.topics = {t["message_thread_id"]: Topic(**t) for t in item["topics"]}
         state.chats[chat.id] = chat
-    for item in data["dialogs"]:
+    for item in data.get("dialogs", []):
         _load_dialog(state, item)
     load_ids(state, data.get("ids", {}))
     state.continue_ids()
 
 
+def journal_path(path: Path) -> Path:
+    """The journal next to the world's file (telegram.json: telegram.journal)."""
+    return path.with_name(path.stem + ".journal")
+
+
+def _group_to_dict(chat: Chat) -> dict[str, Any]:
+    return {
+        "id": chat.id,
+        "title": chat.title,
+        "is_forum": chat.is_forum,
+        "members": [[user_id, status] for user_id, status in chat.members.items()],
+        "topics": [dataclasses.asdict(topic) for topic in chat.topics.values()],
+    }
+
+
+def _dialog_to_dict(key: tuple[int, int], dialog: Dialog) -> dict[str, Any]:
+    return {
+        "bot_id": key[0],
+        "chat_id": key[1],
+        "next_message_id": dialog.next_message_id,
+        "started": dialog.started,
+        "blocked": dialog.blocked,
+        "reply_keyboard": dialog.reply_keyboard,
+    }
+
+
+class Journal:
+    """Appends what changed since its last line; `flush` is cheap when nothing did."""
+
+    def __init__(self, state: SandboxState, path: Path) -> None:
+        self.state, self.path = state, path
+        self.written: dict[tuple[str, int, int], Any] = {}  # what the last lines said
+        self.version = state.version  # messages up to this version are written
+        self.pending = False
+        self.reset()
+
+    def reset(self) -> None:
+        """Everything as it is now is written (in the world's file)."""
+        self.pending = False
+        self.written.clear()
+        self._remember(self._records())
+
+    def _records(self) -> dict[tuple[str, int, int], Any]:
+        records: dict[tuple[str, int, int], Any] = {}
+        for person in self.state.people():
+            records["people", person.id, 0] = dataclasses.asdict(person)
+        for chat in self.state.chats.values():
+            if chat.type != "private":
+                records["groups", chat.id, 0] = _group_to_dict(chat)
+        for key, dialog in self.state.dialogs.items():
+            records["dialogs", *key] = _dialog_to_dict(key, dialog)
+        return records
+
+    def _remember(self, records: dict[tuple[str, int, int], Any]) -> None:
+        self.written.update(records)
+        self.version = self.state.version
+
+    def changed(self) -> None:
+        """A change was made: write it at the end of this turn of the loop (or now, outside
+        one); a request handler calls `flush` itself before it answers."""
+        if self.pending:
+            return
+        self.pending = True
+        try:
+            asyncio.get_running_loop().call_soon(self.flush)
+        except RuntimeError:  # no loop running: write at once
+            self.flush()
+
+    def flush(self) -> None:
+        if not self.pending:
+            return
+        self.pending = False
+        records = self._records()
+        fresh = {key: value for key, value in records.items() if self.written.get(key) != value}
+        line: dict[str, Any] = {"format": FORMAT, "people": [], "groups": [], "dialogs": []}
+        for (kind, _, _), value in fresh.items():
+            line[kind].append(value)
+        dialogs = {(item["bot_id"], item["chat_id"]): item for item in line["dialogs"]}
+        for key, dialog in self.state.dialogs.items():
+            messages = [m for m in dialog.messages.values() if m.version > self.version]
+            if messages:
+                item = dialogs.setdefault(key, _dialog_to_dict(key, dialog))
+                item["messages"] = [_message_to_dict(m) for m in messages]
+        line["dialogs"] = list(dialogs.values())
+        if any(line[kind] for kind in ("people", "groups", "dialogs")):
+            _append(self.path, json.dumps(line, ensure_ascii=False) + "\n")
+        self._remember(records)
+
+
+def _append(path: Path, line: str) -> None:
+    """One write on an O_APPEND file: a kill leaves the line whole or cut short, never mixed."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    descriptor = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)
+    try:
+        os.write(descriptor, line.encode("utf-8"))
+    finally:
+        os.close(descriptor)
+
+
+def replay(state: SandboxState, path: Path) -> int:
+    """Apply the journal's lines in order; a cut-short last line is skipped. How many applied."""
+    applied = 0
+    for raw in path.read_text(encoding="utf-8").splitlines():
+        try:
+            line = json.loads(raw)
+        except ValueError:
+            continue  # the line a kill cut short
+        load(state, line)
+        applied += 1
+    return applied
+
+
 def save(state: SandboxState, path: Path) -> None:
-    """Write the world (at a clean stop) and the exact next ids."""
+    """Write the world (at a clean stop) and the exact next ids; the journal is then folded in."""
     _write(path, dump(state))
     _write(ids_path(path), dump_ids(state, reserved=False))
+    journal_path(path).unlink(missing_ok=True)
+    if state.journal is not None:
+        state.journal.reset()
 
 
 def restore(state: SandboxState, path: Path) -> None:
@@ -173,9 +306,15 @@ def restore(state: SandboxState, path: Path) -> None:
     state.storage_path = path
     if path.exists():
         load(state, json.loads(path.read_text(encoding="utf-8")))
+    journal = journal_path(path)
+    replayed = journal.exists() and replay(state, journal) > 0
     ids = ids_path(path)
     if ids.exists():
         load_ids(state, json.loads(ids.read_text(encoding="utf-8")))
+    if replayed:  # fold the journal into the world's file, so it starts short again
+        _write(path, dump(state))
+    journal.unlink(missing_ok=True)
+    state.journal = Journal(state, journal)
     # A clean stop wrote exact ids: the next one starts a block, written before it is used.
     for bot in state.bots.values():
         bot.reserved_update_id = 0

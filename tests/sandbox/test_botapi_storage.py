@@ -96,3 +96,27 @@ def test_update_and_person_ids_are_not_handed_out_again_after_a_kill(
 
     assert bot_again.updates[0]["update_id"] > max(used)
     assert newcomer.id > max(people)
+
+
+async def test_every_answered_change_is_kept_without_a_clean_stop(
+    running: Running, tmp_path: Path, clock: FakeClock
+) -> None:
+    """No save at a stop (as after kill -9): the journal has every change the sandbox answered;
+    a line a kill cut short is skipped."""
+    path = tmp_path / "telegram.json"
+    restore(running.state, path)
+    alice = await running.started_person("Alice")
+    sent = await running.bot.send_message(alice.id, "*Welcome*", parse_mode="MarkdownV2")
+    await running.bot.edit_message_text(
+        "Welcome back", chat_id=alice.id, message_id=sent.message_id
+    )
+    await alice.send("hello")
+    with (tmp_path / "telegram.journal").open("a", encoding="utf-8") as journal:
+        journal.write('{"format": 1, "people": [{"id": 7')  # a write cut short
+
+    again, bot = _continued(path, clock)
+    assert [p.first_name for p in again.people()] == ["Alice"]
+    dialog = again.dialog(bot, again.chats[alice.id])
+    assert [m.text for m in dialog.messages.values()] == ["/start", "Welcome back", "hello"]
+    assert dialog.messages[sent.message_id].history == ["Welcome"]
+    assert again.add_person("Bob").id > alice.id
