@@ -28,10 +28,23 @@ def _parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True)
     commands.add_parser("run", help="the bot and the web server, from the environment / .env")
-    sandbox = commands.add_parser("sandbox", help="everything on this machine, nothing to set up")
-    sandbox.add_argument("--port", type=int, default=8080)
+    sandbox = commands.add_parser(
+        "sandbox",
+        help="everything on this machine, nothing to set up",
+        description="Telegram, mail, SMS, a support desk and the product on one port.",
+        epilog=SANDBOX_EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sandbox.add_argument("--port", type=int, default=8080, help="0 picks a free one")
     sandbox.add_argument("--host", default="127.0.0.1")
     sandbox.add_argument("--data", default="var/sandbox", help="folder kept between runs")
+    sandbox.add_argument(
+        "--bot",
+        action="append",
+        default=[],
+        metavar="TOKEN[=USERNAME]",
+        help="register one more bot (repeatable), to run a bot of one's own against the sandbox",
+    )
     migrate = commands.add_parser("migrate", help="create or upgrade the database schema")
     migrate.add_argument("--revision", default="head")
     commands.add_parser("check-config", help="read the settings and say what is wrong")
@@ -108,6 +121,18 @@ async def _run(_: argparse.Namespace) -> int:
     return 2 if stack is None else await run_production(stack.create_site)
 
 
+SANDBOX_EPILOG = """\
+The sandbox supplies defaults only; the environment and .env win over them:
+  DATABASE_URL     sqlite in --data (accounts.sqlite3)
+  REDIS_URL        none: rate limits, locks and cooldowns in memory
+  SMTP_*           the sandbox's own SMTP catcher (read at /mailbox)
+  SECRET_KEY       made once and kept in --data (secret_key)
+  RESEND_COOLDOWN  30 seconds
+It always sets: BOT_TOKEN, TELEGRAM_API_URL and PUBLIC_URL (itself), SMS_BACKEND=outbox,
+DEV_IDP_ENABLED, DATA_DIR (--data) and SUPPORT_CHAT_ID (its "Support" group).
+At start it prints which services it uses. SIGTERM or Ctrl+C stops it cleanly; Telegram's side
+(people, chats, next ids) is written on every change, so even a kill -9 keeps it."""
+
 SANDBOX_MISSING = """The sandbox is not installed: it is a distribution of its own.
 From a clone of the repository, `make sandbox` installs it and starts it;
 or install it by hand:  pip install -e ./sandbox"""
@@ -129,5 +154,10 @@ async def _sandbox(args: argparse.Namespace) -> int:
     stack = _sandbox_stack()
     if stack is None:
         return 2
-    code: int = await stack.run_sandbox(host=args.host, port=args.port, data=args.data)
+    try:
+        bots = [stack.parse_bot(value) for value in args.bot]
+    except ValueError as error:
+        print(f"--bot: {error}", file=sys.stderr)
+        return 2
+    code: int = await stack.run_sandbox(host=args.host, port=args.port, data=args.data, bots=bots)
     return code

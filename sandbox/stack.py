@@ -11,14 +11,17 @@ import asyncio
 import contextlib
 import logging
 import secrets
+import signal
 import socket
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 from aiogram import Bot, Dispatcher
 from aiohttp import web
+from pydantic_settings import DotEnvSettingsSource, EnvSettingsSource
 
 from accountbot.runner import start_housekeeping, stop_task
 from bot.app import build_bot, build_dispatcher, set_commands
@@ -63,6 +66,7 @@ class SandboxStack:
     tasks: list[asyncio.Task[Any]] = field(default_factory=list)
     demo: bool = False
     housekeeping: asyncio.Task[None] | None = None
+    catcher_port: int = 0  # the mailbox's SMTP port
 
     async def stop(self) -> None:
         await stop_task(self.housekeeping)
@@ -89,29 +93,89 @@ class SandboxStack:
         await self.bot.session.close()
 
 
-def sandbox_settings(url: str, data: Path, smtp_port: int, **overrides: Any) -> Settings:
-    """Every setting pointed at the local parts; the secret key is kept in the data folder."""
-    key_file = data / "secret_key"
-    if not key_file.exists():
-        key_file.write_text(secrets.token_urlsafe(48))
-    values: dict[str, Any] = {
+# The SMTP catcher's settings: dropped together when the environment names a mail server.
+CATCHER = ("smtp_host", "smtp_port", "smtp_tls")
+
+
+def environment_settings() -> dict[str, Any]:
+    """The settings the environment and .env give (empty values mean "the default")."""
+    found: dict[str, Any] = {**DotEnvSettingsSource(Settings)(), **EnvSettingsSource(Settings)()}
+    return found
+
+
+def sandbox_settings(url: str, data: Path, catcher_port: int, /, **overrides: Any) -> Settings:
+    """The sandbox's settings: its own parts as defaults, the environment and .env over them,
+    keyword arguments over both (docs/SANDBOX.md, "Settings"). The secret key, unless given, is
+    kept in the data folder."""
+    given = {**environment_settings(), **overrides}
+    defaults: dict[str, Any] = {
+        "database_url": f"sqlite+aiosqlite:///{(data / 'accounts.sqlite3').resolve()}",
+        "redis_url": None,
+        "smtp_host": "127.0.0.1",
+        "smtp_port": catcher_port,
+        "smtp_tls": "none",
+        "smtp_from": "Account assistant <no-reply@sandbox.local>",
+        "resend_cooldown": 30,
+    }
+    if "smtp_host" in given:  # a real mail server: none of the catcher's settings apply
+        for key in CATCHER:
+            defaults.pop(key)
+    if "secret_key" not in given:
+        key_file = data / "secret_key"
+        if not key_file.exists():
+            key_file.write_text(secrets.token_urlsafe(48))
+        defaults["secret_key"] = key_file.read_text().strip()
+    # What the sandbox *is*: its Telegram, its address, its SMS outbox and dev IdP. Only keyword
+    # arguments change these, never the environment (a real BOT_TOKEN in .env must not point the
+    # sandbox's bot at Telegram).
+    fixed: dict[str, Any] = {
         "bot_token": SANDBOX_TOKEN,
         "telegram_api_url": url,
         "public_url": url,
-        "database_url": f"sqlite+aiosqlite:///{(data / 'accounts.sqlite3').resolve()}",
-        "redis_url": None,
-        "secret_key": key_file.read_text().strip(),
-        "smtp_host": "127.0.0.1",
-        "smtp_port": smtp_port,
-        "smtp_tls": "none",
-        "smtp_from": "Account assistant <no-reply@sandbox.local>",
         "sms_backend": "outbox",
         "dev_idp_enabled": True,
         "data_dir": data,
-        "resend_cooldown": 30,
     }
-    values.update(overrides)
-    return Settings(_env_file=None, **values)
+    values = {key: value for key, value in defaults.items() if key not in given}
+    return Settings(**{**values, **fixed, **overrides})
+
+
+def uses_catcher(settings: Settings, catcher_port: int) -> bool:
+    """Whether the bot's letters go to the sandbox's own SMTP catcher."""
+    return settings.smtp_host == "127.0.0.1" and settings.smtp_port == catcher_port
+
+
+def describe_services(settings: Settings, catcher_port: int) -> list[str]:
+    """What the sandbox runs on, one line each, passwords masked (printed at start)."""
+    if uses_catcher(settings, catcher_port):
+        mail = f"the sandbox's SMTP catcher on 127.0.0.1:{catcher_port} (read it at /mailbox)"
+    else:
+        mail = f"the SMTP server {settings.smtp_host}:{settings.smtp_port} (not the /mailbox)"
+    redis = _masked(settings.redis_url) if settings.redis_url else "none (kept in memory)"
+    return [
+        f"Database: {_masked(settings.database_url)}",
+        f"Redis:    {redis}",
+        f"Mail:     {mail}",
+        f"Resend cooldown: {settings.resend_cooldown} s",
+    ]
+
+
+def _masked(url: str) -> str:
+    """A URL with its password left out."""
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
+def parse_bot(value: str) -> tuple[str, str]:
+    """`TOKEN[=USERNAME]` of `accountbot sandbox --bot`: the token and the bot's username."""
+    token, _, username = value.partition("=")
+    bot_id, _, secret = token.partition(":")
+    if not bot_id.isdigit() or not secret:
+        raise ValueError("a bot token looks like <id>:<secret>")
+    return token, username or f"bot{bot_id}_bot"
 
 
 async def start_sandbox(
@@ -123,9 +187,11 @@ async def start_sandbox(
     state: SandboxState | None = None,
     demo: bool = False,
     clock: Clock | None = None,
+    bots: Sequence[tuple[str, str]] = (),
     **overrides: Any,
 ) -> SandboxStack:
-    """Start the sandbox; port 0 picks a free one (tests); `state` keeps Telegram's side.
+    """Start the sandbox; port 0 picks a free one (tests); `state` keeps Telegram's side;
+    `bots` are more bots (token, username) to register beside the product's.
 
     `clock` (tests) is the one clock of Telegram's side and of the services, so a test moves
     time for codes, links and cooldowns instead of sleeping.
@@ -142,6 +208,8 @@ async def start_sandbox(
     if state is None:
         state = SandboxState(clock, flood_limits=flood_limits)
         state.add_bot(SANDBOX_TOKEN, username=SANDBOX_BOT, first_name="Account assistant")
+        for token, username in bots:
+            state.add_bot(token, username=username, first_name=username)
         # People and chats survive a restart, so an account's Telegram id is never handed out
         # again to a new person.
         restore(state, folder / "telegram.json")
@@ -176,6 +244,7 @@ async def start_sandbox(
     tasks: list[asyncio.Task[Any]] = []
     bot, dp = await _start_bot(services, tasks, demo=demo, state=state)
     stack = SandboxStack(url, services, state, mailbox, outbox, bot, dp, runner, tasks, demo)
+    stack.catcher_port = smtp_port
     stack.housekeeping = start_housekeeping(services)
     return stack
 
@@ -275,14 +344,27 @@ async def _to_index(request: web.Request) -> web.StreamResponse:
     raise web.HTTPFound("/sandbox")
 
 
-async def run_sandbox(host: str, port: int, data: str) -> int:
+async def run_sandbox(host: str, port: int, data: str, bots: Sequence[tuple[str, str]] = ()) -> int:
+    """`accountbot sandbox`: run until SIGTERM or SIGINT (also in the background, where a shell
+    makes SIGINT ignored), then stop cleanly."""
     logging.getLogger("aiohttp.access").setLevel(logging.WARNING)  # the bot's polls, every second
-    stack = await start_sandbox(host, port, data, demo=True)
+    stopping = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stopping.set)
+    stack = await start_sandbox(host, port, data, demo=True, bots=bots)
+    lines = describe_services(stack.services.settings, stack.catcher_port)
+    for token, username in bots:
+        lines.append(f"Bot:      @{username} (token {token.partition(':')[0]}:…)")
+    print("\n".join(["", *lines]), flush=True)
     print(f"\nThe sandbox is running. Open {stack.url}/ in your browser.\n", flush=True)
     try:
-        await asyncio.Event().wait()
+        await stopping.wait()
     finally:
         await stack.stop()
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(signum)
+    print("The sandbox has stopped.", flush=True)
     return 0
 
 
@@ -291,8 +373,11 @@ __all__ = [
     "SANDBOX_TOKEN",
     "SandboxStack",
     "create_site",
+    "describe_services",
+    "parse_bot",
     "register_site",
     "run_sandbox",
+    "sandbox_settings",
     "site_providers",
     "start_sandbox",
 ]
