@@ -55,25 +55,29 @@ def build_bot(settings: Settings) -> Bot:
 
 
 def build_storage(services: Services) -> tuple[BaseStorage, BaseEventIsolation | None]:
-    """aiogram's RedisStorage with event isolation when REDIS_URL is set, memory otherwise.
+    """One Redis hash per chat and its lock when REDIS_URL is set, memory otherwise.
 
-    The chat's lock is short and renewed while an update is handled (bot/isolation.py), so a
-    killed process cannot keep a chat silent (PRODUCT §3); without Redis there is one process,
-    and the polling loop keeps one chat's updates in order (bot/polling.py).
+    The chat's lock is short and renewed while an update is handled, and taking it reads the
+    conversation, letting it go writes it (bot/isolation.py): a killed process cannot keep a
+    chat silent (PRODUCT §3), and an update is two Redis round trips plus its flow's own. Without
+    Redis there is one process, and the polling loop keeps one chat's updates in order
+    (bot/polling.py).
     """
     redis = services.redis
     if redis is None:
         return MemoryStorage(), None
-    from aiogram.fsm.storage.base import DefaultKeyBuilder
-    from aiogram.fsm.storage.redis import RedisStorage
-
-    from bot.isolation import RenewedRedisIsolation
+    from bot.isolation import ConversationLock, RedisConversations
 
     settings = services.settings
-    ttl = settings.fsm_ttl
-    keys = DefaultKeyBuilder(prefix=settings.redis_prefix + "fsm", with_destiny=True)
-    storage = RedisStorage(redis, key_builder=keys, state_ttl=ttl, data_ttl=ttl)
-    return storage, RenewedRedisIsolation(redis, keys, timeout=settings.chat_lock_timeout)
+    storage = RedisConversations(
+        redis,
+        settings.redis_prefix,
+        ttl=settings.fsm_ttl,
+        lock_timeout=settings.chat_lock_timeout,
+        ledger_window=settings.duplicate_window,
+        ledger_memory_ms=settings.duplicate_memory * 1000,
+    )
+    return storage, ConversationLock(storage)
 
 
 def build_dispatcher(
@@ -88,6 +92,10 @@ def build_dispatcher(
     if isolation is not None:
         kwargs["events_isolation"] = isolation
     dp = Dispatcher(**kwargs)
+    if isolation is not None:
+        from bot.isolation import CurrentUpdate
+
+        CurrentUpdate.install(dp)  # the lock takes the update's duplicate check with it
     SecretMessages.install(dp, services)  # before the FSM and Person: outages (PRODUCT §3)
     dp.update.outer_middleware(DuplicateUpdates(services))
     dp.update.outer_middleware(Person(services))

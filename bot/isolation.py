@@ -1,63 +1,433 @@
-"""Per-chat isolation on Redis whose lock a dead process cannot hold for long (PRODUCT §3).
+"""Per-chat isolation on Redis, and the conversation it guards read once and written once.
 
-aiogram's RedisEventIsolation takes a 60-second lock per chat: a process killed while it handled
-an update leaves that chat silent for up to a minute, across restarts. Here the lock lives only
-`timeout` seconds and is renewed every third of that while the handler runs, so a live handler
-keeps it as long as it needs and a dead one frees it within `timeout`.
+One update of a chat at a time across every instance (PRODUCT §3), in two Redis round trips:
+
+- Taking the chat's lock is one script that also reads the conversation (state, data; one
+  hash per chat) and, for the update being handled, the duplicate ledger's verdict.
+- Letting go is one script that writes what the update changed, records the update as handled
+  (RELIABILITY §2: only once its handler finished) and releases the lock.
+
+Everything the handlers read or set of their own chat's conversation in between is served from
+memory. So an update whose process died in its middle changed nothing in Redis and is not
+recorded: delivered again, it starts from where it began (what the checkpoint did before, with
+no copy of the state kept). A cancelled update (shutdown) writes nothing either, for the same
+reason. Other chats' conversations (an agent's reply reaching a person, a notice from the web
+side) are read and written at once, as before.
+
+The lock lives only `timeout` seconds and is renewed every third of that while the handler runs,
+so a live handler keeps it as long as it needs and a dead one frees it within `timeout`
+(aiogram's RedisEventIsolation holds it 60 s).
+
+The recent-message log the support card quotes (bot/support/card.py) is one more field of the
+chat's hash: appended to in the closing script without being read, and read only for the card.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import logging
-from collections.abc import AsyncGenerator
+import uuid
+from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass, field
+from typing import Any, cast
 
-from aiogram.fsm.storage.base import BaseEventIsolation, KeyBuilder, StorageKey
+from aiogram import BaseMiddleware, Dispatcher
+from aiogram.exceptions import DataNotDictLikeError
+from aiogram.fsm.state import State
+from aiogram.fsm.storage.base import (
+    DEFAULT_DESTINY,
+    BaseEventIsolation,
+    BaseStorage,
+    StateType,
+    StorageKey,
+)
+from aiogram.types import TelegramObject, Update
 from redis.asyncio import Redis
-from redis.asyncio.lock import Lock
-from redis.exceptions import LockError
 
 log = logging.getLogger(__name__)
+Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
+LOG_FIELD = "l"  # the recent-message log's field in a chat's hash
+LOG_SIZE = 20  # the support card quotes a person's last 20 messages
+
+# KEYS lock, conversation, ledger window, ledger mark. ARGV token, lock ms, update id ('' when
+# the update is not known), window size. False while another holds the lock; else the ledger's
+# verdict (0 new, 1 handled, 2 behind the window) and the conversation's fields but the log.
+_OPEN = """
+if not redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
+  if redis.call('GET', KEYS[1]) ~= ARGV[1] then return false end
+end
+local verdict = 0
+if ARGV[3] ~= '' then
+  local mark = redis.call('GET', KEYS[4])
+  local id = tonumber(ARGV[3])
+  if mark and id <= tonumber(mark) then
+    if redis.call('ZSCORE', KEYS[3], ARGV[3]) then verdict = 1
+    elseif id <= tonumber(mark) - tonumber(ARGV[4]) then verdict = 2 end
+  end
+end
+local out = {verdict}
+local all = redis.call('HGETALL', KEYS[2])
+for i = 1, #all, 2 do
+  if all[i] ~= 'l' then out[#out + 1] = all[i]; out[#out + 1] = all[i + 1] end
+end
+return out
+"""
+# KEYS as above. ARGV token ('' no lock to release), conversation ms, update id to record ('' none),
+# window size, ledger ms, log size, n log entries and the entries, n fields to set and the
+# field/value pairs, then the fields to delete. The ledger part is the ledger's own rule
+# (bot/middlewares/person.py): the mark only grows, the window keeps the ids above mark - size.
+_CLOSE = """
+local i, wrote = 8, false
+local entries = tonumber(ARGV[7])
+if entries > 0 then
+  local raw = redis.call('HGET', KEYS[2], 'l')
+  local kept = raw and cjson.decode(raw) or {}
+  for j = i, i + entries - 1 do kept[#kept + 1] = ARGV[j] end
+  i = i + entries
+  local size, last = tonumber(ARGV[6]), {}
+  for j = math.max(1, #kept - size + 1), #kept do last[#last + 1] = kept[j] end
+  redis.call('HSET', KEYS[2], 'l', cjson.encode(last))
+  wrote = true
+end
+local pairs_ = tonumber(ARGV[i])
+i = i + 1
+for _ = 1, pairs_ do
+  redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1])
+  i, wrote = i + 2, true
+end
+for j = i, #ARGV do
+  redis.call('HDEL', KEYS[2], ARGV[j])
+  wrote = true
+end
+if wrote then redis.call('PEXPIRE', KEYS[2], ARGV[2]) end
+if ARGV[3] ~= '' then
+  local id = tonumber(ARGV[3])
+  local mark = tonumber(redis.call('GET', KEYS[4]) or ARGV[3])
+  if id > mark then mark = id end
+  redis.call('SET', KEYS[4], mark, 'PX', ARGV[5])
+  redis.call('ZADD', KEYS[3], id, ARGV[3])
+  redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', mark - tonumber(ARGV[4]))
+  redis.call('PEXPIRE', KEYS[3], ARGV[5])
+end
+if ARGV[1] ~= '' and redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
+return 1
+"""
+# KEYS lock. ARGV token, lock ms. 1 while the lock is still ours (and now lives on), else 0.
+_RENEW = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
+return 0
+"""
+_VERDICTS = {1: "handled", 2: "behind the window"}
 
 
-class RenewedRedisIsolation(BaseEventIsolation):
-    """One update of a chat at a time across every instance; the lock is short and renewed."""
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+def _fields(key: StorageKey) -> tuple[str, str]:
+    """The hash fields of a destiny's state and data: "s" and "d" for the conversation itself."""
+    if key.destiny == DEFAULT_DESTINY:
+        return "s", "d"
+    return f"{key.destiny}:s", f"{key.destiny}:d"
+
+
+@dataclass
+class _Session:
+    """One update's view of its chat's conversation, held until the update ends."""
+
+    key: str
+    fields: dict[str, str]
+    update: tuple[int, int] | None = None
+    verdict: str | None = None
+    changes: dict[str, str | None] = field(default_factory=dict)
+    log: list[str] = field(default_factory=list)
+    mark: bool = False
+    closed: bool = False
+
+    def get(self, name: str) -> str | None:
+        if name in self.changes:
+            return self.changes[name]
+        return self.fields.get(name)
+
+    def set(self, name: str, value: str | None) -> None:
+        if self.get(name) != value:
+            self.changes[name] = value
+
+
+# The sessions the current task holds, by conversation key (a handler may reach other chats).
+_SESSIONS: ContextVar[Mapping[str, _Session] | None] = ContextVar("sessions", default=None)
+# The update being handled (bot id, update id), set before the lock is taken (`CurrentUpdate`).
+_UPDATE: ContextVar[tuple[int, int] | None] = ContextVar("current_update", default=None)
+# The session opened for the update being handled, for the duplicate ledger.
+_HELD: ContextVar[_Session | None] = ContextVar("held_session", default=None)
+
+
+class RedisConversations(BaseStorage):
+    """aiogram's FSM storage as one Redis hash per chat: state "s", data "d" (compact JSON),
+    other destinies "<destiny>:s"/"<destiny>:d", the support log "l"; it lives `ttl` seconds after
+    its last write. While the chat's lock (`lock`) is held, its own chat is served from memory."""
 
     def __init__(
-        self, redis: Redis, key_builder: KeyBuilder, *, timeout: float, poll: float = 0.05
+        self,
+        redis: Redis,
+        prefix: str,
+        *,
+        ttl: int,
+        lock_timeout: float,
+        ledger_window: int,
+        ledger_memory_ms: int,
+        poll: float = 0.05,
     ) -> None:
         self.redis = redis
-        self.key_builder = key_builder
-        self.timeout = timeout
-        self.poll = poll
+        self.prefix = prefix
+        self.ttl_ms = ttl * 1000
+        self.lock_timeout = lock_timeout
+        self.lock_ms = max(int(lock_timeout * 1000), 1)
+        self.poll = min(poll, lock_timeout / 4)
+        self.ledger_window = ledger_window
+        self.ledger_memory_ms = ledger_memory_ms
+        self._open = redis.register_script(_OPEN)
+        self._close = redis.register_script(_CLOSE)
+        self._renew = redis.register_script(_RENEW)
 
+    # Keys: short, one per chat (the user too when it is not the chat: groups).
+    def key_of(self, key: StorageKey) -> str:
+        suffix = f"{key.bot_id}:{key.chat_id}"
+        if key.user_id != key.chat_id:
+            suffix += f":{key.user_id}"
+        if key.thread_id:
+            suffix += f":t{key.thread_id}"
+        if key.business_connection_id:
+            suffix += f":b{key.business_connection_id}"
+        return suffix
+
+    def _keys(self, suffix: str, bot_id: int) -> list[str]:
+        ledger = f"{self.prefix}updates:{bot_id}:"
+        return [
+            f"{self.prefix}l:{suffix}",
+            f"{self.prefix}c:{suffix}",
+            ledger + "window",
+            ledger + "mark",
+        ]
+
+    def _session(self, key: StorageKey) -> _Session | None:
+        found = (_SESSIONS.get() or {}).get(self.key_of(key))
+        return None if found is None or found.closed else found
+
+    def holds(self, key: StorageKey) -> bool:
+        """Whether this update's writes to the chat wait for its end (the lock is held here)."""
+        return self._session(key) is not None
+
+    # The lock, taken by `ConversationLock`.
     @asynccontextmanager
-    async def lock(self, key: StorageKey) -> AsyncGenerator[None, None]:
-        lock = Lock(self.redis, self.key_builder.build(key, "lock"), timeout=self.timeout)
-        lock.sleep = min(self.poll, self.timeout / 4)
-        await lock.acquire()
-        renewal = asyncio.create_task(self._renew(lock))
+    async def session(self, key: StorageKey) -> AsyncGenerator[None, None]:
+        suffix = self.key_of(key)
+        keys = self._keys(suffix, key.bot_id)
+        update = _UPDATE.get()
+        update_arg = update[1] if update is not None and update[0] == key.bot_id else ""
+        token = uuid.uuid4().hex
+        args: list[str | int] = [token, self.lock_ms, update_arg, self.ledger_window]
+        while (opened := await self._open(keys=keys, args=args)) is None:  # noqa: ASYNC110
+            await asyncio.sleep(self.poll)  # another update of the chat holds it (or a dead one)
+        flat = [_text(v) for v in opened[1:]]
+        session = _Session(suffix, {flat[i]: flat[i + 1] for i in range(0, len(flat), 2)})
+        if update_arg != "":
+            session.update, session.verdict = update, _VERDICTS.get(int(opened[0]))
+        sessions = _SESSIONS.set({**(_SESSIONS.get() or {}), suffix: session})
+        held = _HELD.set(session if update_arg != "" else _HELD.get())
+        renewal = asyncio.create_task(self._keep(keys[0], token))
+        failed: BaseException | None = None
         try:
             yield None
+        except BaseException as error:
+            failed = error
+            raise
         finally:
+            session.closed = True
+            _HELD.reset(held)
+            _SESSIONS.reset(sessions)
             renewal.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await renewal
-            with contextlib.suppress(LockError):  # expired meanwhile: someone else may have it
-                await lock.release()
-
-    async def _renew(self, lock: Lock) -> None:
-        while True:
-            await asyncio.sleep(self.timeout / 3)
+            # Cancelled (a shutdown): nothing is written nor recorded, the update comes again.
+            keep = failed is None or isinstance(failed, Exception)
             try:
-                await lock.reacquire()
-            except LockError:
-                log.warning("a chat's lock expired while its update was being handled")
-                return
+                await self._write(keys, session if keep else None, token)
+            except Exception:
+                if failed is None:
+                    raise
+                log.warning("could not write a chat's conversation after a failed update")
+
+    async def _keep(self, lock: str, token: str) -> None:
+        while True:
+            await asyncio.sleep(self.lock_timeout / 3)
+            try:
+                renewed = await self._renew(keys=[lock], args=[token, self.lock_ms])
             except Exception:  # Redis down: the handler finds out by itself
                 log.warning("could not renew a chat's lock")
+                continue
+            if not renewed:
+                log.warning("a chat's lock expired while its update was being handled")
+                return
+
+    async def _write(self, keys: list[str], session: _Session | None, token: str) -> None:
+        if session is None:
+            await self._run_close(keys, token, {}, [], None)
+            return
+        update = session.update if session.mark else None
+        await self._run_close(keys, token, session.changes, session.log, update)
+
+    async def _run_close(
+        self,
+        keys: list[str],
+        token: str,
+        changes: Mapping[str, str | None],
+        entries: Sequence[str],
+        update: tuple[int, int] | None,
+    ) -> None:
+        sets = [(name, value) for name, value in changes.items() if value is not None]
+        dels = [name for name, value in changes.items() if value is None]
+        args: list[str | int] = [
+            token,
+            self.ttl_ms,
+            "" if update is None else update[1],
+            self.ledger_window,
+            self.ledger_memory_ms,
+            LOG_SIZE,
+            len(entries),
+            *entries,
+            len(sets),
+        ]
+        for name, value in sets:
+            args += [name, value]
+        args += dels
+        await self._close(keys=keys, args=args)
+
+    async def _put(self, key: StorageKey, name: str, value: str | None) -> None:
+        session = self._session(key)
+        if session is not None:
+            session.set(name, value)
+            return
+        keys = self._keys(self.key_of(key), key.bot_id)
+        await self._run_close(keys, "", {name: value}, [], None)
+
+    async def _get(self, key: StorageKey, name: str) -> str | None:
+        session = self._session(key)
+        if session is not None:
+            return session.get(name)
+        raw = await self.redis.hget(self._keys(self.key_of(key), key.bot_id)[1], name)
+        return None if raw is None else _text(raw)
+
+    # aiogram's BaseStorage.
+    async def set_state(self, key: StorageKey, state: StateType = None) -> None:
+        value = state.state if isinstance(state, State) else state
+        await self._put(key, _fields(key)[0], value)
+
+    async def get_state(self, key: StorageKey) -> str | None:
+        return await self._get(key, _fields(key)[0])
+
+    async def set_data(self, key: StorageKey, data: Mapping[str, Any]) -> None:
+        if not isinstance(data, dict):
+            msg = f"Data must be a dict or dict-like object, got {type(data).__name__}"
+            raise DataNotDictLikeError(msg)
+        value = json.dumps(data, separators=(",", ":"), ensure_ascii=False) if data else None
+        await self._put(key, _fields(key)[1], value)
+
+    async def get_data(self, key: StorageKey) -> dict[str, Any]:
+        raw = await self._get(key, _fields(key)[1])
+        return {} if raw is None else cast(dict[str, Any], json.loads(raw))
+
+    async def close(self) -> None:
+        pass  # the Redis client is the services' (core/bootstrap.py closes it)
+
+    # The support card's recent-message log (bot/support/card.py).
+    async def append_log(self, key: StorageKey, entry: str) -> None:
+        """Add one entry to the chat's log (the last `LOG_SIZE` are kept), without reading it."""
+        session = self._session(key)
+        if session is not None:
+            session.log.append(entry)
+            return
+        await self._run_close(self._keys(self.key_of(key), key.bot_id), "", {}, [entry], None)
+
+    async def read_log(self, key: StorageKey) -> list[str]:
+        """The chat's log, oldest first, with what this update added."""
+        conversation = self._keys(self.key_of(key), key.bot_id)[1]
+        raw = await self.redis.hget(conversation, LOG_FIELD)
+        kept = [str(e) for e in json.loads(_text(raw))] if raw is not None else []
+        session = self._session(key)
+        if session is not None:
+            kept += session.log
+        return kept[-LOG_SIZE:]
+
+    # The duplicate ledger's part (`SessionLedger`).
+    @staticmethod
+    def held_update(bot_id: int, update_id: int) -> _Session | None:
+        found = _HELD.get()
+        if found is None or found.closed or found.update != (bot_id, update_id):
+            return None
+        return found
+
+
+class ConversationLock(BaseEventIsolation):
+    """aiogram's event isolation for `RedisConversations`: see the module."""
+
+    def __init__(self, storage: RedisConversations) -> None:
+        self.storage = storage
+
+    @asynccontextmanager
+    async def lock(self, key: StorageKey) -> AsyncGenerator[None, None]:
+        async with self.storage.session(key):
+            yield None
 
     async def close(self) -> None:
         pass
+
+
+class SessionLedger:
+    """The duplicate ledger (bot/middlewares/person.py) served by the chat's lock: the verdict
+    came with the lock, the mark goes with its release; updates without a chat go to `inner`."""
+
+    def __init__(self, inner: Any) -> None:
+        self.inner = inner
+
+    async def seen(self, bot_id: int, update_id: int) -> str | None:
+        held = RedisConversations.held_update(bot_id, update_id)
+        if held is not None:
+            return held.verdict
+        return cast(str | None, await self.inner.seen(bot_id, update_id))
+
+    async def mark(self, bot_id: int, update_id: int) -> None:
+        held = RedisConversations.held_update(bot_id, update_id)
+        if held is not None:
+            held.mark = True
+            return
+        await self.inner.mark(bot_id, update_id)
+
+
+class CurrentUpdate(BaseMiddleware):
+    """Tells the chat's lock which update it is taken for, so the duplicate check comes with it."""
+
+    @classmethod
+    def install(cls, dp: Dispatcher) -> None:
+        """Right before the dispatcher's FSM middleware (which takes the lock)."""
+        manager = dp.update.outer_middleware
+        tail = list(manager[list(manager).index(dp.fsm) :]) if dp.fsm in manager else []
+        for later in tail:
+            manager.unregister(later)
+        manager.register(cls())
+        for later in tail:
+            manager.register(later)
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        bot = data.get("bot")
+        if not isinstance(event, Update) or bot is None:
+            return await handler(event, data)
+        token = _UPDATE.set((bot.id, event.update_id))
+        try:
+            return await handler(event, data)
+        finally:
+            _UPDATE.reset(token)

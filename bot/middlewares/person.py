@@ -132,7 +132,11 @@ def update_ledger(services: Services) -> UpdateLedger:
     settings = services.settings
     window, memory = settings.duplicate_window, timedelta(seconds=settings.duplicate_memory)
     if services.redis is not None:
-        return RedisUpdateLedger(services.redis, settings.redis_prefix, window, memory)
+        from bot.isolation import SessionLedger  # the verdict and the mark ride the chat's lock
+
+        return SessionLedger(
+            RedisUpdateLedger(services.redis, settings.redis_prefix, window, memory)
+        )
     ledger = _MEMORY_LEDGERS.get(services)
     if ledger is None:
         ledger = _MEMORY_LEDGERS[services] = MemoryUpdateLedger(services.clock, window, memory)
@@ -169,7 +173,10 @@ class DuplicateUpdates(BaseMiddleware):
         self._running[key] = done = asyncio.Event()
         try:
             state: FSMContext | None = data.get("state")
-            if state is not None:
+            # Where the chat's writes wait for the update's end (bot/isolation.py), a dead
+            # process wrote nothing: the update comes back to its starting point by itself.
+            holds = getattr(state.storage, "holds", None) if state is not None else None
+            if state is not None and not (holds is not None and holds(state.key)):
                 await self._checkpoint(state, key[1], data)
             try:
                 result = await handler(event, data)

@@ -18,6 +18,7 @@ from aiogram.types import Message, TelegramObject, User
 from aiogram.utils.i18n import gettext as _
 
 from bot import texts
+from bot.isolation import LOG_SIZE
 from bot.states import (
     N_,
     AddressTaken,
@@ -33,7 +34,6 @@ from core.bootstrap import Services
 from core.flows.support import HIDDEN, redact
 from core.support_ports import Handoff
 
-LOG_SIZE = 20
 LOG_DESTINY = "support_log"
 # States in which whatever the person types is a secret (a code or a password).
 SECRET_STATES = {
@@ -116,6 +116,27 @@ def log_of(state: FSMContext) -> FSMContext:
     return FSMContext(storage=state.storage, key=replace(state.key, destiny=LOG_DESTINY))
 
 
+async def remember(state: FSMContext, entry: str) -> None:
+    """Add one entry to the person's log: on Redis one field of the chat's hash, appended to
+    when the update's writes go out, never read for it (bot/isolation.py)."""
+    append = getattr(state.storage, "append_log", None)
+    if append is not None:
+        await append(state.key, entry)
+        return
+    log = log_of(state)
+    kept = list((await log.get_data()).get("log", []))
+    kept.append(entry)
+    await log.set_data({"log": kept[-LOG_SIZE:]})
+
+
+async def recent(state: FSMContext) -> list[str]:
+    """The person's last messages, oldest first (read only for the card)."""
+    read = getattr(state.storage, "read_log", None)
+    if read is not None:
+        return list(await read(state.key))
+    return list((await log_of(state).get_data()).get("log", []))
+
+
 def summary(message: Message, state: str | None) -> str:
     """What the card may show of one message: never a secret."""
     if state in SECRET_STATES:
@@ -137,10 +158,7 @@ class RecentLog(BaseMiddleware):
         if isinstance(event, Message) and state is not None:
             current = await state.get_state()
             if current != Support.in_handoff.state:
-                log = log_of(state)
-                kept = list((await log.get_data()).get("log", []))
-                kept.append(summary(event, current))
-                await log.set_data({"log": kept[-LOG_SIZE:]})
+                await remember(state, summary(event, current))
         return await handler(event, data)
 
 
@@ -165,7 +183,6 @@ async def render(
         # The person's card, less its heading and its advice (both speak to the person).
         person_card = texts.card(view, oidc_name=services.settings.oidc_name)
         lines += person_card.split("\n\n")[0].split("\n")[1:]
-    recent = (await log_of(state).get_data()).get("log", [])
     lines += ["", _("<b>Last messages</b>")]
-    lines += [f"› {escape(text)}" for text in recent] or ["—"]
+    lines += [f"› {escape(text)}" for text in await recent(state)] or ["—"]
     return "\n".join(lines)
