@@ -17,6 +17,7 @@ from aiogram.utils.callback_answer import CallbackAnswerMiddleware
 from aiogram.utils.i18n import I18n
 
 from bot import texts
+from bot.middlewares import counted
 from bot.middlewares.callbacks import HonestButtons
 from bot.middlewares.i18n import PersonI18n, make_i18n
 from bot.middlewares.person import DuplicateUpdates, Person
@@ -92,6 +93,7 @@ def build_dispatcher(
     if isolation is not None:
         kwargs["events_isolation"] = isolation
     dp = Dispatcher(**kwargs)
+    counted.install(dp, services.metrics)  # updates and handler errors on /metrics
     if isolation is not None:
         from bot.isolation import CurrentUpdate
 

@@ -135,6 +135,7 @@ def options_from(settings: Settings) -> Options:
 def build_services(settings: Settings, **overrides: Any) -> Services:
     """Wire adapters to flows from settings; keyword overrides replace any Kit field (tests)."""
     from core.adapters import argon2, smtp
+    from core.adapters.counted import CountedMailer, CountedSms
     from core.adapters.db.engine import Database
     from core.adapters.db.support import SqlSupportStore
 
@@ -195,6 +196,11 @@ def build_services(settings: Settings, **overrides: Any) -> Services:
         "options": options_from(settings),
     }
     fields.update(overrides)
+    # Letters and SMS counted as they are handed over (accountbot_messages_total).
+    metrics = fields.setdefault("metrics", OpsMetrics())
+    fields["mailer"] = CountedMailer(fields["mailer"], metrics)
+    if fields["sms"] is not None:
+        fields["sms"] = CountedSms(fields["sms"], metrics)
     kit = Kit(**fields)
     return Services(
         settings=settings,
@@ -220,6 +226,7 @@ def build_services(settings: Settings, **overrides: Any) -> Services:
         closers=closers,
         database=database,
         redis=redis,
+        metrics=kit.metrics,
     )
 
 

@@ -15,7 +15,8 @@ from prometheus_client.registry import Collector
 
 
 class OpsMetrics:
-    """What an operator alerts on: updates and their failures, outages, Telegram's 429s."""
+    """What an operator alerts on: updates and their failures, outages, Telegram's 429s,
+    letters and SMS, codes and password logins."""
 
     def __init__(self) -> None:
         self.registry = CollectorRegistry()
@@ -47,6 +48,31 @@ class OpsMetrics:
             "accountbot_dependency_down_seconds",
             "Seconds a dependency was found down by the readiness looks (outage time)",
             ["dependency"],
+            registry=self.registry,
+        )
+
+        self.messages = Counter(
+            "accountbot_messages",
+            "Letters and SMS handed to the mail server or the SMS gateway, by outcome",
+            ["channel", "outcome"],
+            registry=self.registry,
+        )
+        self.codes_issued = Counter(
+            "accountbot_codes_issued",
+            "One-time codes issued, by purpose (email, phone, release, recovery, ...)",
+            ["purpose"],
+            registry=self.registry,
+        )
+        self.codes_refused = Counter(
+            "accountbot_codes_refused",
+            "Codes refused, by purpose and reason (wrong, expired, too_soon)",
+            ["purpose", "reason"],
+            registry=self.registry,
+        )
+        self.login_failures = Counter(
+            "accountbot_login_failures",
+            "Password logins refused: wrong login or password, or throttled",
+            ["reason"],
             registry=self.registry,
         )
 

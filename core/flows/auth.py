@@ -57,6 +57,7 @@ class AuthFlow:
         slot = secrets.token_hex(8)
         blocked = await self.kit.limiter.reserve(rules, slot)
         if blocked is not None:
+            self.kit.metrics.login_failures.labels("throttled").inc()
             raise Throttled(blocked - self.kit.clock.now())
         try:
             account_id, stored = None, None
@@ -75,6 +76,7 @@ class AuthFlow:
             raise
         if not ok or account_id is None or stored is None:
             await self.kit.limiter.confirm(rules, slot)
+            self.kit.metrics.login_failures.labels("wrong").inc()
             raise AuthenticationFailed()
         # A success is no failure: its slot goes back and the login's past failures are
         # forgotten, while the slots of guesses still being checked stay held.

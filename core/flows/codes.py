@@ -35,6 +35,7 @@ class Codes:
             f"cooldown:{self.purpose}:{subject}", limits.resend_cooldown, horizon
         )
         if left is not None:
+            self._refused("too_soon")
             raise ResendTooSoon(left)
 
     async def reset_cooldown(self, subject: str) -> None:
@@ -59,6 +60,7 @@ class Codes:
             data=dict(data),
         )
         await self.kit.codes.put(self._key(subject), stored)
+        self.kit.metrics.codes_issued.labels(self.purpose).inc()
         return code, stored
 
     async def pending(self, subject: str) -> StoredCode | None:
@@ -69,16 +71,22 @@ class Codes:
         key = self._key(subject)
         record = await self.kit.codes.take_attempt(key)
         if record is None:
+            self._refused("expired")
             raise CodeExpired()
         given = self.kit.keyed.digest(self.purpose, _digits(code))
         if not self.kit.keyed.same(record.digest, given):
             if record.attempts_left <= 0:
                 # The last attempt: this code is void now (a code issued meanwhile stays).
                 await self.kit.codes.consume(key, record.issue_id)
+            self._refused("wrong")
             raise CodeInvalid(record.attempts_left)
         if not await self.kit.codes.consume(key, record.issue_id):
+            self._refused("expired")
             raise CodeExpired()
         return record
+
+    def _refused(self, reason: str) -> None:
+        self.kit.metrics.codes_refused.labels(self.purpose, reason).inc()
 
     async def discard(self, subject: str) -> None:
         await self.kit.codes.discard(self._key(subject))

@@ -8,6 +8,7 @@ from datetime import timedelta
 
 from core.domain.models import AuditEvent
 from core.domain.secrets import CodeGenerator, Keyed, six_digits, url_token
+from core.metrics import OpsMetrics
 from core.ports import (
     Clock,
     CodeStore,
@@ -75,6 +76,7 @@ class Kit:
     options: Options = field(default_factory=Options)
     new_code: CodeGenerator = six_digits
     new_token: Callable[[], str] = url_token
+    metrics: OpsMetrics = field(default_factory=OpsMetrics)  # what operators alert on
     # Units that only read: on SQLite they take no write lock (None: the same as `uow`).
     read_uow: UnitOfWorkFactory | None = None
 
