@@ -109,6 +109,7 @@ def limits_from(settings: Settings) -> Limits:
         sms_per_account=s.sms_limit_per_account,
         sms_per_telegram_user=s.sms_limit_per_telegram_user,
         sms_window=timedelta(seconds=s.sms_limit_window),
+        moved_number_sms_interval=timedelta(seconds=s.moved_number_sms_interval),
         login_failures_per_login=s.login_failures_per_login,
         login_failures_per_address=s.login_failures_per_address,
         login_failures_window=timedelta(seconds=s.login_failures_window),

@@ -65,6 +65,11 @@ def address_moved_notice(
     )
 
 
+def telegram_linked_notice(locale: str, to: str, who_masked: str, product: str = PRODUCT) -> Letter:
+    """Sent to the bound email when another Telegram account joins the account (PRODUCT §1.10)."""
+    return _letter("telegram_linked", locale, to, product, who=who_masked)
+
+
 def password_changed_notice(locale: str, to: str, product: str = PRODUCT) -> Letter:
     """Sent when the account's password changes."""
     return _letter("password_changed", locale, to, product)
@@ -78,6 +83,11 @@ def sms_code_text(locale: str, code: str, ttl_minutes: int) -> str:
 def sms_recovery_text(locale: str, code: str, ttl_minutes: int) -> str:
     """A password recovery code sent by SMS."""
     return _render(locale, "sms/recovery.txt", code=code, minutes=ttl_minutes).strip()
+
+
+def sms_number_moved_text(locale: str) -> str:
+    """Sent to a number moved to another account by "It's mine, free it" (PRODUCT §1.10)."""
+    return _render(locale, "sms/number_moved.txt").strip()
 
 
 def _letter(name: str, locale: str, to: str, product: str, **values: Any) -> Letter:

@@ -173,6 +173,9 @@ class Settings(StorageSettings):
     sms_limit_per_account: int = Field(10, ge=1)
     sms_limit_per_telegram_user: int = Field(10, ge=1)
     sms_limit_window: int = Field(86_400, gt=0)
+    moved_number_sms_interval: int = Field(
+        86_400, gt=0, description="seconds: a number moved to another account gets one SMS about it"
+    )
     login_failures_per_login: int = Field(5, ge=1)
     login_failures_per_address: int = Field(50, ge=1)
     login_failures_window: int = Field(900, gt=0)

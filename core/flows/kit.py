@@ -37,6 +37,8 @@ class Limits:
     sms_per_account: int = 10
     sms_per_telegram_user: int = 10
     sms_window: timedelta = timedelta(hours=24)
+    # A number moved to another account hears of it by SMS at most once in this (PRODUCT §1.10).
+    moved_number_sms_interval: timedelta = timedelta(hours=24)
     login_failures_per_login: int = 5
     login_failures_per_address: int = 50
     login_failures_window: timedelta = timedelta(minutes=15)

@@ -9,6 +9,7 @@ loses its way in, and nothing is released before the new address is confirmed.
 from __future__ import annotations
 
 import contextlib
+import logging
 import secrets
 from dataclasses import dataclass
 from datetime import timedelta
@@ -31,6 +32,8 @@ from core.flows.codes import Codes
 from core.flows.kit import Kit
 from core.notices import AddressReleased
 from core.ports import Rule
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -74,7 +77,7 @@ class ReleaseFlow:
         telegram_user_id: int,
     ) -> timedelta:
         """Send a code to the taken address; returns when a resend is allowed."""
-        async with self.kit.unit() as uow:
+        async with self.kit.reader() as uow:
             holder = await uow.bindings.owner(kind, address)
         if holder == account_id:
             raise AddressAlreadyYours(kind.value)
@@ -117,10 +120,11 @@ class ReleaseFlow:
         slot = secrets.token_hex(8)
         blocked = await self.kit.limiter.reserve([rule], slot)
         if blocked is not None:
-            raise LimitReached(blocked)
+            raise LimitReached(blocked, what="passwords")
         try:
             async with self.kit.reader() as uow:
                 stored = await uow.passwords.get(int(data["holder"]))
+            await self.kit.idle()  # the hash check takes a while: no connection held meanwhile
             ok = stored is not None and await self.kit.hasher.verify(stored, normalize(password))
         except BaseException:
             await self.kit.limiter.release([rule], slot)
@@ -139,7 +143,7 @@ class ReleaseFlow:
         kind = AddressKind(data["kind"])
         locale = data["locale"]
         new = normalize_email(raw) if kind is AddressKind.EMAIL else normalize_phone(raw, locale)
-        async with self.kit.unit() as uow:
+        async with self.kit.reader() as uow:
             owner = await uow.bindings.owner(kind, new)
         if new == data["address"] or owner is not None:
             raise AddressTaken(kind.value, new)
@@ -192,16 +196,37 @@ class ReleaseFlow:
         locale: str,
         users: list[int],
     ) -> None:
-        """PRODUCT §1.10: the account that gave the address away hears it in every chat, and an
-        email's old address gets a letter; in the holder's language, addresses masked."""
+        """PRODUCT §1.10: the account that gave the address away hears it in every chat, and the
+        address itself gets a letter or an SMS; in the holder's language, addresses masked."""
         old, now = mask(released), mask(new)
         if kind is AddressKind.EMAIL:
             letter = letters.address_moved_notice(locale, released, old, now)
             with contextlib.suppress(Exception):  # the move is done; a lost notice undoes nothing
                 await self.kit.mailer.send(letter)
+        else:
+            await self._tell_number(released, locale)
         for user in users:
             notice = AddressReleased(user, holder, kind.value, old, now, locale=locale)
             await self.kit.notifier.notify(notice)
+
+    async def _tell_number(self, phone: str, locale: str) -> None:
+        """The moved number hears of it by SMS. No person's SMS cap counts it (nobody asked for
+        it), but a number gets at most one per MOVED_NUMBER_SMS_INTERVAL, so moving a number
+        back and forth cannot pump SMS to it; logged with the number masked."""
+        sms = self.kit.sms
+        if sms is None:
+            return
+        interval = self.kit.limits.moved_number_sms_interval
+        rule = Rule("sms:moved:" + self.kit.keyed.digest("sms-moved", phone), 1, interval)
+        try:
+            if await self.kit.limiter.acquire([rule]) is not None:
+                log.info("moved-number SMS to %s not sent: one went out lately", mask(phone))
+                return
+            await sms.send(phone, letters.sms_number_moved_text(locale))
+        except Exception as error:  # the move is done; a lost notice undoes nothing
+            log.warning("moved-number SMS to %s failed: %s", mask(phone), type(error).__name__)
+            return
+        log.info("moved-number SMS sent to %s", mask(phone))
 
     async def cancel(self, account_id: int) -> None:
         await self.kit.tokens.delete(self._key(account_id))
@@ -241,6 +266,7 @@ class ReleaseFlow:
         )
         await before_send(codes, subject, rules)
         code, _ = await codes.issue(subject, ttl, {"address": address})
+        await self.kit.idle()  # the letter or SMS may take seconds: no connection held meanwhile
         try:
             if kind is AddressKind.EMAIL:
                 builder = letters.release_letter if step == "prove" else letters.new_address_letter

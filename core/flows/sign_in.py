@@ -9,18 +9,20 @@ cookie and talks to the provider.
 
 from __future__ import annotations
 
+import contextlib
 import hmac
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import NamedTuple
 
-from core.domain.models import AuditEvent, SocialIdentity, SocialProfile
+from core import letters
+from core.domain.models import AddressKind, AuditEvent, SocialIdentity, SocialProfile
 from core.domain.secrets import Keyed, url_token
 from core.errors import CodeExpired, DomainError
 from core.flows.kit import Kit
 from core.notices import SignedIn, SignInFailed, TelegramLinked, Unlinked
-from core.ports import Clock, Notifier, TokenStore, UnitOfWorkFactory
+from core.ports import Clock, Mailer, Notifier, TokenStore, UnitOfWorkFactory
 
 # How long a spent or expired link is remembered, to offer a fresh one when it is clicked.
 MEMORY = timedelta(hours=24)
@@ -39,6 +41,12 @@ class TelegramUser:
     @property
     def display(self) -> str:
         return f"{self.first_name} (@{self.username})" if self.username else self.first_name
+
+    @property
+    def masked(self) -> str:
+        """The name and username masked, for a letter (it travels further than a chat)."""
+        name = f"{self.first_name[:1]}***"
+        return f"{name} (@{self.username[:1]}***)" if self.username else name
 
 
 @dataclass(frozen=True)
@@ -118,13 +126,22 @@ class SignInFlow:
     # How long a link, an attempt and a consent are good for (OAUTH_STATE_TTL).
     ttl: timedelta = timedelta(minutes=10)
     new_token: Callable[[], str] = url_token
+    # The bound emails hear of a newcomer Telegram account too (PRODUCT §1.10); None: no letter.
+    mailer: Mailer | None = None
+    default_locale: str = "en"
 
     @classmethod
     def from_kit(cls, kit: Kit) -> SignInFlow:
         options = kit.options
         ports = (kit.uow, kit.tokens, kit.notifier, kit.clock, kit.keyed)
         return cls(
-            *ports, options.public_url, options.terms_url, kit.limits.oauth_state_ttl, kit.new_token
+            *ports,
+            options.public_url,
+            options.terms_url,
+            kit.limits.oauth_state_ttl,
+            kit.new_token,
+            mailer=kit.mailer,
+            default_locale=options.default_locale,
         )
 
     def _key(self, token: str) -> str:
@@ -225,6 +242,7 @@ class SignInFlow:
             await uow.telegram.link(link.telegram.id, account_id, now)
             terms = self.terms_url
             stored = await uow.accounts.get(account_id)
+            bindings = await uow.bindings.for_account(account_id) if joined else []
             needs_terms = bool(terms) and stored is not None and not stored.terms_accepted_at
             if needs_terms and terms_accepted and terms:
                 await uow.accounts.accept_terms(account_id, terms, now)
@@ -240,12 +258,25 @@ class SignInFlow:
             await self.notifier.notify(
                 TelegramLinked(other, account_id, link.telegram.id, link.telegram.display)
             )
+        emails = [b.address for b in bindings if b.kind is AddressKind.EMAIL and b.confirmed]
+        locale = (stored.locale if stored else None) or self.default_locale
+        await self._tell_emails(emails, locale, link.telegram)
         await self.notifier.notify(
             SignedIn(
                 link.telegram.id, account_id, profile.provider, created, joined, locale=link.locale
             )
         )
         return SignInResult(account_id, created, needs_terms)
+
+    async def _tell_emails(self, emails: list[str], locale: str, newcomer: TelegramUser) -> None:
+        """PRODUCT §1.10: each confirmed email hears of the newcomer too, its name masked, with
+        the way to unlink it; in the account's language."""
+        if self.mailer is None:
+            return
+        for email in emails:
+            letter = letters.telegram_linked_notice(locale, email, newcomer.masked)
+            with contextlib.suppress(Exception):  # linked already; a lost letter undoes nothing
+                await self.mailer.send(letter)
 
     async def _spend(self, token: str, data: dict[str, str]) -> None:
         """The link is used: a second click shows the used-link page and offers a fresh one."""

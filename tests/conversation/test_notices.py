@@ -318,3 +318,58 @@ async def test_freeing_a_phone_tells_the_account_that_gave_it_in_its_chat(
         await second.close()
 
     await anna.wait_for(moved(lang, "phone", "+44 *** ***-34-56", "+44 *** ***-39-99"))
+    # The number itself hears of it too, in the language of the account it left, with no code
+    # and not the other number (PRODUCT §1.10).
+    told = [sms for sms in stack.outbox.messages if sms.phone == "+447911123456"][-1]
+    said = words(
+        lang,
+        "This number now signs in to another account. If it was not you, contact support in "
+        "the bot.",
+    )
+    assert told.text == said
+    assert "+447911123999" not in told.text and "39-99" not in told.text
+
+
+TABLET_NAMES = {"en": "Anna tablet", "ru": "Анна планшет"}
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+async def test_a_second_telegram_account_is_told_to_the_bound_email_too(
+    sandbox: Sandbox, stack: SandboxStack, lang: str
+) -> None:
+    phone, tablet = Browser(), Browser()
+    try:
+        anna = await sandbox.person(NAMES[lang], language_code=lang)
+        await signed_in(anna, phone, lang, "Anna Holder")
+        await switch(anna, lang, "en")  # the binding in English, for the test's brevity
+        await bind(anna, stack, TAKEN, PASSWORD)
+        await switch(anna, "en", lang)
+        second = await sandbox.person(
+            TABLET_NAMES[lang], username="anna_tablet", language_code=lang
+        )
+        await to_consent(second, tablet, lang, "Anna Holder")
+        await tablet.submit(button="confirm")
+        await second.wait_for(words(lang, "<b>Your account</b>"))
+    finally:
+        await phone.close()
+        await tablet.close()
+
+    subject = words(lang, "Another Telegram account was linked to your account")
+    letters = [x for x in stack.mailbox.letters(to=TAKEN) if x.subject == subject]
+    assert len(letters) == 1
+    letter = letters[0]
+    who = TABLET_NAMES[lang][0] + "*** (@a***)"  # masked: a letter travels further than a chat
+    linked = words(
+        lang, "Another Telegram account was just linked to your {product} account: {who}."
+    )
+    assert linked.format(product="Account assistant", who=who) in letter.text
+    button = words(lang, "Unlink this Telegram account")
+    how = words(
+        lang,
+        'If it was not you, open the bot in Telegram and tap "{button}" under the message about '
+        "it: that Telegram account is signed out at once. Then contact support in the bot.",
+    )
+    assert how.format(button=button) in " ".join(letter.text.split())
+    for secret in ("anna_tablet", TABLET_NAMES[lang]):
+        assert secret not in letter.text and secret not in letter.html
+    assert str(second.id) not in letter.text

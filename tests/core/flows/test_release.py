@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import AsyncIterator
+from pathlib import Path
+
 import pytest
 
 from core.domain.models import AddressKind
@@ -12,7 +16,8 @@ from core.errors import (
     NothingPending,
     WrongPassword,
 )
-from tests.core.flows.conftest import World
+from tests.conftest import FakeClock
+from tests.core.flows.conftest import World, make_world
 
 EMAIL = AddressKind.EMAIL
 OLD_PASSWORD = "the other account's secret"
@@ -96,3 +101,55 @@ async def test_cancel_leaves_everything_as_it_was(world: World) -> None:
     assert await world.services.auth.authenticate("ivan@example.com", OLD_PASSWORD, "ip") == holder
     with pytest.raises(AuthenticationFailed):
         await world.services.auth.authenticate("ivan@example.com", NEW_PASSWORD, "ip")
+
+
+PHONE = AddressKind.PHONE
+NUMBER = "+447911123456"
+MOVED = "This number now signs in to another account."
+
+
+@pytest.fixture
+async def two_a_day(clock: FakeClock, tmp_path: Path) -> AsyncIterator[World]:
+    """At most two SMS to a number a day: a notice counted among them would refuse a code."""
+    built = await make_world(
+        clock, f"sqlite+aiosqlite:///{tmp_path}/core.sqlite3", settings={"sms_limit_per_number": 2}
+    )
+    yield built
+    await built.services.close()
+
+
+async def move_number(world: World, to: int, telegram_id: int, new_for_holder: str) -> None:
+    """`to` frees NUMBER from the account that holds it, which gets `new_for_holder`."""
+    release = world.services.release
+    await release.start(to, PHONE, NUMBER, locale="en", telegram_user_id=telegram_id)
+    await release.prove_code(to, world.last_code(NUMBER))
+    await release.propose_new(to, new_for_holder, telegram_user_id=telegram_id)
+    await release.confirm_new(to, world.last_code(new_for_holder))
+
+
+async def test_a_moved_number_hears_of_it_by_sms_at_most_once_a_day_outside_the_caps(
+    two_a_day: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    world = two_a_day
+    anna, anna_telegram = await world.account(phone=NUMBER)
+    boris, boris_telegram = await world.account()
+
+    def notices() -> list[str]:
+        return [m.text for m in world.outbox.messages if m.phone == NUMBER and MOVED in m.text]
+
+    with caplog.at_level(logging.INFO):
+        await move_number(world, boris, boris_telegram, "+447911123001")
+    assert notices() == [
+        "This number now signs in to another account. If it was not you, contact support in "
+        "the bot."
+    ]
+    assert "+44 *** ***-34-56" in caplog.text and NUMBER not in caplog.text  # logged masked
+
+    # Anna takes it back the same day: her proof code still goes out (the notice counted for
+    # no cap), and the number hears of the move no second time that day.
+    await move_number(world, anna, anna_telegram, "+447911123002")
+    assert len(notices()) == 1
+
+    world.clock.advance(days=1)
+    await move_number(world, boris, boris_telegram, "+447911123003")
+    assert len(notices()) == 2
