@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 
@@ -81,6 +81,9 @@ class Kit:
     metrics: OpsMetrics = field(default_factory=OpsMetrics)  # what operators alert on
     # Units that only read: on SQLite they take no write lock (None: the same as `uow`).
     read_uow: UnitOfWorkFactory | None = None
+    # Called before the flow waits on the outside world (a letter, an SMS, a hash): the update's
+    # database connection, idle between its units, goes back to the pool meanwhile.
+    release_idle: Callable[[], Awaitable[None]] | None = None
 
     def unit(self) -> UnitOfWork:
         return self.uow()
@@ -88,6 +91,11 @@ class Kit:
     def reader(self) -> UnitOfWork:
         """A unit of work for reading only; it must not write (SQLite refuses it)."""
         return (self.read_uow or self.uow)()
+
+    async def idle(self) -> None:
+        """Between units of work, before a wait on the outside world (see `release_idle`)."""
+        if self.release_idle is not None:
+            await self.release_idle()
 
     def event(self, action: str, account_id: int | None, actor: str, **details: str) -> AuditEvent:
         return AuditEvent(action, account_id, self.clock.now(), actor, dict(details))
