@@ -12,6 +12,7 @@ from core.flows.account import AccountFlow
 from core.flows.auth import AuthFlow
 from core.flows.bind_email import BindEmailFlow
 from core.flows.bind_phone import BindPhoneFlow
+from core.flows.delete import DeleteFlow
 from core.flows.forms import FormTokens
 from core.flows.housekeeping import Housekeeping
 from core.flows.kit import Kit, Limits, Options
@@ -68,6 +69,7 @@ class Services:
     auth: AuthFlow
     forms: FormTokens
     recovery: RecoveryFlow
+    delete: DeleteFlow  # PRODUCT §1.12
     support: SupportFlow
     housekeeping: Housekeeping
     notifier: DeferredNotifier
@@ -115,6 +117,7 @@ def limits_from(settings: Settings) -> Limits:
         login_failures_window=timedelta(seconds=s.login_failures_window),
         password_min_length=s.password_min_length,
         password_max_length=s.password_max_length,
+        delete_reauth_max_age=timedelta(seconds=s.delete_reauth_max_age),
     )
 
 
@@ -215,6 +218,7 @@ def build_services(settings: Settings, **overrides: Any) -> Services:
         auth=AuthFlow(kit),
         forms=FormTokens.from_kit(kit),
         recovery=RecoveryFlow(kit),
+        delete=DeleteFlow(kit),
         support=SupportFlow(SqlSupportStore(database.engine), clock),
         housekeeping=Housekeeping(
             kit,

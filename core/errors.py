@@ -103,3 +103,8 @@ class FeatureDisabled(DomainError):
 
 class Unavailable(DomainError):
     """The database or the store is down; try again in a minute (PRODUCT §3)."""
+
+
+class FreshSignInNeeded(DomainError):
+    """Deleting an account without a bound address needs a social sign-in again, made in the
+    last few minutes by this chat (PRODUCT §1.12)."""

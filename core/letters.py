@@ -75,6 +75,18 @@ def password_changed_notice(locale: str, to: str, product: str = PRODUCT) -> Let
     return _letter("password_changed", locale, to, product)
 
 
+def deletion_letter(
+    locale: str, to: str, code: str, ttl_minutes: int, product: str = PRODUCT
+) -> Letter:
+    """The code that confirms deleting the account (PRODUCT §1.12)."""
+    return _letter("deletion", locale, to, product, code=code, minutes=ttl_minutes)
+
+
+def account_deleted_notice(locale: str, to: str, product: str = PRODUCT) -> Letter:
+    """Sent to the bound email once the account is deleted (PRODUCT §1.12)."""
+    return _letter("account_deleted", locale, to, product)
+
+
 def sms_code_text(locale: str, code: str, ttl_minutes: int) -> str:
     """A phone confirmation code; short, so it fits one SMS in Cyrillic too."""
     return _render(locale, "sms/code.txt", code=code, minutes=ttl_minutes).strip()
@@ -88,6 +100,11 @@ def sms_recovery_text(locale: str, code: str, ttl_minutes: int) -> str:
 def sms_number_moved_text(locale: str) -> str:
     """Sent to a number moved to another account by "It's mine, free it" (PRODUCT §1.10)."""
     return _render(locale, "sms/number_moved.txt").strip()
+
+
+def sms_deletion_text(locale: str, code: str, ttl_minutes: int) -> str:
+    """The code that confirms deleting the account, sent by SMS (PRODUCT §1.12)."""
+    return _render(locale, "sms/deletion.txt", code=code, minutes=ttl_minutes).strip()
 
 
 def _letter(name: str, locale: str, to: str, product: str, **values: Any) -> Letter:

@@ -64,3 +64,18 @@ class AddressReleased(Notice):
 @dataclass(frozen=True)
 class Unlinked(Notice):
     """Another chat of the account unlinked this Telegram user from it (PRODUCT §1.1.8)."""
+
+
+@dataclass(frozen=True)
+class AccountDeleted(Notice):
+    """This chat's account was deleted, from this chat or another (PRODUCT §1.12): the chat is
+    signed out, its step forgotten; `locale` is the account's language, read before it went."""
+
+
+@dataclass(frozen=True)
+class Reauthenticated(Notice):
+    """A fresh social sign-in to confirm deleting the account came back (PRODUCT §1.12);
+    `matched` is False when it was another account's social account (nothing counts then)."""
+
+    account_id: int
+    matched: bool = True

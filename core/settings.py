@@ -184,6 +184,9 @@ class Settings(StorageSettings):
     argon2_memory_kib: int = Field(19_456, ge=19_456)
     argon2_time_cost: int = Field(2, ge=1)
     argon2_parallelism: int = Field(1, ge=1)
+    delete_reauth_max_age: int = Field(
+        300, gt=0, description="seconds a fresh social sign-in confirms deleting the account"
+    )
 
     # Outages (PRODUCT §3): "temporarily unavailable" within 2 s, never a long hang
     database_connect_timeout: float = Field(1.0, gt=0)

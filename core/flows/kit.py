@@ -45,6 +45,7 @@ class Limits:
     password_min_length: int = 8
     password_max_length: int = 256
     secure_page_ttl: timedelta = timedelta(minutes=30)
+    delete_reauth_max_age: timedelta = timedelta(minutes=5)  # PRODUCT §1.12
 
 
 @dataclass(frozen=True)

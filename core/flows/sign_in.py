@@ -21,11 +21,16 @@ from core.domain.models import AddressKind, AuditEvent, SocialIdentity, SocialPr
 from core.domain.secrets import Keyed, url_token
 from core.errors import CodeExpired, DomainError
 from core.flows.kit import Kit
-from core.notices import SignedIn, SignInFailed, TelegramLinked, Unlinked
+from core.notices import Reauthenticated, SignedIn, SignInFailed, TelegramLinked, Unlinked
 from core.ports import Clock, Mailer, Notifier, TokenStore, UnitOfWorkFactory
 
 # How long a spent or expired link is remembered, to offer a fresh one when it is clicked.
 MEMORY = timedelta(hours=24)
+
+
+def reauth_key(account_id: int) -> str:
+    """Where a fresh sign-in that confirms deleting the account is kept (PRODUCT §1.12)."""
+    return f"reauth:{account_id}"
 
 
 @dataclass(frozen=True)
@@ -56,6 +61,8 @@ class SignInLink:
     token: str
     telegram: TelegramUser
     provider: str
+    # A sign-in again to confirm deleting this account (PRODUCT §1.12): it signs nobody in.
+    reauth: int | None = None
 
     @property
     def locale(self) -> str | None:
@@ -153,11 +160,15 @@ class SignInFlow:
     def _event(self, action: str, account_id: int, actor: str, **details: str) -> AuditEvent:
         return AuditEvent(action, account_id, self.clock.now(), actor, dict(details))
 
-    async def create_link(self, telegram: TelegramUser, provider: str) -> str:
+    async def create_link(
+        self, telegram: TelegramUser, provider: str, *, reauth: int | None = None
+    ) -> str:
         """The URL of the project's start page for this person and provider, valid 10 min.
 
         The record outlives its validity by a day, so a late or second click can still tell the
         chat to offer a fresh link (PRODUCT §1.1); `expires_at` decides validity, not the store.
+        With `reauth` (an account id) the link only proves, once, that the person still controls
+        one of that account's social accounts (PRODUCT §1.12).
         """
         token = self.new_token()
         expires_at = self.clock.now() + self.ttl
@@ -169,6 +180,7 @@ class SignInFlow:
             "language_code": telegram.language_code or "",
             "locale": telegram.locale or "",
             "provider": provider,
+            "reauth": str(reauth) if reauth is not None else "",
         }
         await self.tokens.put(self._key(token), data, self.ttl + MEMORY)
         return self._url(f"/auth/start/{token}")
@@ -209,6 +221,8 @@ class SignInFlow:
             raise CodeExpired()
         link = _link(token, data)
         await self._spend(token, data)
+        if link.reauth is not None:
+            return await self._reauthenticated(link, profile)
         now = self.clock.now()
         actor = f"telegram:{link.telegram.id}"
         async with self.uow() as uow:
@@ -277,6 +291,26 @@ class SignInFlow:
             letter = letters.telegram_linked_notice(locale, email, newcomer.masked)
             with contextlib.suppress(Exception):  # linked already; a lost letter undoes nothing
                 await self.mailer.send(letter)
+
+    async def _reauthenticated(self, link: SignInLink, profile: SocialProfile) -> SignInResult:
+        """A sign-in again for deleting the account: it counts only with one of the account's
+        own social accounts, and only for a few minutes (DELETE_REAUTH_MAX_AGE, checked when the
+        deletion is confirmed). Nothing is linked or created (PRODUCT §1.12)."""
+        account_id = link.reauth
+        assert account_id is not None
+        async with self.uow() as uow:
+            identity = await uow.identities.find(profile.provider, profile.subject)
+        matched = identity is not None and identity.account_id == account_id
+        if matched:
+            record = {
+                "at": self.clock.now().isoformat(),
+                "telegram_user_id": str(link.telegram.id),
+            }
+            await self.tokens.put(reauth_key(account_id), record, MEMORY)
+        await self.notifier.notify(
+            Reauthenticated(link.telegram.id, account_id, matched, locale=link.locale)
+        )
+        return SignInResult(account_id, False, False)
 
     async def _spend(self, token: str, data: dict[str, str]) -> None:
         """The link is used: a second click shows the used-link page and offers a fresh one."""
@@ -442,8 +476,9 @@ class SignInFlow:
             record["email"] or None,
             record["email_verified"] == "1",
         )
-        needs_terms = await self.needs_terms(profile)
-        joins = await self._joins_existing(profile, link.telegram.id)
+        reauth = link.reauth is not None  # signs nobody in: no terms, nobody joins
+        needs_terms = not reauth and await self.needs_terms(profile)
+        joins = not reauth and await self._joins_existing(profile, link.telegram.id)
         return Consent(consent_id, link, profile, needs_terms, record["csrf"], joins)
 
     async def _joins_existing(self, profile: SocialProfile, telegram_user_id: int) -> bool:
@@ -484,7 +519,8 @@ def _link(token: str, data: dict[str, str]) -> SignInLink:
         language_code=data.get("language_code") or None,
         locale=data.get("locale") or None,
     )
-    return SignInLink(token, telegram, data["provider"])
+    reauth = data.get("reauth")
+    return SignInLink(token, telegram, data["provider"], int(reauth) if reauth else None)
 
 
 def _locale(data: dict[str, str]) -> str | None:

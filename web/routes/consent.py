@@ -68,4 +68,5 @@ def _render(request: web.Request, consent: Consent, *, error: bool) -> web.Respo
         terms_url=ctx.services.settings.terms_url or "",
         error=error,
         joins_existing=consent.joins_existing,
+        reauth=consent.link.reauth is not None,  # PRODUCT §1.12: to delete the account
     )

@@ -14,6 +14,7 @@ from core.adapters.db.tables import (
     accounts,
     audit_events,
     bindings,
+    memberships,
     password_credentials,
     social_identities,
     telegram_links,
@@ -52,9 +53,28 @@ class SqlAccounts:
             accounts.c.locale,
             accounts.c.created_at,
             accounts.c.terms_accepted_at,
-        ).where(accounts.c.id == account_id)
+        ).where(accounts.c.id == account_id, accounts.c.deleted_at.is_(None))
         row = (await self._conn.execute(query)).one_or_none()
         return Account(**row._mapping) if row else None
+
+    async def erase(self, account_id: int, now: datetime) -> None:
+        """PRODUCT §1.12: everything of the account goes; its row stays as a tombstone with no
+        personal data (no name, language or terms), so that its id is never another account's.
+        The caller records the one audit event that is kept."""
+        for table in (
+            social_identities,
+            bindings,
+            password_credentials,
+            telegram_links,
+            memberships,
+            audit_events,
+        ):
+            await self._conn.execute(table.delete().where(table.c.account_id == account_id))
+        await self._conn.execute(
+            accounts.update()
+            .where(accounts.c.id == account_id)
+            .values(name="", locale=None, terms_url=None, terms_accepted_at=None, deleted_at=now)
+        )
 
     async def lock(self, account_id: int) -> None:
         # FOR UPDATE serializes two flows on one account on PostgreSQL; SQLite omits the clause

@@ -60,6 +60,9 @@ accounts = sa.Table(
     sa.Column("created_at", UtcDateTime, nullable=False),
     sa.Column("terms_accepted_at", UtcDateTime, nullable=True),
     sa.Column("terms_url", sa.String(2048), nullable=True),
+    # PRODUCT §1.12: a deleted account is a tombstone (no name, nothing linked to it), kept so
+    # that its id is never another account's.
+    sa.Column("deleted_at", UtcDateTime, nullable=True),
 )
 
 social_identities = sa.Table(
