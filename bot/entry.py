@@ -8,13 +8,22 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
 
-from bot.routers import bind_email, bind_phone, recovery, settings, support
+from bot.routers import bind_email, bind_phone, delete, recovery, settings, support
 from bot.routers.steps import password
 from bot.talk import SignedTalk
 
 Begin = Callable[[SignedTalk], Awaitable[None]]
 DEEP_LINKS = ("bind_email", "bind_phone", "support")
-MENU = ("email", "phone", "password", "support", "unbind_email", "unbind_phone", "recover")
+MENU = (
+    "email",
+    "phone",
+    "password",
+    "support",
+    "unbind_email",
+    "unbind_phone",
+    "recover",
+    "delete",
+)
 
 FLOWS: Mapping[str, Begin] = {
     "bind_email": bind_email.begin,
@@ -26,6 +35,7 @@ FLOWS: Mapping[str, Begin] = {
     "unbind_email": settings.unbind_email,
     "unbind_phone": settings.unbind_phone,
     "recover": recovery.begin,
+    "delete": delete.begin,
 }
 
 

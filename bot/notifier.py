@@ -12,10 +12,12 @@ from bot.talk import Talk
 from core.bootstrap import Services
 from core.i18n import pick_locale
 from core.notices import (
+    AccountDeleted,
     AddressReleased,
     EmailConfirmed,
     Notice,
     PasswordSet,
+    Reauthenticated,
     SignedIn,
     SignInFailed,
     TelegramLinked,
@@ -45,14 +47,19 @@ class BotNotifier:
                 log.exception("could not deliver a notice", extra={"kind": type(notice).__name__})
 
     async def _react(self, talk: Talk, notice: Notice) -> None:
-        from bot.routers import bind_email, notices, returns, start
+        from bot.routers import bind_email, delete, notices, returns, start
         from bot.routers.steps import password
+        from bot.states import DeleteAccount
 
         match notice:
             case SignedIn():
                 if notice.joined:
                     await notices.joined(talk)
                 await start.after_sign_in(talk)
+            case SignInFailed() if (
+                await talk.state.get_state() == DeleteAccount.awaiting_sign_in.state
+            ):
+                await delete.sign_in_failed(talk)  # a link to confirm deleting (§1.12)
             case SignInFailed():
                 await start.send_sign_in(talk, again=True)
             case EmailConfirmed():
@@ -65,6 +72,10 @@ class BotNotifier:
                 await notices.address_released(talk, notice)
             case Unlinked():
                 await notices.unlinked(talk)
+            case Reauthenticated():
+                await delete.reauthenticated(talk, notice)
+            case AccountDeleted():
+                await delete.account_deleted(talk)
 
     async def _talk(
         self, telegram_user_id: int, spoken: str | None = None, *, named: bool = False

@@ -76,6 +76,17 @@ class Recovery(StatesGroup):
     awaiting_password = Awaiting(N_("I am waiting for the new password, as text."))
 
 
+class DeleteAccount(StatesGroup):
+    """PRODUCT §1.12: the warning, then the code or a fresh social sign-in, then it is gone."""
+
+    awaiting_choice = Awaiting(CHOOSE)
+    awaiting_code = Awaiting(N_("I am waiting for the code that confirms deleting the account."))
+    awaiting_sign_in = Awaiting(
+        N_("I am waiting for you to sign in again with the button above, to confirm deleting.")
+    )
+    awaiting_final = Awaiting(CHOOSE)
+
+
 class Support(StatesGroup):
     in_handoff = Awaiting(
         N_("You are talking to support: write your message. Send /end to go back.")

@@ -37,7 +37,11 @@ def card(view: AccountView, *, phone_available: bool) -> InlineKeyboardMarkup:
         InlineKeyboardButton(text=_("Language"), callback_data=Menu(action="language").pack()),
         InlineKeyboardButton(text=_("Support"), callback_data=Menu(action="support").pack()),
     )
-    kb.row(InlineKeyboardButton(text=_("Sign out"), callback_data=Menu(action="signout").pack()))
+    kb.row(
+        InlineKeyboardButton(text=_("Sign out"), callback_data=Menu(action="signout").pack()),
+        # PRODUCT §1.12: the next step warns plainly and asks for a confirmation.
+        InlineKeyboardButton(text=_("Delete account"), callback_data=Menu(action="delete").pack()),
+    )
     return kb.as_markup()
 
 

@@ -15,6 +15,7 @@ from bot.routers import (
     bind_phone,
     card,
     common,
+    delete,
     fallback,
     notices,
     recovery,
@@ -88,6 +89,7 @@ def get_routers(services: Services) -> list[Router]:
         address_taken.make_router(back),
         settings.make_router(),
         recovery.make_router(),
+        delete.make_router(),
         fallback.make_router(),
     )
     chat_id = services.settings.support_chat_id
