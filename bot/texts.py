@@ -169,6 +169,8 @@ def explain(error: errors.DomainError) -> str:
             return _("Please sign in first: /start")
         case errors.Unavailable():
             return unavailable()
+        case errors.Busy():
+            return _("Too many requests at once right now. Please try again in a few seconds.")
     return _("Something went wrong. Please try again.")
 
 

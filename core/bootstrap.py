@@ -173,14 +173,24 @@ def build_services(settings: Settings, **overrides: Any) -> Services:
         closers.append(sender.close)
         sms = sender
 
+    # Its own threads, never asyncio's default executor (issue #13); a storm gets Busy.
+    hasher = overrides.get("hasher")
+    if hasher is None:
+        hasher = argon2.Argon2Hasher(
+            settings.argon2_memory_kib,
+            settings.argon2_time_cost,
+            settings.argon2_parallelism,
+            workers=settings.argon2_workers,
+            queue=settings.argon2_queue,
+        )
+        closers.append(hasher.close)
+
     notifier = DeferredNotifier()
     fields: dict[str, Any] = {
         "uow": database.uow,
         "read_uow": database.reader,
         **stores,
-        "hasher": argon2.Argon2Hasher(
-            settings.argon2_memory_kib, settings.argon2_time_cost, settings.argon2_parallelism
-        ),
+        "hasher": hasher,
         "mailer": smtp.SmtpMailer(
             settings.smtp_host,
             settings.smtp_port,

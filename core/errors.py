@@ -81,6 +81,14 @@ class Throttled(DomainError):
     retry_in: timedelta
 
 
+@dataclass
+class Busy(DomainError):
+    """Too many password checks at once (a storm of sign-ins): refused at once instead of
+    queued, so the answer still comes within a second; try again in `retry_in` (issue #13)."""
+
+    retry_in: timedelta
+
+
 class AuthenticationFailed(DomainError):
     """One generic refusal for sign-in, whatever was wrong (PRODUCT §1.7)."""
 

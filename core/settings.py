@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated, Any
@@ -184,6 +185,12 @@ class Settings(StorageSettings):
     argon2_memory_kib: int = Field(19_456, ge=19_456)
     argon2_time_cost: int = Field(2, ge=1)
     argon2_parallelism: int = Field(1, ge=1)
+    argon2_workers: int = Field(
+        default_factory=lambda: os.cpu_count() or 1,
+        ge=1,
+        description="threads hashing passwords at once (default: one per core)",
+    )
+    argon2_queue: int = Field(16, ge=0, description="hashes waiting for a thread; more: busy")
     delete_reauth_max_age: int = Field(
         300, gt=0, description="seconds a fresh social sign-in confirms deleting the account"
     )

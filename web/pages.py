@@ -4,6 +4,7 @@ nonce, no assets; autoescaped, and translated by the request's language through 
 from __future__ import annotations
 
 import logging
+import math
 import secrets
 from pathlib import Path
 from typing import Any
@@ -13,7 +14,7 @@ import jinja2
 from aiohttp import web
 from aiohttp.typedefs import Handler
 
-from core.errors import Unavailable
+from core.errors import Busy, Unavailable
 from core.i18n import translator
 from web.context import context, locale_of
 from web.security import FRAMEABLE
@@ -114,6 +115,16 @@ async def unavailable(request: web.Request, handler: Handler) -> web.StreamRespo
         return await handler(request)
     except web.HTTPException:
         raise
+    except Busy as error:
+        # Too many password checks at once: refused, not queued (issue #13); no traceback.
+        context(request).metrics.failures.labels("busy").inc()
+        retry = {"Retry-After": str(max(1, math.ceil(error.retry_in.total_seconds())))}
+        if request.path == "/auth/login":
+            body = {"error": "Too many requests at once; try again in a few seconds."}
+            return web.json_response(body, status=503, headers=retry)
+        response = render(request, "unavailable.html", status=503, busy=True)
+        response.headers.update(retry)
+        return response
     except Exception as error:
         if not isinstance(error, Unavailable):
             # The route pattern only: the path may carry a one-time token.
