@@ -17,6 +17,7 @@ from aiogram.utils.callback_answer import CallbackAnswerMiddleware
 from aiogram.utils.i18n import I18n
 
 from bot import texts
+from bot.filters import on_the_loop
 from bot.middlewares import counted
 from bot.middlewares.callbacks import HonestButtons
 from bot.middlewares.i18n import PersonI18n, make_i18n
@@ -106,6 +107,7 @@ def build_dispatcher(
     dp.callback_query.middleware(CallbackAnswerMiddleware())
     dp.include_routers(*get_routers(services))
     dp.errors.register(on_error)
+    on_the_loop(dp)  # no filter waits for a worker thread (issue #13)
     services.notifier.target = BotNotifier(bot, dp, services, i18n)
     return dp, i18n
 

@@ -66,7 +66,9 @@ def _looks_like_code(text: str | None) -> bool:
     return len(digits) == 6 and len((text or "").strip()) <= 9
 
 
-def signed_out_mid_flow(event: Message | CallbackQuery, raw_state: str | None, **data: Any) -> bool:
+async def signed_out_mid_flow(
+    event: Message | CallbackQuery, raw_state: str | None, **data: Any
+) -> bool:
     """A step of a flow that needs an account, but the chat is not signed in (any more): signed
     out elsewhere, or the account's Telegram link moved while the step was kept (PRODUCT §3)."""
     if raw_state is None or raw_state in WITHOUT_ACCOUNT:

@@ -62,7 +62,7 @@ async def reply(desk: Desk, bot: Bot, message: Message, text: str) -> None:
     )
 
 
-def no_person(message: Message, person: int | None = None) -> bool:
+async def no_person(message: Message, person: int | None = None) -> bool:
     """A topic of the support chat that is not a person's conversation."""
     return person is None
 
