@@ -55,10 +55,23 @@ def moment(at: datetime) -> str:
     return _("{time} UTC").format(time=at.astimezone(UTC).strftime("%H:%M"))
 
 
+LONG_WAIT = timedelta(hours=1)  # from here on, a wait is said with its clock time too
+
+
+def wait(until: datetime, now: datetime) -> str:
+    """How long until a stored deadline, read against the clock now (PRODUCT §1.9): "in 40
+    seconds", "in 2 minutes"; a wait over an hour also says until when, in UTC, the one time
+    zone known for everyone ("in 23 hours, at 14:05 UTC")."""
+    left = until - now
+    if left <= LONG_WAIT:
+        return _("in {wait}").format(wait=seconds(left))
+    return _("in {wait}, at {time}").format(wait=seconds(left), time=moment(until))
+
+
 def cap_reached(until: datetime, now: datetime) -> str:
     """A cap on codes (PRODUCT §1.9) is a rolling window: say when the next code can go out."""
-    return _("Too many codes in a row. You can ask for a new one in {wait}, at {time}.").format(
-        wait=seconds(until - now), time=moment(until)
+    return _("Too many codes in a row. You can ask for a new one {wait}.").format(
+        wait=wait(until, now)
     )
 
 
@@ -114,8 +127,10 @@ def card_tip(view: AccountView) -> str | None:
     )
 
 
-def explain(error: errors.DomainError) -> str:
-    """The one place a domain error becomes words for the person."""
+def explain(error: errors.DomainError, now: datetime | None = None) -> str:
+    """The one place a domain error becomes words for the person. `now` (the services' clock)
+    is what a refusal with a deadline is read against; without it the deadline's clock time
+    is said."""
     match error:
         case errors.InvalidEmail(reason="too_long"):
             return _("This address is too long. Please send another one.")
@@ -139,9 +154,21 @@ def explain(error: errors.DomainError) -> str:
             ).format(n=left)
         case errors.CodeExpired():
             return _("This code has expired or was already used. Ask for a new one.")
-        case errors.ResendTooSoon(retry_in=left):
+        case errors.ResendTooSoon(retry_in=left, until=until):
+            if until is not None and now is not None:
+                return _("A new code can be sent {wait}.").format(wait=wait(until, now))
             return _("A new code can be sent in {time}.").format(time=seconds(left))
+        case errors.LimitReached(until=until, what="passwords"):
+            if now is not None:
+                return _("Too many wrong passwords. You can try again {wait}.").format(
+                    wait=wait(until, now)
+                )
+            return _("Too many wrong passwords. You can try again at {time}.").format(
+                time=moment(until)
+            )
         case errors.LimitReached(until=until):
+            if now is not None:
+                return cap_reached(until, now)
             return _("Too many codes in a row. You can ask for a new one at {time}.").format(
                 time=moment(until)
             )

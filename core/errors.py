@@ -50,12 +50,19 @@ class CodeExpired(DomainError):
 
 @dataclass
 class ResendTooSoon(DomainError):
+    """The resend cooldown runs: `until` is its stored deadline, which every answer about it
+    is read from (PRODUCT §1.9); `retry_in` the wait at the moment of the refusal."""
+
     retry_in: timedelta
+    until: datetime | None = None
 
 
 @dataclass
 class LimitReached(DomainError):
+    """A cap reached, free again at `until`: of codes sent, or of wrong `"passwords"`."""
+
     until: datetime
+    what: str = "codes"
 
 
 @dataclass

@@ -78,7 +78,7 @@ async def send_code(talk: SignedTalk, kind: AddressKind) -> None:
     try:
         await talk.services.recovery.start(login, talk.locale)
     except ResendTooSoon as error:
-        note = texts.explain(error)
+        note = texts.explain(error, talk.services.clock.now())
     except DomainError as error:
         await talk.state.clear()
         await show_card(talk, note=texts.explain(error))

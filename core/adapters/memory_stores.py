@@ -244,6 +244,12 @@ class MemoryCooldowns:
         state = self._states.get(key, now)
         return state.next_allowed - now if state is not None and now < state.next_allowed else None
 
+    async def deadline(self, key: str) -> datetime | None:
+        """The stored moment the next send is allowed at, while it is still ahead."""
+        now = self._clock.now()
+        state = self._states.get(key, now)
+        return state.next_allowed if state is not None and now < state.next_allowed else None
+
     async def clear(self, key: str) -> None:
         """Forget the key's sends and cooldown."""
         self._states.pop(key, self._clock.now())

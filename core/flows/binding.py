@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any, ClassVar
 
@@ -112,6 +112,10 @@ class BindingFlow:
         if owner is not None:
             raise AddressTaken(self.kind.value, address)
 
+    async def resend_at(self, account_id: int) -> datetime | None:
+        """The stored deadline of the resend cooldown, while it runs (PRODUCT §1.9)."""
+        return await self.codes.next_resend_at(str(account_id))
+
     async def is_bound(self, account_id: int, address: str) -> bool:
         """Whether this very address is confirmed on the account: a step that bound it and was
         cut short (a crash) resumes after the code instead of asking for it (PRODUCT §3)."""
@@ -201,9 +205,9 @@ async def before_send(codes: Codes, subject: str, rules: list[Rule]) -> None:
     for one subject thus spends one slot for its one SMS, and concurrent sends never pass a cap;
     the losers hear "too soon", or the cap once the winner has spent the last slot.
     """
-    left = await codes.next_resend_in(subject)
-    if left > timedelta(0):
-        raise ResendTooSoon(left)
+    until = await codes.next_resend_at(subject)
+    if until is not None:
+        raise ResendTooSoon(until - codes.kit.clock.now(), until)
     limiter = codes.kit.limiter
     until = await limiter.check(rules) if rules else None
     if until is not None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from core.errors import CodeExpired, CodeInvalid, ResendTooSoon
 from core.flows.kit import Kit
@@ -34,13 +34,18 @@ class Codes:
         left = await self.kit.cooldowns.start(
             f"cooldown:{self.purpose}:{subject}", limits.resend_cooldown, horizon
         )
-        if left is not None:
+        if left is not None:  # refused: said from the stored deadline (PRODUCT §1.9)
             self._refused("too_soon")
-            raise ResendTooSoon(left)
+            raise ResendTooSoon(left, await self.next_resend_at(subject))
 
     async def reset_cooldown(self, subject: str) -> None:
         """Forget a cooldown started for a send that failed."""
         await self.kit.cooldowns.clear(f"cooldown:{self.purpose}:{subject}")
+
+    async def next_resend_at(self, subject: str) -> datetime | None:
+        """The stored deadline of the resend cooldown, while it runs: every answer about it
+        (the refusal, "next resend in", the tips) is read from this one moment."""
+        return await self.kit.cooldowns.deadline(f"cooldown:{self.purpose}:{subject}")
 
     async def next_resend_in(self, subject: str) -> timedelta:
         left = await self.kit.cooldowns.remaining(f"cooldown:{self.purpose}:{subject}")

@@ -120,7 +120,7 @@ class ReleaseFlow:
         slot = secrets.token_hex(8)
         blocked = await self.kit.limiter.reserve([rule], slot)
         if blocked is not None:
-            raise LimitReached(blocked)
+            raise LimitReached(blocked, what="passwords")
         try:
             async with self.kit.reader() as uow:
                 stored = await uow.passwords.get(int(data["holder"]))

@@ -64,7 +64,7 @@ async def start(
         await returns.bind_again(talk, kind)
         return
     except DomainError as error:
-        callback_answer.text = texts.explain(error)
+        callback_answer.text = texts.explain(error, talk.services.clock.now())
         callback_answer.show_alert = True
         return
     # One step counter for the conversation: the address, already given, was step 1 of the
@@ -179,7 +179,7 @@ async def _refuse(talk: SignedTalk, error: DomainError, markup: InlineKeyboardMa
         await talk.say(_("That took too long and the attempt has expired. Let's start over."))
         await offer_again(talk)
     else:
-        await talk.say(texts.explain(error), markup)
+        await talk.say(texts.explain(error, talk.services.clock.now()), markup)
 
 
 async def on_step(

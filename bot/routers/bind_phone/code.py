@@ -46,7 +46,7 @@ async def send_code(talk: SignedTalk) -> None:
     except ResendTooSoon as error:
         if await code_already_sent(talk, error):
             return
-        await talk.say(texts.explain(error))
+        await talk.say(texts.explain(error, talk.services.clock.now()))
         return
     except DomainError as error:  # SMS switched off, ...
         await talk.say(texts.explain(error))
@@ -129,14 +129,16 @@ async def on_code(message: Message, talk: SignedTalk) -> None:
 
 async def not_arriving(talk: SignedTalk) -> None:
     """The seed's tips: check the number, operators' delays, ask again after the cooldown."""
-    left = await talk.services.bind_phone.resend_in(talk.account_id)
+    until = await talk.services.bind_phone.resend_at(talk.account_id)  # the one deadline
     lines = [
         _("Check that the number is right: {phone}.").format(
             phone=format_phone(await talk.recall("phone") or "")
         ),
         _("SMS messages sometimes take a few minutes: operators can delay them."),
-        _("You can ask for a new code in {time}.").format(time=texts.seconds(left))
-        if left.total_seconds() > 0
+        _("You can ask for a new code {wait}.").format(
+            wait=texts.wait(until, talk.services.clock.now())
+        )
+        if until is not None
         else _("You can ask for a new code now."),
     ]
     await tips(talk, "\n".join(lines), buttons.waiting_code(FLOW))

@@ -97,8 +97,8 @@ async def resent(
     refusal (ResendTooSoon above all) is shown on the button, and nothing is sent."""
     try:
         text = await send()
-    except DomainError as error:
-        callback_answer.text = texts.explain(error)
+    except DomainError as error:  # said from its stored deadline, read now (PRODUCT §1.9)
+        callback_answer.text = texts.explain(error, talk.services.clock.now())
         callback_answer.show_alert = True
         return
     if text is not None and isinstance(query.message, Message):

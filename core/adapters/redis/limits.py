@@ -163,6 +163,13 @@ class RedisCooldowns(RedisStore):
         left_ms = int(raw) - self._now_ms()
         return left_ms * _MS if left_ms > 0 else None
 
+    async def deadline(self, key: str) -> datetime | None:
+        """The stored moment the next send is allowed at, while it is still ahead."""
+        raw = await self._redis.hget(self._key(key), "next")
+        if raw is None or int(raw) <= self._now_ms():
+            return None
+        return from_ms(int(raw))
+
     async def clear(self, key: str) -> None:
         """Forget the key's sends and cooldown."""
         await self._redis.delete(self._key(key))
