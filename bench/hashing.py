@@ -58,23 +58,34 @@ async def me_latencies(target: dispatch.Target, samples: int) -> list[float]:
     return times
 
 
-async def hashing_load(services: Any, rate: float, stop: asyncio.Event) -> int:
-    """Hash through the product's hasher at `rate` per second until told to stop."""
-    pending: set[asyncio.Task[str]] = set()
+async def hashing_load(services: Any, rate: float, stop: asyncio.Event) -> tuple[int, int]:
+    """Hash through the product's hasher at `rate` per second until told to stop: how many
+    were offered, and how many of them the hasher refused as over its bound (`Busy`)."""
+    from core.errors import Busy
+
+    pending: set[asyncio.Task[None]] = set()
     loop = asyncio.get_running_loop()
     start, done = loop.time(), 0
+    refused: list[Busy] = []
+
+    async def one() -> None:
+        try:
+            await services.kit.hasher.hash(dispatch.PASSWORD)
+        except Busy as error:
+            refused.append(error)
+
     # Hashes are offered at `rate`; when the pool is behind by more than BACKLOG, the offer waits
     # (and the figure says how many were done per second).
     while not stop.is_set():
         due = int((loop.time() - start) * rate) + 1
         while done < due and len(pending) < max(1, rate * BACKLOG):  # the pool is not flooded
-            task = asyncio.create_task(services.kit.hasher.hash(dispatch.PASSWORD))
+            task = asyncio.create_task(one())
             pending.add(task)
             task.add_done_callback(pending.discard)
             done += 1
         await asyncio.sleep(1 / rate)
     await asyncio.gather(*pending)
-    return done
+    return done, len(refused)
 
 
 async def me_while_hashing(size: Size) -> dict[str, Any]:
@@ -88,7 +99,7 @@ async def me_while_hashing(size: Size) -> dict[str, Any]:
         started = time.perf_counter()
         busy = await me_latencies(target, size.me_samples)
         stop.set()
-        hashed = await load
+        hashed, refused = await load
         seconds = time.perf_counter() - started + 0.2
     return {
         "me_p50_ms_idle": percentile(idle, 50) * 1000,
@@ -96,7 +107,8 @@ async def me_while_hashing(size: Size) -> dict[str, Any]:
         "me_p50_ms_hashing": percentile(busy, 50) * 1000,
         "me_p99_ms_hashing": percentile(busy, 99) * 1000,
         "hashes_per_s_one_core": rate,
-        "hashes_per_s_during_probe": hashed / seconds,
+        "hashes_per_s_during_probe": (hashed - refused) / seconds,
+        "hashes_refused_during_probe": refused,
         "me_samples_hashing": len(busy),
     }
 
