@@ -9,6 +9,7 @@ from typing import Any
 from sandbox.botapi.errors import ApiError, bad_request
 from sandbox.botapi.formatting import detect_entities, parse_html
 from sandbox.botapi.keyboards import apply_reply_keyboard, check_markup
+from sandbox.botapi.markdown import parse_markdown, parse_markdown_v2
 from sandbox.botapi.models import Chat, Dialog, Message
 from sandbox.botapi.params import Params
 from sandbox.botapi.state import BotAccount, SandboxState
@@ -53,16 +54,12 @@ class Call:
 
     def formatted(self, text_name: str, entities_name: str) -> tuple[str, list[dict[str, Any]]]:
         """Text and entities after the parse mode, as Telegram stores them."""
-        raw = self.params.text(text_name) or ""
-        mode = (self.params.text("parse_mode") or "").lower()
-        if mode == "html":
-            return parse_html(raw)
-        entities = self.params.obj(entities_name)
-        if entities is None:
-            return raw, detect_entities(raw)
-        if not isinstance(entities, list) or not all(map(_is_entity, entities)):
-            raise bad_request(f"can't parse {entities_name}")
-        return raw, entities
+        return parse_text(
+            self.params.text(text_name) or "",
+            self.params.text("parse_mode") or "",
+            self.params.obj(entities_name),
+            entities_name,
+        )
 
     def message_text(self) -> tuple[str, list[dict[str, Any]]]:
         text, entities = self.formatted("text", "entities")
@@ -110,6 +107,26 @@ class Call:
         dialog.action = None
         message.version = self.state.touch()
         return message
+
+
+PARSERS = {"html": parse_html, "markdownv2": parse_markdown_v2, "markdown": parse_markdown}
+
+
+def parse_text(
+    raw: str, mode: str, entities: Any, entities_name: str = "entities"
+) -> tuple[str, list[dict[str, Any]]]:
+    """A text after its parse mode (HTML, MarkdownV2, Markdown), or with the entities given, or
+    plain with the entities Telegram detects by itself."""
+    if mode:
+        parser = PARSERS.get(mode.lower())
+        if parser is None:
+            raise bad_request("unsupported parse_mode")
+        return parser(raw)
+    if entities is None:
+        return raw, detect_entities(raw)
+    if not isinstance(entities, list) or not all(map(_is_entity, entities)):
+        raise bad_request(f"can't parse {entities_name}")
+    return raw, entities
 
 
 def _is_entity(entity: object) -> bool:

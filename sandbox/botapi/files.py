@@ -37,8 +37,21 @@ def store_file(
     return stored
 
 
-def _resolve(call: Call, name: str, folder: str) -> StoredFile:
-    value = call.params.file(name)
+def resolve_file(call: Call, name: str, folder: str, *, value: str | None = None) -> StoredFile:
+    """The file a send names: an upload (direct or attach://), a known file_id, or a URL;
+    `value` is such a reference found inside another parameter (a media group's items)."""
+    if value is None:
+        found = call.params.file(name)
+    elif value.startswith("attach://"):
+        found = call.params.uploads.get(value.removeprefix("attach://"))
+        if found is None:
+            raise bad_request(f"{name} attachment not found")
+    else:
+        found = value or None
+    return _stored(call, name, folder, found)
+
+
+def _stored(call: Call, name: str, folder: str, value: Upload | str | None) -> StoredFile:
     if isinstance(value, Upload):
         return store_file(call.state, folder, value.content, value.filename, value.content_type)
     if value is None:
@@ -86,7 +99,7 @@ def document_media(stored: StoredFile) -> dict[str, Any]:
 
 async def _send_media(call: Call, name: str, folder: str) -> Any:
     chat, dialog = call.target()
-    stored = _resolve(call, name, folder)
+    stored = resolve_file(call, name, folder)
     caption, caption_entities = call.caption()
     markup = call.markup(chat)
     thread_id = call.thread(chat)

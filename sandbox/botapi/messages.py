@@ -7,8 +7,9 @@ from datetime import timedelta
 from typing import Any
 
 from sandbox.botapi.calls import Call, Handler, registrar
-from sandbox.botapi.errors import bad_request
+from sandbox.botapi.errors import ApiError, bad_request
 from sandbox.botapi.models import Message
+from sandbox.botapi.params import Params
 
 # Telegram: "A message can only be deleted if it was sent less than 48 hours ago."
 DELETE_WINDOW = timedelta(hours=48)
@@ -171,3 +172,38 @@ async def send_chat_action(call: Call) -> Any:
     dialog.action = call.params.required_str("action")
     call.state.touch()
     return True
+
+
+def _many(call: Call) -> list[int]:
+    ids = call.params.obj("message_ids")
+    if not isinstance(ids, list) or not 1 <= len(ids) <= 100:
+        raise bad_request("message_ids must be a list of 1-100 message identifiers")
+    return sorted(int(message_id) for message_id in ids)
+
+
+async def _each(call: Call, handler: Handler) -> list[dict[str, Any]]:
+    """copyMessages / forwardMessages: one by one, in order, skipping what cannot be sent."""
+    sent = []
+    for message_id in _many(call):
+        values = {**call.params.values, "message_id": message_id}
+        one = Call(call.state, call.bot, Params(values, call.params.uploads))
+        try:
+            result = await handler(one)
+        except ApiError as error:
+            if error.code != 400:  # a refusal of the chat itself is the whole call's
+                raise
+            continue
+        sent.append({"message_id": result["message_id"]})
+    if not sent:
+        raise bad_request("there are no messages to forward")
+    return sent
+
+
+@method
+async def copy_messages(call: Call) -> Any:
+    return await _each(call, copy_message)
+
+
+@method
+async def forward_messages(call: Call) -> Any:
+    return await _each(call, forward_message)

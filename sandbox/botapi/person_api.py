@@ -10,6 +10,7 @@ from aiohttp import web
 from sandbox.botapi import callbacks, people
 from sandbox.botapi.errors import ApiError, bad_request
 from sandbox.botapi.files import document_media, photo_media, store_file
+from sandbox.botapi.media import build_poll
 from sandbox.botapi.models import User
 from sandbox.botapi.params import Params, Upload
 from sandbox.botapi.state import BotAccount, SandboxState
@@ -255,21 +256,8 @@ async def send_poll(state: SandboxState, params: Params, request: web.Request) -
     options = [o for o in (params.text("options") or "Yes|No").split("|") if o]
     if len(options) < 2:
         raise bad_request("a poll needs at least 2 options")
-    poll = {
-        "id": str(state.new_query_id()),
-        "question": params.text("question") or "Question?",
-        "options": [
-            {"persistent_id": str(n), "text": text, "voter_count": 0}
-            for n, text in enumerate(options)
-        ],
-        "total_voter_count": 0,
-        "is_closed": False,
-        "is_anonymous": True,
-        "type": "regular",
-        "allows_multiple_answers": False,
-        "allows_revoting": True,
-        "members_only": False,
-    }
+    question = params.text("question") or "Question?"
+    poll = build_poll(state.new_query_id(), question, options)
     return _post_private(state, params, request, media={"poll": poll})
 
 

@@ -9,9 +9,21 @@ from typing import Any
 
 from aiohttp import web
 
-from sandbox.botapi import callbacks, chats, files, forum, messages, profile, storage, updates
+from sandbox.botapi import (
+    callbacks,
+    chats,
+    files,
+    forum,
+    media,
+    members,
+    messages,
+    profile,
+    storage,
+    updates,
+)
 from sandbox.botapi.calls import Call, Handler
-from sandbox.botapi.errors import ApiError
+from sandbox.botapi.catalog import KNOWN
+from sandbox.botapi.errors import ApiError, bad_request
 from sandbox.botapi.group_api import GROUP_ROUTES
 from sandbox.botapi.handling import counting_deliveries, settle
 from sandbox.botapi.params import Params
@@ -25,11 +37,25 @@ METHODS: dict[str, Handler] = {
     **chats.METHODS,
     **files.METHODS,
     **forum.METHODS,
+    **media.METHODS,
+    **members.METHODS,
     **messages.METHODS,
     **profile.METHODS,
     **updates.METHODS,
     "getupdates": counting_deliveries(updates.get_updates),
 }
+
+
+def find_method(name: str) -> Handler:
+    """A method's handler (any letter case); a Bot API method the sandbox lacks is refused by
+    name, anything else is Telegram's own 404 (docs/SANDBOX.md, "The Bot API")."""
+    handler = METHODS.get(name.lower())
+    if handler is not None:
+        return handler
+    known = KNOWN.get(name.lower())
+    if known is not None:
+        raise bad_request(f"{known} is not implemented by the sandbox (see docs/SANDBOX.md)")
+    raise ApiError(404, "Not Found")
 
 
 def method_handler(state: SandboxState) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
@@ -40,9 +66,7 @@ def method_handler(state: SandboxState) -> Callable[[web.Request], Awaitable[web
         try:
             if bot is None:
                 raise ApiError(401, "Unauthorized")
-            method = METHODS.get(request.match_info["method"].lower())
-            if method is None:
-                raise ApiError(404, "Not Found")
+            method = find_method(request.match_info["method"])
             result = await method(Call(state, bot, await Params.read(request)))
         except ApiError as error:
             state.persist()
@@ -55,10 +79,9 @@ def method_handler(state: SandboxState) -> Callable[[web.Request], Awaitable[web
 
 async def run_reply(state: SandboxState, bot: BotAccount, data: dict[str, Any]) -> None:
     """Run a method a webhook answered with; its errors go to the log, as nobody waits."""
-    method = METHODS.get(str(data.pop("method")).lower())
+    name = str(data.pop("method"))
     try:
-        if method is None:
-            raise ApiError(404, "Not Found")
+        method = find_method(name)
         await method(Call(state, bot, Params(data)))
     except ApiError as error:
         log.warning("a method in a webhook reply failed: %s", error.description)

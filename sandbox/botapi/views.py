@@ -9,7 +9,23 @@ from sandbox.botapi.keyboards import button_kind
 from sandbox.botapi.models import Dialog, Message, User
 from sandbox.botapi.state import BotAccount, SandboxState
 
-MEDIA_KINDS = ("photo", "document", "sticker", "contact", "forum_topic_created")
+MEDIA_KINDS = (
+    "photo",
+    "document",
+    "sticker",
+    "contact",
+    "forum_topic_created",
+    "voice",
+    "audio",
+    "video",
+    "video_note",
+    "animation",
+    "venue",  # before location: a venue carries one too
+    "location",
+    "poll",
+    "dice",
+)
+FILE_KINDS = ("voice", "audio", "video", "video_note", "animation")
 
 
 def person_to_view(user: User) -> dict[str, Any]:
@@ -40,7 +56,9 @@ def _media(message: Message, kind: str) -> dict[str, Any]:
             "file_url": f"/sandbox/api/files/{media['file_id']}",
             "file_name": media.get("file_name", "file"),
         }
-    if kind in ("sticker", "contact", "forum_topic_created"):
+    if kind in FILE_KINDS:
+        return {"file_url": f"/sandbox/api/files/{media['file_id']}"}
+    if kind in ("sticker", "contact", "forum_topic_created", "venue", "location", "poll", "dice"):
         return {kind: media}
     return {}
 

@@ -107,6 +107,21 @@ function mediaNode(m) {
     const c = m.contact;
     return el("div", "contact", `📱 ${c.first_name} ${c.last_name || ""} ${c.phone_number}`);
   }
+  const files = { voice: "🎤 voice message", audio: "🎵 audio", video: "🎬 video", video_note: "⭕ round video", animation: "🎞 GIF" };
+  if (files[m.kind]) {
+    const link = el("a", null, files[m.kind]);
+    link.href = m.file_url;
+    link.target = "_blank";
+    return link;
+  }
+  if (m.kind === "venue") return el("div", "venue", `📍 ${m.venue.title}, ${m.venue.address}`);
+  if (m.kind === "location") return el("div", "location", `📍 ${m.location.latitude}, ${m.location.longitude}`);
+  if (m.kind === "dice") return el("div", "sticker", `${m.dice.emoji} ${m.dice.value}`);
+  if (m.kind === "poll") {
+    const box = el("div", "poll", `📊 ${m.poll.question}${m.poll.is_closed ? " (closed)" : ""}`);
+    for (const option of m.poll.options) box.append(el("div", "option", `○ ${option.text}`));
+    return box;
+  }
   return null;
 }
 
