@@ -164,7 +164,7 @@ async def tap(
 
 
 # Every button of a newcomer's card (no "Create password" before a login is bound, PRODUCT §1.2).
-CARD_BUTTONS = ["Bind email", "Bind phone", "Language", "Support", "Sign out"]
+CARD_BUTTONS = ["Bind email", "Bind phone", "Language", "Support", "Delete account", "Sign out"]
 
 
 async def test_a_double_tap_on_every_card_button_has_one_effect(
