@@ -14,8 +14,9 @@ from core.i18n import translator
 from sandbox.client import Person, Sandbox
 from sandbox.client.messages import ChatMessage
 from sandbox.stack import SandboxStack
+from tests.conftest import FakeClock
 from tests.conversation.browser import Browser, Page
-from tests.conversation.conftest import code_in
+from tests.conversation.conftest import CODE, code_in
 
 LANGUAGES = ["en", "ru"]
 NAMES = {"en": "Anna", "ru": "Анна"}
@@ -373,3 +374,78 @@ async def test_a_second_telegram_account_is_told_to_the_bound_email_too(
     for secret in ("anna_tablet", TABLET_NAMES[lang]):
         assert secret not in letter.text and secret not in letter.html
     assert str(second.id) not in letter.text
+
+
+NUMBER = "+447911123456"
+
+
+async def free_number(
+    person: Person, stack: SandboxStack, button: str, new_for_holder: str
+) -> None:
+    """In English: `person` frees NUMBER by its SMS code and gives its holder `new_for_holder`."""
+    await person.press(button)
+    await person.send(NUMBER)
+    await person.wait_for("A user with this phone number already exists")
+    await person.press("It is mine, free it")
+    await person.wait_for("First, show that the other account is yours")
+    await person.send(code_in([m for m in stack.outbox.messages if m.phone == NUMBER][-1].text))
+    await person.wait_for("send a new phone number")
+    await person.send(new_for_holder)
+    await person.wait_for("I sent a code to")
+    await person.send(code_in(stack.outbox.messages[-1].text))
+    bound = await person.wait_for(
+        lambda m: "Phone bound" in (m.text or "") or "Create a" in (m.text or "")
+    )
+    if "Phone bound" not in (bound.text or ""):
+        await person.send(OTHER_PASSWORD)
+        await person.wait_for("Phone bound")
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+async def test_a_number_moved_back_and_forth_hears_of_it_once_a_day(
+    sandbox: Sandbox, stack: SandboxStack, clock: FakeClock, lang: str
+) -> None:
+    first, second = Browser(), Browser()
+    try:
+        anna = await sandbox.person(NAMES[lang], language_code=lang)
+        await signed_in(anna, first, lang, "Anna Holder")
+        await switch(anna, lang, "en")  # the steps in English, for the test's brevity
+        await anna.press("Bind phone")
+        await anna.send(NUMBER)
+        await anna.wait_for("I sent a 6-digit code")
+        await anna.send(code_in(stack.outbox.messages[-1].text))
+        await anna.wait_for("Create a password")
+        await anna.send(PASSWORD)
+        await anna.wait_for("Phone bound")
+        await switch(anna, "en", lang)
+        boris = await sandbox.person("Boris", language_code="en")
+        await signed_in(boris, second, "en", "Boris Other")
+    finally:
+        await first.close()
+        await second.close()
+    said = words(
+        lang,
+        "This number now signs in to another account. If it was not you, contact support in "
+        "the bot.",
+    )
+
+    def told() -> list[str]:
+        """The SMS to the number that carry no code: the notices."""
+        return [
+            m.text for m in stack.outbox.messages if m.phone == NUMBER and not CODE.search(m.text)
+        ]
+
+    await free_number(boris, stack, "Bind phone", "+447911123001")
+    await anna.wait_for(moved(lang, "phone", "+44 *** ***-34-56", "+44 *** ***-30-01"))
+    assert told() == [said]
+
+    await switch(anna, lang, "en")  # Anna takes it back the same day: no second SMS about it
+    await free_number(anna, stack, "Change phone", "+447911123002")
+    await boris.wait_for(moved("en", "phone", "+44 *** ***-34-56", "+44 *** ***-30-02"))
+    assert told() == [said]
+    await switch(anna, "en", lang)
+
+    clock.advance(days=1)  # a day later it may be told again
+    await free_number(boris, stack, "Change phone", "+447911123003")
+    await anna.wait_for(moved(lang, "phone", "+44 *** ***-34-56", "+44 *** ***-30-03"))
+    assert told() == [said, said]
