@@ -8,6 +8,8 @@ only a name that is no Bot API method at all gets Telegram's own `404 Not Found`
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 BOT_API_METHODS = (
     "addStickerToSet",
     "answerCallbackQuery",
@@ -198,10 +200,10 @@ BOT_API_METHODS = (
 KNOWN = {name.lower(): name for name in BOT_API_METHODS}
 
 
-def implemented(handlers: dict[str, object]) -> list[str]:
+def implemented(handlers: Mapping[str, object]) -> list[str]:
     """The Bot API methods the sandbox answers, in their own spelling (docs list them)."""
     return [name for name in BOT_API_METHODS if name.lower() in handlers]
 
 
-def not_implemented(handlers: dict[str, object]) -> list[str]:
+def not_implemented(handlers: Mapping[str, object]) -> list[str]:
     return [name for name in BOT_API_METHODS if name.lower() not in handlers]

@@ -5,6 +5,7 @@ private-chat or forum-group bot calls, and 404 only for names that are no Bot AP
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import aiohttp
@@ -13,7 +14,8 @@ from aiogram import methods as aiogram_methods
 from aiogram.methods.base import TelegramMethod
 from aiogram.types import Message
 
-from sandbox.botapi.catalog import BOT_API_METHODS
+from sandbox.botapi.catalog import BOT_API_METHODS, implemented
+from sandbox.botapi.server import METHODS
 from tests.sandbox.conftest import TOKEN, Running
 
 
@@ -224,3 +226,9 @@ def test_the_catalogue_holds_every_method_of_the_client_library() -> None:
             if isinstance(name, str):
                 library.add(name)
     assert library - set(BOT_API_METHODS) == set()
+
+
+def test_docs_list_every_implemented_method() -> None:
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "SANDBOX.md").read_text()
+    missing = [name for name in implemented(METHODS) if f"`{name}`" not in docs]
+    assert missing == []
