@@ -16,7 +16,7 @@ from typing import Any
 
 from pydantic import ValidationError
 
-from accountbot import logs
+from accountbot import logs, webhook
 from core.settings import StorageSettings, describe_error
 
 Command = Callable[[argparse.Namespace], Coroutine[Any, Any, int]]
@@ -48,6 +48,7 @@ def _parser() -> argparse.ArgumentParser:
     migrate = commands.add_parser("migrate", help="create or upgrade the database schema")
     migrate.add_argument("--revision", default="head")
     commands.add_parser("check-config", help="read the settings and say what is wrong")
+    webhook.add_parser(commands)
     workspace = commands.add_parser("workspace", help="manage workspaces and memberships")
     verbs = workspace.add_subparsers(dest="verb", required=True)
     create = verbs.add_parser("create", help="add a workspace")
@@ -77,6 +78,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "migrate": _migrate,
         "check-config": _check_config,
         "workspace": _workspace,
+        "webhook": webhook.webhook_command,
     }
     try:
         return asyncio.run(handlers[args.command](args))

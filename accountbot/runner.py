@@ -12,13 +12,16 @@ import signal
 from collections.abc import Callable
 from typing import Any
 
+from aiogram import Bot, Dispatcher
 from aiohttp import web
 
+from accountbot.webhook import ensure_webhook
 from bot.app import build_bot, build_dispatcher, set_commands
 from bot.polling import poller, webhook_handler
 from core.bootstrap import Services, build_services
-from core.settings import load_settings
+from core.settings import Settings, load_settings
 from web.app import create_web_app, start_web
+from web.health import DRAIN, READINESS, start_metrics_server
 
 log = logging.getLogger(__name__)
 
@@ -35,30 +38,89 @@ async def run_production(create_app: WebAppFactory = create_web_app) -> int:
     bot = build_bot(settings)
     dp, i18n = build_dispatcher(services, bot)
     me = await bot.get_me()
-    webhook = None
+    webhook, stop = None, None
     if settings.telegram_mode == "webhook":
+        stop = stop_signals()  # before the first update: a SIGTERM drains, never kills mid-update
         webhook = webhook_handler(dp, bot, settings)  # answered once handled (PRODUCT §3)
     app = create_app(services, webhook_handler=webhook, bot_username=me.username)
-    runner = await start_web(app, settings.web_host, settings.web_port)
+    app[READINESS].add("telegram", bot.get_me)  # /readyz: Telegram answers too
+    observe_pacer(bot, services)
+    runner = await start_web(
+        app, settings.web_host, settings.web_port, shutdown_timeout=settings.shutdown_grace
+    )
     log.info("web server on %s:%s, bot @%s", settings.web_host, settings.web_port, me.username)
+    metrics_server = await start_metrics(app, settings)
     housekeeping = start_housekeeping(services)
     try:
         await set_commands(bot, i18n)
-        if webhook is None:
+        if stop is None:  # polling
             polling = poller(dp, bot, settings)  # confirms only handled updates (PRODUCT §3)
             with contextlib.suppress(NotImplementedError):
                 asyncio.get_running_loop().add_signal_handler(signal.SIGTERM, polling.request_stop)
             await polling.run()
         else:
-            secret = settings.webhook_secret.get_secret_value() if settings.webhook_secret else None
-            await bot.set_webhook(f"{settings.public_url}/telegram/webhook", secret_token=secret)
-            await asyncio.Event().wait()
+            await serve_webhook(app, bot, dp, settings, stop)
     finally:
         await stop_task(housekeeping)
         await runner.cleanup()
+        if metrics_server is not None:
+            await metrics_server.cleanup()
         await bot.session.close()
         await services.close()
     return 0
+
+
+async def serve_webhook(
+    app: web.Application, bot: Bot, dp: Dispatcher, settings: Settings, stop: asyncio.Event
+) -> int:
+    """Take updates on the webhook until `stop` (SIGTERM); then new ones get 503 (Telegram sends
+    them again, to another instance behind the proxy) and those in flight finish. What still
+    runs after SHUTDOWN_GRACE is not acknowledged, so Telegram delivers it again; how many."""
+    await ensure_webhook(bot, dp, settings)  # unless `accountbot webhook set` did
+    await stop.wait()
+    left = await app[DRAIN].close(settings.shutdown_grace)
+    log.info("stopped taking updates; %s left unfinished", left)
+    return left
+
+
+def stop_signals() -> asyncio.Event:
+    """An event SIGTERM or SIGINT (Ctrl+C) sets; from now on they no longer end the process."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for number in (signal.SIGTERM, signal.SIGINT):
+        with contextlib.suppress(NotImplementedError):
+            loop.add_signal_handler(number, stop.set)
+    return stop
+
+
+async def start_metrics(app: web.Application, settings: Settings) -> web.AppRunner | None:
+    """`/metrics` on METRICS_HOST:METRICS_PORT, off the public port; None when METRICS_PORT=0."""
+    if settings.metrics_port == 0:
+        if settings.metrics_token is None:
+            log.warning("/metrics is open on WEB_PORT: METRICS_PORT=0 and no METRICS_TOKEN")
+        return None
+    server = await start_metrics_server(app, settings.metrics_host, settings.metrics_port)
+    log.info("metrics on %s:%s", settings.metrics_host, settings.metrics_port)
+    return server
+
+
+def observe_pacer(bot: Bot, services: Services) -> None:
+    """Telegram's 429s, as the Bot API pacer counts them (bot/pacing.py), on /metrics."""
+    from bot.pacing import Pacer
+
+    pacer = next((m for m in bot.session.middleware if isinstance(m, Pacer)), None)
+    if pacer is None:
+        return
+    services.metrics.observe(
+        "accountbot_telegram_flood_waits",
+        "Bot API calls Telegram refused with 429 (waited out and tried again)",
+        lambda: pacer.refused,
+    )
+    services.metrics.observe(
+        "accountbot_telegram_flood_gave_up",
+        "Bot API calls given up after 429s (TELEGRAM_RETRY_LIMIT, TELEGRAM_MAX_RETRY_WAIT)",
+        lambda: pacer.gave_up,
+    )
 
 
 def start_housekeeping(services: Services) -> asyncio.Task[None]:

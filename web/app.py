@@ -87,9 +87,14 @@ def create_web_app(
     return app
 
 
-async def start_web(app: web.Application, host: str, port: int) -> web.AppRunner:
-    """Serve the app with the access log that never shows a token; stop with `runner.cleanup()`."""
-    runner = web.AppRunner(app, access_log_class=MaskedAccessLogger)
+async def start_web(
+    app: web.Application, host: str, port: int, *, shutdown_timeout: float = 60.0
+) -> web.AppRunner:
+    """Serve the app with the access log that never shows a token; stop with `runner.cleanup()`,
+    which lets requests still running finish for `shutdown_timeout` seconds."""
+    runner = web.AppRunner(
+        app, access_log_class=MaskedAccessLogger, shutdown_timeout=shutdown_timeout
+    )
     await runner.setup()
     await web.TCPSite(runner, host, port).start()
     return runner
