@@ -17,6 +17,7 @@ from core.adapters.db.tables import (
     memberships,
     password_credentials,
     social_identities,
+    support_handoffs,
     telegram_links,
 )
 from core.domain.models import Account, BindingStatus, SocialIdentity
@@ -70,6 +71,12 @@ class SqlAccounts:
             audit_events,
         ):
             await self._conn.execute(table.delete().where(table.c.account_id == account_id))
+        # Support keeps its handoffs (keyed by the Telegram user), not the conversation data
+        # saved in them: an address being bound, a step's notes.
+        handoffs = support_handoffs.c
+        await self._conn.execute(
+            support_handoffs.update().where(handoffs.account_id == account_id).values(saved_data={})
+        )
         await self._conn.execute(
             accounts.update()
             .where(accounts.c.id == account_id)

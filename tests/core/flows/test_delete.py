@@ -5,9 +5,11 @@ from __future__ import annotations
 
 import pytest
 
+from core.adapters.db.support import SqlSupportStore
 from core.domain.models import AddressKind
 from core.errors import CodeInvalid, FreshSignInNeeded
 from core.notices import AccountDeleted
+from core.support_ports import NewHandoff
 from tests.core.flows.conftest import World
 
 EMAIL = "ivan@example.com"
@@ -79,3 +81,21 @@ async def test_without_a_sign_in_again_nothing_is_deleted(world: World) -> None:
         await world.services.delete.confirm_sign_in(account, telegram, "en")
 
     assert await world.services.account.view(account)
+
+
+async def test_support_keeps_its_handoffs_but_not_the_conversation_data_in_them(
+    world: World,
+) -> None:
+    account, telegram = await world.account(email=EMAIL, password=PASSWORD)
+    store = SqlSupportStore(world.services.database.engine)
+    saved = {"address": "new@example.com"}
+    await store.open(
+        NewHandoff(telegram, account, "button", "BindEmail:awaiting_code", saved), world.clock.now()
+    )
+    await store.close(telegram, world.clock.now())
+
+    await world.services.delete.erase(account, "en")
+
+    handoff = await store.last(telegram)
+    assert handoff is not None
+    assert handoff.saved_data == {}
