@@ -97,17 +97,28 @@ class SandboxStack:
 CATCHER = ("smtp_host", "smtp_port", "smtp_tls")
 
 
-def environment_settings() -> dict[str, Any]:
-    """The settings the environment and .env give (empty values mean "the default")."""
-    found: dict[str, Any] = {**DotEnvSettingsSource(Settings)(), **EnvSettingsSource(Settings)()}
+def environment_settings(env_file: Path | str | None = ".env") -> dict[str, Any]:
+    """The settings the environment and the .env file give (empty values mean "the default")."""
+    found: dict[str, Any] = {}
+    if env_file is not None:
+        found.update(DotEnvSettingsSource(Settings, env_file=env_file)())
+    found.update(EnvSettingsSource(Settings)())
     return found
 
 
-def sandbox_settings(url: str, data: Path, catcher_port: int, /, **overrides: Any) -> Settings:
-    """The sandbox's settings: its own parts as defaults, the environment and .env over them,
-    keyword arguments over both (docs/SANDBOX.md, "Settings"). The secret key, unless given, is
-    kept in the data folder."""
-    given = {**environment_settings(), **overrides}
+def sandbox_settings(
+    url: str,
+    data: Path,
+    catcher_port: int,
+    /,
+    *,
+    env_file: Path | str | None = ".env",
+    **overrides: Any,
+) -> Settings:
+    """The sandbox's settings: its own parts as defaults, the environment and `env_file` over
+    them, keyword arguments over both (docs/SANDBOX.md, "Settings"); `env_file=None` reads no
+    file (tests). The secret key, unless given, is kept in the data folder."""
+    given = {**environment_settings(env_file), **overrides}
     defaults: dict[str, Any] = {
         "database_url": f"sqlite+aiosqlite:///{(data / 'accounts.sqlite3').resolve()}",
         "redis_url": None,
@@ -137,7 +148,7 @@ def sandbox_settings(url: str, data: Path, catcher_port: int, /, **overrides: An
         "data_dir": data,
     }
     values = {key: value for key, value in defaults.items() if key not in given}
-    return Settings(**{**values, **fixed, **overrides})
+    return Settings(_env_file=env_file, **{**values, **fixed, **overrides})
 
 
 def uses_catcher(settings: Settings, catcher_port: int) -> bool:
@@ -188,10 +199,12 @@ async def start_sandbox(
     demo: bool = False,
     clock: Clock | None = None,
     bots: Sequence[tuple[str, str]] = (),
+    env_file: Path | str | None = ".env",
     **overrides: Any,
 ) -> SandboxStack:
     """Start the sandbox; port 0 picks a free one (tests); `state` keeps Telegram's side;
-    `bots` are more bots (token, username) to register beside the product's.
+    `bots` are more bots (token, username) to register beside the product's; `env_file` is
+    read for settings as `accountbot run` reads .env (None: none, as tests want).
 
     `clock` (tests) is the one clock of Telegram's side and of the services, so a test moves
     time for codes, links and cooldowns instead of sleeping.
@@ -218,7 +231,7 @@ async def start_sandbox(
         state.clock = clock
     # The forum support group exists before the settings name it (PRODUCT §1.8).
     overrides.setdefault("support_chat_id", support_group(state))
-    settings = sandbox_settings(url, folder, smtp_port, **overrides)
+    settings = sandbox_settings(url, folder, smtp_port, env_file=env_file, **overrides)
     await upgrade(settings.database_url)
     outbox = SmsOutbox(state.clock)  # the one clock of Telegram's side and of the services
     services = build_services(settings, clock=clock, sms=outbox)

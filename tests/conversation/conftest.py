@@ -36,11 +36,14 @@ async def running_stack(
     """
     database = None
     overrides.setdefault("telegram_pacing", flood_limits)
+    overrides.setdefault("env_file", None)  # the tests' own world, not the developer's .env
     if pair == "postgres+redis":
         database = await services.create_pg_database()
         overrides.setdefault("database_url", database)
         overrides.setdefault("redis_url", services.redis_url())
         overrides.setdefault("redis_prefix", f"test-{uuid.uuid4().hex[:8]}:")
+    else:  # memory, whatever REDIS_URL the shell that runs the tests holds
+        overrides.setdefault("redis_url", None)
     running = await start_sandbox("127.0.0.1", 0, folder, flood_limits=flood_limits, **overrides)
     try:
         yield running
