@@ -3,7 +3,7 @@
 One update of a chat at a time across every instance (PRODUCT §3), in two Redis round trips:
 
 - Taking the chat's lock is one script that also reads the conversation (state, data; one
-  hash per chat) and, for the update being handled, the duplicate ledger's verdict.
+  value per chat) and, for the update being handled, the duplicate ledger's verdict.
 - Letting go is one script that writes what the update changed, records the update as handled
   (RELIABILITY §2: only once its handler finished) and releases the lock.
 
@@ -19,7 +19,7 @@ so a live handler keeps it as long as it needs and a dead one frees it within `t
 (aiogram's RedisEventIsolation holds it 60 s).
 
 The recent-message log the support card quotes (bot/support/card.py) is one more field of the
-chat's hash: appended to in the closing script without being read, and read only for the card.
+chat's value: appended to in the closing script without being read, and read only for the card.
 """
 
 from __future__ import annotations
@@ -50,13 +50,32 @@ from redis.asyncio import Redis
 
 log = logging.getLogger(__name__)
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
-LOG_FIELD = "l"  # the recent-message log's field in a chat's hash
+LOG_FIELD = "l"  # the recent-message log's field in a chat's conversation
 LOG_SIZE = 20  # the support card quotes a person's last 20 messages
 
+# A conversation is one string: name NUL value NUL ... (JSON never holds a raw NUL). One
+# string and not a hash: a value over 64 bytes (any real data) turns a hash into Redis's
+# hashtable encoding, twice the memory.
+_FIELDS = """
+local function parse(raw)
+  local f = {}
+  if raw then
+    for k, v in string.gmatch(raw, '(%Z*)%z(%Z*)%z') do f[k] = v end
+  end
+  return f
+end
+local function dump(f)
+  local out = {}
+  for k, v in pairs(f) do out[#out + 1] = k .. '\\0' .. v .. '\\0' end
+  return table.concat(out)
+end
+"""
 # KEYS lock, conversation, ledger window, ledger mark. ARGV token, lock ms, update id ('' when
 # the update is not known), window size. False while another holds the lock; else the ledger's
-# verdict (0 new, 1 handled, 2 behind the window) and the conversation's fields but the log.
-_OPEN = """
+# verdict (0 new, 1 handled, 2 behind the window) and the conversation less its log.
+_OPEN = (
+    _FIELDS
+    + """
 if not redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then
   if redis.call('GET', KEYS[1]) ~= ARGV[1] then return false end
 end
@@ -69,41 +88,45 @@ if ARGV[3] ~= '' then
     elseif id <= tonumber(mark) - tonumber(ARGV[4]) then verdict = 2 end
   end
 end
-local out = {verdict}
-local all = redis.call('HGETALL', KEYS[2])
-for i = 1, #all, 2 do
-  if all[i] ~= 'l' then out[#out + 1] = all[i]; out[#out + 1] = all[i + 1] end
-end
-return out
+local f = parse(redis.call('GET', KEYS[2]))
+f['l'] = nil
+return {verdict, dump(f)}
 """
+)
 # KEYS as above. ARGV token ('' no lock to release), conversation ms, update id to record ('' none),
 # window size, ledger ms, log size, n log entries and the entries, n fields to set and the
 # field/value pairs, then the fields to delete. The ledger part is the ledger's own rule
 # (bot/middlewares/person.py): the mark only grows, the window keeps the ids above mark - size.
-_CLOSE = """
+_CLOSE = (
+    _FIELDS
+    + """
 local i, wrote = 8, false
+local f = parse(redis.call('GET', KEYS[2]))
 local entries = tonumber(ARGV[7])
 if entries > 0 then
-  local raw = redis.call('HGET', KEYS[2], 'l')
-  local kept = raw and cjson.decode(raw) or {}
+  local kept = f['l'] and cjson.decode(f['l']) or {}
   for j = i, i + entries - 1 do kept[#kept + 1] = ARGV[j] end
   i = i + entries
   local size, last = tonumber(ARGV[6]), {}
   for j = math.max(1, #kept - size + 1), #kept do last[#last + 1] = kept[j] end
-  redis.call('HSET', KEYS[2], 'l', cjson.encode(last))
+  f['l'] = cjson.encode(last)
   wrote = true
 end
-local pairs_ = tonumber(ARGV[i])
+local sets = tonumber(ARGV[i])
 i = i + 1
-for _ = 1, pairs_ do
-  redis.call('HSET', KEYS[2], ARGV[i], ARGV[i + 1])
+for _ = 1, sets do
+  f[ARGV[i]] = ARGV[i + 1]
   i, wrote = i + 2, true
 end
 for j = i, #ARGV do
-  redis.call('HDEL', KEYS[2], ARGV[j])
+  f[ARGV[j]] = nil
   wrote = true
 end
-if wrote then redis.call('PEXPIRE', KEYS[2], ARGV[2]) end
+if wrote then
+  local value = dump(f)
+  if value == '' then redis.call('DEL', KEYS[2])
+  else redis.call('SET', KEYS[2], value, 'PX', ARGV[2]) end
+end
 if ARGV[3] ~= '' then
   local id = tonumber(ARGV[3])
   local mark = tonumber(redis.call('GET', KEYS[4]) or ARGV[3])
@@ -116,6 +139,7 @@ end
 if ARGV[1] ~= '' and redis.call('GET', KEYS[1]) == ARGV[1] then redis.call('DEL', KEYS[1]) end
 return 1
 """
+)
 # KEYS lock. ARGV token, lock ms. 1 while the lock is still ours (and now lives on), else 0.
 _RENEW = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('PEXPIRE', KEYS[1], ARGV[2]) end
@@ -128,8 +152,14 @@ def _text(value: bytes | str) -> str:
     return value.decode() if isinstance(value, bytes) else value
 
 
+def parse(raw: bytes | str | None) -> dict[str, str]:
+    """A conversation's fields from its stored string (name NUL value NUL ...)."""
+    parts = _text(raw).split("\0") if raw else []
+    return {parts[i]: parts[i + 1] for i in range(0, len(parts) - 1, 2)}
+
+
 def _fields(key: StorageKey) -> tuple[str, str]:
-    """The hash fields of a destiny's state and data: "s" and "d" for the conversation itself."""
+    """The fields of a destiny's state and data: "s" and "d" for the conversation itself."""
     if key.destiny == DEFAULT_DESTINY:
         return "s", "d"
     return f"{key.destiny}:s", f"{key.destiny}:d"
@@ -167,7 +197,7 @@ _HELD: ContextVar[_Session | None] = ContextVar("held_session", default=None)
 
 
 class RedisConversations(BaseStorage):
-    """aiogram's FSM storage as one Redis hash per chat: state "s", data "d" (compact JSON),
+    """aiogram's FSM storage as one Redis string per chat: state "s", data "d" (compact JSON),
     other destinies "<destiny>:s"/"<destiny>:d", the support log "l"; it lives `ttl` seconds after
     its last write. While the chat's lock (`lock`) is held, its own chat is served from memory."""
 
@@ -233,8 +263,7 @@ class RedisConversations(BaseStorage):
         args: list[str | int] = [token, self.lock_ms, update_arg, self.ledger_window]
         while (opened := await self._open(keys=keys, args=args)) is None:  # noqa: ASYNC110
             await asyncio.sleep(self.poll)  # another update of the chat holds it (or a dead one)
-        flat = [_text(v) for v in opened[1:]]
-        session = _Session(suffix, {flat[i]: flat[i + 1] for i in range(0, len(flat), 2)})
+        session = _Session(suffix, parse(opened[1]))
         if update_arg != "":
             session.update, session.verdict = update, _VERDICTS.get(int(opened[0]))
         sessions = _SESSIONS.set({**(_SESSIONS.get() or {}), suffix: session})
@@ -319,8 +348,8 @@ class RedisConversations(BaseStorage):
         session = self._session(key)
         if session is not None:
             return session.get(name)
-        raw = await self.redis.hget(self._keys(self.key_of(key), key.bot_id)[1], name)
-        return None if raw is None else _text(raw)
+        raw = await self.redis.get(self._keys(self.key_of(key), key.bot_id)[1])
+        return parse(raw).get(name)
 
     # aiogram's BaseStorage.
     async def set_state(self, key: StorageKey, state: StateType = None) -> None:
@@ -356,8 +385,8 @@ class RedisConversations(BaseStorage):
     async def read_log(self, key: StorageKey) -> list[str]:
         """The chat's log, oldest first, with what this update added."""
         conversation = self._keys(self.key_of(key), key.bot_id)[1]
-        raw = await self.redis.hget(conversation, LOG_FIELD)
-        kept = [str(e) for e in json.loads(_text(raw))] if raw is not None else []
+        raw = parse(await self.redis.get(conversation)).get(LOG_FIELD)
+        kept = [str(e) for e in json.loads(raw)] if raw is not None else []
         session = self._session(key)
         if session is not None:
             kept += session.log

@@ -17,7 +17,11 @@ class RedisTokenStore(RedisStore):
     async def put(self, key: str, data: Mapping[str, str], ttl: timedelta) -> None:
         """Store the record for `ttl`, replacing any earlier one."""
         ttl_ms = max(ttl // timedelta(milliseconds=1), 0)
-        record = json.dumps({"expires": self._now_ms() + ttl_ms, "data": dict(data)})
+        record = json.dumps(
+            {"expires": self._now_ms() + ttl_ms, "data": dict(data)},
+            separators=(",", ":"),
+            ensure_ascii=False,
+        )
         await self._redis.set(self._key(key), record, px=ttl_ms + GRACE_MS)
 
     async def peek(self, key: str) -> dict[str, str] | None:
