@@ -108,14 +108,46 @@ def test_every_sandbox_folder_is_a_listed_package() -> None:
     assert folders - listed == set()
 
 
+def dockerfile_stages() -> list[list[str]]:
+    """The Dockerfile's stages, each its instructions (comments left out, continuations joined)."""
+    text = (ROOT / "Dockerfile").read_text().replace("\\\n", " ")
+    stages: list[list[str]] = []
+    for line in text.splitlines():
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        if line.upper().startswith("FROM "):
+            stages.append([])
+        assert stages, "an instruction before the first FROM"
+        stages[-1].append(line)
+    return stages
+
+
 def test_the_image_installs_the_product_alone() -> None:
-    lines = (ROOT / "Dockerfile").read_text().splitlines()
-    assert [line for line in lines if line.startswith("COPY core")]  # the file was read
-    assert not [line for line in lines if line.startswith("COPY") and "sandbox" in line]
-    assert not [line for line in lines if "aiosmtpd" in line and not line.startswith("#")]
-    installs = [line for line in lines if "pip install" in line]
-    assert installs
-    assert all("pip install --no-cache-dir . " in line for line in installs)
+    stages = dockerfile_stages()
+    assert len(stages) >= 2  # a stage builds the wheels, the last one only installs them
+    every = [line for stage in stages for line in stage]
+    copies = [line for line in every if line.startswith("COPY") and "--from" not in line]
+    assert [line for line in copies if line.startswith("COPY core")]  # the file was read
+    for line in copies:  # no stage takes the sandbox, the tests or anything else unbuilt
+        assert not {"sandbox", "tests", "bench", "."} & set(line.split()[1:-1]), line
+    assert not [line for line in every if "aiosmtpd" in line or "[dev]" in line]
+    final = stages[-1]
+    installs = [line for line in final if "pip install" in line]
+    assert installs and all("--no-index --find-links /wheels accountbot" in i for i in installs)
+    assert not [line for line in final if line.startswith("COPY") and "--from" not in line]
+    assert "pybabel compile" in " ".join(stages[0])  # catalogs compiled, copied to the last
+    assert [line for line in final if "locales" in line and "LOCALES_DIR" in " ".join(final)]
+    user = [line for line in final if line.startswith("USER")]
+    assert user and user[-1].split()[1] not in {"root", "0"}
+    assert [line for line in final if line.startswith("HEALTHCHECK") and "/livez" in line]
+    command = [line for line in final if line.startswith(("CMD", "ENTRYPOINT"))]
+    assert command and "migrate" not in " ".join(command)  # a job of its own migrates
+
+
+def test_the_build_context_leaves_out_secrets_and_the_sandbox() -> None:
+    ignored = set((ROOT / ".dockerignore").read_text().split())
+    assert {".env", ".git", ".venv", "sandbox", "tests", "var"} <= ignored
 
 
 def test_the_cli_says_how_to_install_a_missing_sandbox() -> None:
