@@ -128,6 +128,8 @@ async def on_code(message: Message, talk: SignedTalk) -> None:
         await talk.services.delete.confirm_code(talk.account_id, message.text or "", talk.locale)
     except DomainError as error:  # attempts left, or expired: a new code is a button away
         await talk.say(texts.explain(error), _waiting())
+        return
+    await talk.state.clear()  # the notice cleared it too; this update must not write it back
 
 
 async def on_resend(
@@ -185,6 +187,7 @@ async def sign_in_failed(talk: Talk) -> None:
 async def on_final(query: CallbackQuery, talk: SignedTalk) -> None:
     try:
         await talk.services.delete.confirm_sign_in(talk.account_id, talk.user.id, talk.locale)
+        await talk.state.clear()  # as after the code
     except FreshSignInNeeded:
         await talk.state.set_state(DeleteAccount.awaiting_sign_in)
         note = _(

@@ -153,6 +153,8 @@ async def test_a_deleted_accounts_address_is_bound_by_another_and_the_person_sta
     await ivan.start()
     greeting = await ivan.wait_for(opening(lang, "Hello, {name}!"))
     assert sign_in_button(lang) in greeting.button_texts
+    left = words(lang, "I stopped the step you were at. You can start it again from the card.")
+    assert not any(left in (m.text or "") for m in await ivan.messages())  # no step was kept
     await browser.open(await ivan.press(sign_in_button(lang)) or "")
     consent = await browser.submit(name=SOCIAL_NAME)
     assert "already has an account here" not in consent.text
