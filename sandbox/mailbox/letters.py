@@ -30,9 +30,10 @@ class CaughtLetter:
     received_at: datetime
 
     def is_for(self, address: str) -> bool:
-        """True when the address is one of the recipients (letter case does not matter)."""
-        wanted = address.strip().lower()
-        return any(wanted == recipient.lower() for recipient in self.recipients)
+        """True when the address is one of the recipients: letter case does not matter, nor
+        whether a domain is written in Unicode (почта.рф) or in its ASCII form (xn--…)."""
+        wanted = address_key(address)
+        return any(wanted == address_key(recipient) for recipient in self.recipients)
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -48,13 +49,32 @@ class CaughtLetter:
         }
 
 
+def unicode_domain(address: str) -> str:
+    """An address with its domain as people read it: ivan@xn--80a1acny.xn--p1ai is
+    ivan@почта.рф."""
+    local, at, domain = address.strip().rpartition("@")
+    if not at:
+        return address.strip()
+    try:
+        readable = domain.encode("ascii").decode("idna")
+    except UnicodeError:  # already Unicode, or not a valid IDNA name: as it was written
+        readable = domain
+    return f"{local}@{readable}"
+
+
+def address_key(address: str) -> str:
+    """What two spellings of one address share: Unicode domain, letter case folded."""
+    return unicode_domain(address).casefold()
+
+
 def stamp(raw: bytes, recipients: list[str], received_at: datetime) -> bytes:
-    """The raw message with the envelope's recipients and the arrival time in front."""
+    """The raw message with the envelope's recipients and the arrival time in front; UTF-8, as
+    an SMTPUTF8 envelope may hold an internationalized address."""
     head = (
         f"{RECEIVED_HEADER}: {received_at.isoformat()}\r\n"
         f"{RECIPIENTS_HEADER}: {', '.join(recipients)}\r\n"
     )
-    return head.encode("ascii", "replace") + raw
+    return head.encode("utf-8") + raw
 
 
 def parse(letter_id: str, raw: bytes) -> CaughtLetter:
@@ -62,7 +82,8 @@ def parse(letter_id: str, raw: bytes) -> CaughtLetter:
     message = message_from_bytes(raw, policy=policy.default)
     assert isinstance(message, EmailMessage)
     to = _header(message, "To")
-    recipients = _addresses(_header(message, RECIPIENTS_HEADER)) or _addresses(to)
+    envelope = _addresses(_header(message, RECIPIENTS_HEADER)) or _addresses(to)
+    recipients = [unicode_domain(address) for address in envelope]
     return CaughtLetter(
         id=letter_id,
         sender=_header(message, "From"),

@@ -177,3 +177,24 @@ async def test_an_unknown_letter_is_not_found(client: Client) -> None:
     answer = await client.get("/mailbox/nothing-here")
 
     assert answer.status == 404
+
+
+async def test_an_internationalized_address_is_shown_and_found_in_both_spellings(
+    mailbox: Running, client: Client, tmp_path: Path
+) -> None:
+    """An IDN envelope (SMTPUTF8) reads ivan.petrov@почта.рф, not ivan.petrov@?????.??, also
+    after a restart; the API finds it by the Unicode and by the ASCII (xn--) spelling."""
+    await mailbox.send(to="Иван <ivan.petrov@почта.рф>")
+    await mailbox.send(to="olga@xn--80a1acny.xn--p1ai")
+
+    for to in ("ivan.petrov@почта.рф", "IVAN.PETROV@xn--80a1acny.xn--p1ai"):
+        answer = await client.get("/sandbox/api/mailbox", params={"to": to})
+        letters = (await answer.json())["letters"]
+        assert [letter["recipients"] for letter in letters] == [["ivan.petrov@почта.рф"]]
+    found = await (await client.get("/mailbox", params={"to": "olga@почта.рф"})).text()
+    assert "olga@почта.рф" in found
+    again = Mailbox(tmp_path / "mail")
+    assert {letter.recipients for letter in again.letters()} == {
+        ("ivan.petrov@почта.рф",),
+        ("olga@почта.рф",),
+    }
