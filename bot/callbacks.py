@@ -20,3 +20,18 @@ class Step(CallbackData, prefix="s"):
 
 class Language(CallbackData, prefix="l"):
     code: str
+
+
+class Back(CallbackData, prefix="b"):
+    """ "« Back" of the step it was shown at (`step`: the state's name, ":" written as "."), so a
+    tap on it once that step is over is stale (PRODUCT §3). `bot.keyboards.flow.at_step`
+    writes it into a markup as it is sent."""
+
+    step: str
+
+    @classmethod
+    def of(cls, state: str) -> Back:
+        return cls(step=state.replace(":", "."))
+
+    def is_at(self, state: str | None) -> bool:
+        return state is not None and self.step == state.replace(":", ".")

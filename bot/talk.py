@@ -16,6 +16,7 @@ from aiogram.types import (
     User,
 )
 
+from bot.keyboards import flow
 from core.bootstrap import Services
 from core.flows.sign_in import TelegramUser
 
@@ -52,12 +53,20 @@ class Talk:
         )
 
     async def say(self, text: str, markup: Markup = None, **kwargs: Any) -> Message:
+        if isinstance(markup, InlineKeyboardMarkup):
+            markup = await self.at_step(markup)
         return await self.bot.send_message(self.chat_id, text, reply_markup=markup, **kwargs)
+
+    async def at_step(self, markup: InlineKeyboardMarkup) -> InlineKeyboardMarkup:
+        """Its "« Back" tied to the step the chat is at (`bot.keyboards.flow.at_step`)."""
+        return flow.at_step(markup, await self.state.get_state())
 
     async def edit(
         self, message_id: int, text: str, markup: InlineKeyboardMarkup | None = None
     ) -> None:
         """Edit a message in place; an unchanged text is not an error."""
+        if markup is not None:
+            markup = await self.at_step(markup)
         try:
             await self.bot.edit_message_text(
                 text=text, chat_id=self.chat_id, message_id=message_id, reply_markup=markup

@@ -6,12 +6,33 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup, WebAppInfo
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.callbacks import Menu, Step
+from bot.callbacks import Back, Menu, Step
+
+BACK = Menu(action="back").pack()  # a Back not yet tied to its step
 
 
 def back() -> InlineKeyboardButton:
     """The step before this one, or the card from a flow's first step (`Returns.back`)."""
-    return InlineKeyboardButton(text=_("« Back"), callback_data=Menu(action="back").pack())
+    return InlineKeyboardButton(text=_("« Back"), callback_data=BACK)
+
+
+def at_step(markup: InlineKeyboardMarkup, state: str | None) -> InlineKeyboardMarkup:
+    """The markup with its "« Back" tied to the step it is shown at (`Back`), so that a tap on
+    it after that step ended gets the stale-button answer instead of moving a later step: no
+    edit of old messages is needed (each would count against the chat's flood limit)."""
+    if state is None or not any(
+        b.callback_data == BACK for row in markup.inline_keyboard for b in row
+    ):
+        return markup
+    data = Back.of(state).pack()
+    rows = [
+        [
+            b.model_copy(update={"callback_data": data}) if b.callback_data == BACK else b
+            for b in row
+        ]
+        for row in markup.inline_keyboard
+    ]
+    return InlineKeyboardMarkup(inline_keyboard=rows)
 
 
 def only_back() -> InlineKeyboardMarkup:

@@ -10,11 +10,12 @@ from functools import partial
 from aiogram import Router
 from aiogram.filters import Command
 from aiogram.types import CallbackQuery, Message
+from aiogram.utils.callback_answer import CallbackAnswer
 from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
-from bot import entry
-from bot.callbacks import Language, Menu
+from bot import entry, texts
+from bot.callbacks import Back, Language, Menu
 from bot.keyboards import card as keyboards
 from bot.routers.steps.card import leave_flow, leave_for_command, show_card
 from bot.routers.steps.returns import Returns
@@ -56,6 +57,22 @@ async def on_language(
         await again(signed)
 
 
+async def on_back(
+    query: CallbackQuery,
+    callback_data: Back,
+    talk: Talk,
+    callback_answer: CallbackAnswer,
+    returns: Returns,
+) -> None:
+    """ "« Back" of the step the person is at; one shown at a step that is over is stale
+    (PRODUCT §3): it moves nothing, as any old button."""
+    if not callback_data.is_at(await talk.state.get_state()):
+        callback_answer.text = texts.stale_button()
+        callback_answer.show_alert = True
+        return
+    await on_menu(query, Menu(action="back"), talk, returns)
+
+
 async def on_menu(query: CallbackQuery, callback_data: Menu, talk: Talk, returns: Returns) -> None:
     signed = talk.signed_in()
     if signed is None:
@@ -85,5 +102,6 @@ def make_router(returns: Returns) -> Router:
     router.message.register(on_me, Command("me"))
     router.message.register(on_language_command, Command("language"))
     router.callback_query.register(partial(on_language, returns=returns), Language.filter())
+    router.callback_query.register(partial(on_back, returns=returns), Back.filter())
     router.callback_query.register(partial(on_menu, returns=returns), Menu.filter())
     return router

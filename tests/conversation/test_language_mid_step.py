@@ -38,6 +38,11 @@ SAID = {
     },
 }
 
+STALE = {
+    "en": "This button is no longer active. Send /me for a fresh menu.",
+    "ru": "Эта кнопка больше не работает. Отправьте /me, чтобы открыть меню заново.",
+}
+
 
 def other(lang: str) -> str:
     return "en" if lang == "ru" else "ru"
@@ -127,3 +132,46 @@ async def test_the_code_step_comes_again_without_a_new_code_and_keeps_its_attemp
     assert len(stack.outbox.messages) == 1  # no second SMS
     await ivan.send("000000")
     await ivan.wait_for(SAID[lang]["two_left"])
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+async def test_an_old_back_once_its_step_is_over_is_a_stale_button(
+    lang: str, sandbox: Sandbox, browser: Browser
+) -> None:
+    """A "« Back" left on an earlier step's message moves nothing (PRODUCT §3): the step the
+    person is at stays, and its own Back still works."""
+    ivan = await signed_in(sandbox, browser, lang)
+    await ivan.press(WORDS[lang]["bind_email"])
+    first = await ivan.wait_for(WORDS[lang]["ask_email"])
+    await ivan.send("ivan@example.com")
+    password = await ivan.wait_for(WORDS[lang]["create_prompt"])
+    await ivan.settled()
+    before = len(await ivan.messages())
+
+    await ivan.press(WORDS[lang]["back"], first.message_id)
+    answer = await ivan.wait_for_answer()
+    await ivan.settled()
+
+    assert answer["text"] == STALE[lang] and answer["show_alert"]
+    assert len(await ivan.messages()) == before
+    await ivan.press(WORDS[lang]["back"], password.message_id)  # the step's own Back
+    await ivan.wait_for(WORDS[lang]["ask_email"])
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+async def test_an_old_back_after_the_flow_ended_is_a_stale_button(
+    lang: str, sandbox: Sandbox, browser: Browser
+) -> None:
+    ivan = await signed_in(sandbox, browser, lang)
+    await ivan.press(WORDS[lang]["bind_email"])
+    first = await ivan.wait_for(WORDS[lang]["ask_email"])
+    await ivan.send("/cancel")
+    await ivan.settled()
+    before = len(await ivan.messages())
+
+    await ivan.press(WORDS[lang]["back"], first.message_id)
+    answer = await ivan.wait_for_answer()
+    await ivan.settled()
+
+    assert answer["text"] == STALE[lang]
+    assert len(await ivan.messages()) == before  # no card, no step

@@ -28,7 +28,8 @@ class Workspaces:
         on = not await talk.recall(KEY, False)
         await talk.remember(**{KEY: on})
         if isinstance(query.message, Message):
-            await query.message.edit_reply_markup(reply_markup=await self.markup(talk, on))
+            markup = await talk.at_step(await self.markup(talk, on))
+            await query.message.edit_reply_markup(reply_markup=markup)
 
     async def on_continue(self, query: CallbackQuery, talk: SignedTalk) -> None:
         await self.then(talk)
