@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 
 from core import letters
 from core.domain.passwords import PasswordPolicy
-from core.errors import CodeExpired
+from core.errors import CodeExpired, NotSignedIn
 from core.flows.account import load_view
 from core.flows.kit import Kit
 from core.notices import PasswordSet
@@ -116,7 +116,10 @@ class PasswordFlow:
         page = await self.open_page(token)
         if page is None:
             raise CodeExpired()
-        await self.check(page.account_id, password, page.also)
+        try:
+            await self.check(page.account_id, password, page.also)
+        except NotSignedIn:  # the account was deleted since the link was made (PRODUCT §1.12)
+            raise CodeExpired() from None
         if await self.kit.tokens.pop(self._page_key(token)) is None:
             raise CodeExpired()
         await self.set(page.account_id, password, "web", page.also)

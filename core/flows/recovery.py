@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from core import letters
 from core.domain.models import AddressKind
-from core.errors import CodeExpired
+from core.errors import CodeExpired, NotSignedIn
 from core.flows.auth import login_key
 from core.flows.binding import before_send, sms_rules
 from core.flows.codes import Codes
@@ -111,7 +111,10 @@ class RecoveryFlow:
             raise CodeExpired()
         account_id = int(data["account_id"])
         passwords = PasswordFlow(self.kit)
-        await passwords.check(account_id, password)
+        try:
+            await passwords.check(account_id, password)
+        except NotSignedIn:  # the account was deleted since the code (PRODUCT §1.12)
+            raise CodeExpired() from None
         if await self.kit.tokens.pop(key) is None:
             raise CodeExpired()
         await passwords.set(account_id, password, "recovery")

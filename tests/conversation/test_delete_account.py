@@ -331,3 +331,30 @@ async def test_the_code_can_go_by_sms_when_a_phone_is_bound(
         assert await stack.services.account.account_for(ivan.id) is None
         async with stack.services.kit.reader() as uow:
             assert await uow.accounts.get(account) is None
+
+
+async def test_a_secure_password_page_opened_before_the_deletion_is_then_expired(
+    sandbox: Sandbox, browser: Browser, stack: SandboxStack
+) -> None:
+    ivan, account = await with_email(sandbox, browser, stack, "en")
+    await ivan.send("/me")
+    await ivan.wait_for("Password: set")
+    await ivan.press("Change password")
+    secure = "🔒 Create password on a secure page"
+    asked = await ivan.wait_for(lambda m: secure in m.button_texts)
+    url = await ivan.press(secure, asked.message_id)
+    assert url is not None
+    page = Browser()
+    try:
+        await page.open(url)
+        await to_the_code(ivan, "en")
+        await ivan.send(deletion_code(stack))
+        await ivan.wait_for(DELETED)
+
+        answer = await page.submit(password=OTHER_PASSWORD, repeat=OTHER_PASSWORD)
+    finally:
+        await page.close()
+
+    assert answer.status == 410, answer.text[:300]
+    async with stack.services.kit.reader() as uow:
+        assert await uow.passwords.get(account) is None
