@@ -53,13 +53,23 @@ class Call:
             self.state.flood.check(self.bot.id, chat.id, chat.type != "private", now)
 
     def formatted(self, text_name: str, entities_name: str) -> tuple[str, list[dict[str, Any]]]:
-        """Text and entities after the parse mode, as Telegram stores them."""
-        return parse_text(
+        """Text and entities after the parse mode, as Telegram stores them: a mention by id
+        carries the user, and one of a user the sandbox does not know is left out."""
+        text, entities = parse_text(
             self.params.text(text_name) or "",
             self.params.text("parse_mode") or "",
             self.params.obj(entities_name),
             entities_name,
         )
+        kept = []
+        for entity in entities:
+            if entity["type"] == "text_mention":
+                user = self.state.users.get(int((entity.get("user") or {}).get("id", 0)))
+                if user is None:
+                    continue
+                entity = {**entity, "user": user.to_api()}
+            kept.append(entity)
+        return text, kept
 
     def message_text(self) -> tuple[str, list[dict[str, Any]]]:
         text, entities = self.formatted("text", "entities")

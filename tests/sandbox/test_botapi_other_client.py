@@ -55,6 +55,19 @@ async def test_markdown_v2_is_rendered_as_telegram_does(running: Running) -> Non
     assert shown is not None and shown.html.startswith("<b>Hello</b>, <i>Alice</i>!")
 
 
+async def test_a_mention_by_id_carries_the_user(running: Running) -> None:
+    alice = await running.started_person("Alice")
+    sent = await ok(
+        running,
+        "sendMessage",
+        chat_id=alice.id,
+        parse_mode="MarkdownV2",
+        text=f"[Alice](tg://user?id={alice.id}) and [nobody](tg://user?id=1)",
+    )
+    mentions = [e for e in sent["entities"] if e["type"] == "text_mention"]
+    assert [(m["offset"], m["user"]["first_name"]) for m in mentions] == [(0, "Alice")]
+
+
 @pytest.mark.parametrize(
     ("text", "description"),
     [
