@@ -189,6 +189,7 @@ def build_services(settings: Settings, **overrides: Any) -> Services:
     fields: dict[str, Any] = {
         "uow": database.uow,
         "read_uow": database.reader,
+        "release_idle": database.park,
         **stores,
         "hasher": hasher,
         "mailer": smtp.SmtpMailer(

@@ -10,8 +10,14 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 from weakref import WeakKeyDictionary
 
-from aiogram import BaseMiddleware
+from aiogram import BaseMiddleware, Bot
+from aiogram.client.session.middlewares.base import (
+    BaseRequestMiddleware,
+    NextRequestMiddlewareType,
+)
 from aiogram.fsm.context import FSMContext
+from aiogram.methods import TelegramMethod
+from aiogram.methods.base import Response, TelegramType
 from aiogram.types import TelegramObject, Update, User
 from redis.asyncio import Redis
 
@@ -216,12 +222,27 @@ class DuplicateUpdates(BaseMiddleware):
 
 
 class Person(BaseMiddleware):
-    """Puts `account_id` (or None) and `locale` into the handler data."""
+    """Puts `account_id` (or None) and `locale` into the handler data.
+
+    The update's database work is one scope (`Database.scope`): the reads here and the
+    handler's units share one connection and, until a writer commits, one transaction; an
+    update that touches no data opens none. Before each call to Telegram the scope's idle
+    connection goes back to the pool (`ParkDuringCalls`), so a paced send never holds one.
+    """
 
     def __init__(self, services: Services) -> None:
         self.services = services
+        self._parking: set[int] = set()  # the bot sessions that park the scope on each call
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        bot: Bot | None = data.get("bot")
+        if bot is not None and id(bot.session) not in self._parking:
+            self._parking.add(id(bot.session))
+            bot.session.middleware(ParkDuringCalls(self.services))
+        async with self.services.database.scope():
+            return await self._person(handler, event, data)
+
+    async def _person(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         user: User | None = data.get("event_from_user")
         default = self.services.settings.default_locale
         data["account_id"] = None
@@ -242,3 +263,20 @@ class Person(BaseMiddleware):
                     locale=data["locale"],
                 )
         return await handler(event, data)
+
+
+class ParkDuringCalls(BaseRequestMiddleware):
+    """A session middleware: before a call to Telegram (which pacing may hold for seconds), the
+    update's database connection, idle between units of work, goes back to the pool."""
+
+    def __init__(self, services: Services) -> None:
+        self.services = services
+
+    async def __call__(
+        self,
+        make_request: NextRequestMiddlewareType[TelegramType],
+        bot: Bot,
+        method: TelegramMethod[TelegramType],
+    ) -> Response[TelegramType]:
+        await self.services.database.park()
+        return await make_request(bot, method)

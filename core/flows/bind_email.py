@@ -57,7 +57,7 @@ class BindEmailFlow(BindingFlow, kind=EMAIL, password_last=False, address_key="a
 
     async def suggestion(self, account_id: int) -> str | None:
         """An email the social provider verified, to offer as a one-tap button."""
-        async with self.kit.unit() as uow:
+        async with self.kit.reader() as uow:
             identities = await uow.identities.for_account(account_id)
         emails = _verified(self.kit, identities)
         return emails[0] if emails else None
@@ -83,7 +83,7 @@ class BindEmailFlow(BindingFlow, kind=EMAIL, password_last=False, address_key="a
     ) -> EmailBound | EmailPending:
         """Bind at once when the provider vouches for the address, otherwise send the letter."""
         address = await self.check(account_id, raw)
-        async with self.kit.unit() as uow:
+        async with self.kit.reader() as uow:
             if await uow.passwords.get(account_id) is None:
                 raise PasswordRequired()
             identities = await uow.identities.for_account(account_id)
@@ -146,7 +146,7 @@ class BindEmailFlow(BindingFlow, kind=EMAIL, password_last=False, address_key="a
         if not await self.is_bound(account_id, address):
             workspaces = data.get("workspaces") == "1"
             await self._bind(account_id, address, workspaces, "web", data["locale"])
-        async with self.kit.unit() as uow:
+        async with self.kit.reader() as uow:
             users = await uow.telegram.users_of(account_id)
         for user in users:
             await self.kit.notifier.notify(EmailConfirmed(user, account_id, address))
@@ -167,6 +167,7 @@ class BindEmailFlow(BindingFlow, kind=EMAIL, password_last=False, address_key="a
             self.kit.url(f"/email/confirm/{token}"),
             int(ttl.total_seconds() // 60),
         )
+        await self.kit.idle()  # the letter may take seconds: no connection held meanwhile
         try:
             await self.kit.mailer.send(letter)
         except Exception:

@@ -95,6 +95,7 @@ class BindPhoneFlow(BindingFlow, kind=PHONE, password_last=True, address_key="ph
         code, _ = await self.codes.issue(subject, ttl, data)
         text = letters.sms_code_text(data["locale"], code, int(ttl.total_seconds() // 60))
         try:
+            await self.kit.idle()  # the gateway may take seconds: no connection held meanwhile
             await self.kit.sms.send(phone, text)
         except Exception:
             await self.codes.discard(subject)

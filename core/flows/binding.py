@@ -119,7 +119,7 @@ class BindingFlow:
     async def is_bound(self, account_id: int, address: str) -> bool:
         """Whether this very address is confirmed on the account: a step that bound it and was
         cut short (a crash) resumes after the code instead of asking for it (PRODUCT §3)."""
-        async with self.kit.unit() as uow:
+        async with self.kit.reader() as uow:
             return await uow.bindings.owner(self.kind, address) == account_id
 
     async def bind_now(

@@ -44,7 +44,7 @@ class PasswordFlow:
     async def check(self, account_id: int, password: str, also: Iterable[str] = ()) -> str:
         """The normalized password, or WeakPassword: length, common list, the person's own data
         (`also`: an address being bound right now, not on the account yet)."""
-        async with self.kit.unit() as uow:
+        async with self.kit.reader() as uow:
             view = await load_view(uow, account_id, self.kit)
         personal = [view.account.name]
         personal += [
@@ -54,7 +54,7 @@ class PasswordFlow:
         return self.policy.check(password, [*personal, *also])
 
     async def has_password(self, account_id: int) -> bool:
-        async with self.kit.unit() as uow:
+        async with self.kit.reader() as uow:
             return await uow.passwords.get(account_id) is not None
 
     async def set(
@@ -62,6 +62,7 @@ class PasswordFlow:
     ) -> None:
         """Set or replace the password; a replaced one is announced to the bound email."""
         text = await self.check(account_id, password, also)
+        await self.kit.idle()  # hashing takes a while: no connection held meanwhile
         password_hash = await self.kit.hasher.hash(text)
         async with self.kit.unit() as uow:
             await uow.accounts.lock(account_id)

@@ -43,7 +43,7 @@ class RecoveryFlow:
         if key is None:
             return
         kind, address = key
-        async with self.kit.unit() as uow:
+        async with self.kit.reader() as uow:
             account_id = await uow.bindings.owner(kind, address)
         subject = self._subject(login, locale)
         if account_id is None:
@@ -58,6 +58,7 @@ class RecoveryFlow:
         )
         code, _ = await self.codes.issue(subject, ttl, {"account_id": str(account_id)})
         minutes = int(ttl.total_seconds() // 60)
+        await self.kit.idle()  # the letter or SMS may take seconds: no connection held meanwhile
         if kind is AddressKind.EMAIL:
             await self.kit.mailer.send(letters.recovery_letter(locale, address, code, minutes))
         elif self.kit.sms is not None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -9,10 +11,20 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import URL, make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-from core.adapters.db.uow import CONNECTIVITY_ERRORS, READONLY, SqlUnitOfWork, WriterLine
+from core.adapters.db.uow import (
+    CONNECTIVITY_ERRORS,
+    CURRENT_SCOPE,
+    READONLY,
+    ScopedUnitOfWork,
+    SqlUnitOfWork,
+    UpdateScope,
+    WriterLine,
+)
 from core.errors import Unavailable
+from core.ports import UnitOfWork
 
 # How long a SQLite writer waits for another's write lock before the database counts as busy.
 SQLITE_BUSY_TIMEOUT_S = 5.0
@@ -22,8 +34,8 @@ SQLITE_BUSY_TIMEOUT_S = 5.0
 class PgTimeouts:
     """How long PostgreSQL may keep a person waiting (seconds): an outage is told at once.
 
-    `connect`: a new connection; `pool`: waiting for a free pooled one; `command`: one statement
-    (pre-ping included). Settings DATABASE_*_TIMEOUT (issue #10: an answer within 2 s).
+    `connect`: a new connection; `pool`: waiting for a free pooled one; `command`: one statement.
+    Settings DATABASE_*_TIMEOUT (issue #10: an answer within 2 s).
     """
 
     connect: float = 10.0
@@ -46,13 +58,23 @@ def make_engine(
         if parsed.get_driver_name() == "asyncpg":
             connect_args["timeout"] = pg.connect
             connect_args["command_timeout"] = pg.command
-        # pre_ping drops connections that died with a database restart, so the bot recovers.
-        return create_async_engine(
-            parsed, pool_pre_ping=True, pool_timeout=pg.pool, connect_args=connect_args
-        )
+        # No pre-ping (a round trip per check-out): a connection the server closed is known to
+        # the driver and replaced at check-out, and one that dies in use is a disconnect, which
+        # invalidates the pool (RELIABILITY §6), so the next unit connects afresh.
+        pg_engine = create_async_engine(parsed, pool_timeout=pg.pool, connect_args=connect_args)
+        event.listen(pg_engine.sync_engine, "checkout", _closed_is_replaced)
+        return pg_engine
     engine = create_async_engine(parsed)
     _tune_sqlite(engine, parsed, foreign_keys=foreign_keys, busy_timeout=sqlite_busy_timeout)
     return engine
+
+
+def _closed_is_replaced(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+    """A pooled connection whose server went away (a restart) is replaced, without a query."""
+    driver = getattr(dbapi_connection, "_connection", None)
+    is_closed = getattr(driver, "is_closed", None)
+    if callable(is_closed) and is_closed():
+        raise DisconnectionError("the server closed this pooled connection")
 
 
 def _tune_sqlite(engine: AsyncEngine, url: URL, *, foreign_keys: bool, busy_timeout: float) -> None:
@@ -113,12 +135,43 @@ class Database:
         sqlite = make_url(url).get_backend_name() == "sqlite"
         self._writers = WriterLine(sqlite_busy_timeout) if sqlite else None
 
-    def uow(self) -> SqlUnitOfWork:
+    def uow(self) -> UnitOfWork:
+        """A unit of work that may write; inside an update's scope, the update's own."""
+        scope = self._scope()
+        if scope is not None:
+            return ScopedUnitOfWork(scope)
         return SqlUnitOfWork(self.engine, writers=self._writers)
 
-    def reader(self) -> SqlUnitOfWork:
+    def reader(self) -> UnitOfWork:
         """A unit of work that only reads: on SQLite it takes no write lock."""
+        scope = self._scope()
+        if scope is not None:
+            return ScopedUnitOfWork(scope, readonly=True)
         return SqlUnitOfWork(self.engine, readonly=True)
+
+    def _scope(self) -> UpdateScope | None:
+        scope = CURRENT_SCOPE.get()
+        if scope is None or scope.database is not self or not scope.usable():
+            return None
+        return scope
+
+    @asynccontextmanager
+    async def scope(self) -> AsyncIterator[None]:
+        """The units of work opened inside (in this task) share one connection and, until a
+        writer commits, one transaction: an update's database work (see `UpdateScope`)."""
+        scope = UpdateScope(self, lambda: self.engine, self._writers)
+        token = CURRENT_SCOPE.set(scope)
+        try:
+            yield
+        finally:
+            CURRENT_SCOPE.reset(token)
+            await scope.drop()
+
+    async def park(self) -> None:
+        """The current update waits on the outside world: its idle connection goes back."""
+        scope = CURRENT_SCOPE.get()
+        if scope is not None and scope.database is self and scope.usable():
+            await scope.park()
 
     async def ping(self) -> None:
         """Raise `Unavailable` unless the database answers a trivial query."""

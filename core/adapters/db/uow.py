@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections import deque
+from collections.abc import Callable
+from contextvars import ContextVar
 from types import TracebackType
 from typing import Self
 
@@ -20,6 +22,7 @@ from core.adapters.db.repositories import (
     SqlTelegramLinks,
 )
 from core.adapters.db.workspaces import SqlAuditLog, SqlWorkspaces
+from core.domain.models import Account
 from core.errors import Unavailable
 from core.ports import UnitOfWork
 
@@ -181,3 +184,195 @@ class SqlUnitOfWork(UnitOfWork):
             await self._conn.commit()
         except CONNECTIVITY_ERRORS as exc:
             raise Unavailable() from exc
+
+
+class UpdateScope:
+    """One update's database work: one pooled connection, and one transaction while it can last.
+
+    Opened by the bot for each update (`Database.scope()`), it opens nothing itself: the first
+    unit of work checks a connection out and begins. A reader leaves its transaction open for
+    the next unit, so an update's reads are one transaction; a writer joins it (PostgreSQL) or,
+    on SQLite, ends it and begins IMMEDIATE behind the writer line, so a write never upgrades a
+    stale snapshot. A writer's `commit()` commits at once, as a unit always did: an effect and
+    its record agree (RELIABILITY §2); the next unit begins again. `park()` ends an idle read
+    transaction and gives the connection back to the pool while the update waits on the outside
+    world (Telegram, a letter, an SMS, a hash), so a slow send never holds a connection.
+    """
+
+    def __init__(
+        self, owner: object, engine: Callable[[], AsyncEngine], writers: WriterLine | None
+    ) -> None:
+        self.database = owner  # whose units share it
+        self._engine = engine  # read at check-out: a test may swap the database's engine
+        self._writers = writers
+        self.task = asyncio.current_task()
+        self.conn: AsyncConnection | None = None
+        self.active = False  # a unit of this scope is inside its `async with`
+        self.writing = False  # the open transaction is a writer's
+        self._queued = False
+        # Accounts read in the open transaction before any write: the update's later reads of
+        # the same account (the card after `Person`) need not ask again.
+        self.accounts: dict[int, Account | None] = {}
+
+    def usable(self) -> bool:
+        """Units share the scope only in its own task, one at a time (a nested one is its own)."""
+        return not self.active and asyncio.current_task() is self.task
+
+    async def enter(self, *, readonly: bool) -> AsyncConnection:
+        self.active = True
+        try:
+            if self.conn is None:
+                conn = self._engine().connect()
+                try:
+                    await conn.start()
+                except BaseException:
+                    with contextlib.suppress(SQLAlchemyError, OSError):
+                        await conn.close()
+                    raise
+                self.conn = conn
+            conn = self.conn
+            if not readonly and self._writers is not None and not self.writing:
+                # SQLite: a reader's snapshot cannot be upgraded safely; end it, queue, begin anew.
+                if conn.in_transaction():
+                    await conn.rollback()
+                await self._writers.enter()
+                self._queued = True
+            if not conn.in_transaction():
+                await conn.execution_options(**{READONLY: readonly})
+                await conn.begin()
+            if not readonly:
+                self.accounts.clear()
+            self.writing = self.writing or not readonly
+        except BaseException as exc:
+            self.active = False
+            await self.drop()
+            if isinstance(exc, CONNECTIVITY_ERRORS):
+                raise Unavailable() from exc
+            raise
+        return conn
+
+    async def end(self) -> None:
+        """End the open transaction, writing nothing (a writer that did not commit)."""
+        conn = self.conn
+        self.writing = False
+        self.accounts.clear()
+        try:
+            if conn is not None and conn.in_transaction():
+                await conn.rollback()
+        finally:
+            self.leave_line()
+
+    async def commit(self) -> None:
+        conn = self.conn
+        if conn is None or not self.active:
+            raise RuntimeError("commit() outside `async with` of the unit of work")
+        try:
+            await conn.commit()
+        except CONNECTIVITY_ERRORS as exc:
+            await self.drop()
+            raise Unavailable() from exc
+        self.writing = False
+        self.accounts.clear()
+        self.leave_line()
+
+    def leave_line(self) -> None:
+        if self._queued and self._writers is not None:
+            self._queued = False
+            self._writers.leave()
+
+    async def park(self) -> None:
+        """Between units: end the read transaction and give the connection back to the pool."""
+        if not self.active and self.conn is not None:
+            await self.drop()
+
+    async def drop(self) -> None:
+        """Roll back whatever is open and return (or, broken, discard) the connection."""
+        conn, self.conn = self.conn, None
+        self.writing = False
+        self.accounts.clear()
+        try:
+            if conn is not None:
+                with contextlib.suppress(SQLAlchemyError, OSError):
+                    if conn.in_transaction():
+                        await conn.rollback()
+                with contextlib.suppress(SQLAlchemyError, OSError):
+                    await conn.close()
+        finally:
+            self.leave_line()
+
+
+# The update being handled in this task, if the bot opened a scope for it.
+CURRENT_SCOPE: ContextVar[UpdateScope | None] = ContextVar("accountbot_db_scope", default=None)
+
+
+class ScopedUnitOfWork(UnitOfWork):
+    """A unit of work inside an `UpdateScope`: the scope's connection and transaction.
+
+    The same contract as `SqlUnitOfWork`: leaving a writer without `commit()` writes nothing;
+    a reader must not write; an outage is `Unavailable`. A reader leaves the transaction open
+    for the update's next unit, unless it failed.
+    """
+
+    def __init__(self, scope: UpdateScope, *, readonly: bool = False) -> None:
+        self._scope = scope
+        self._readonly = readonly
+        self._inside = False
+
+    async def __aenter__(self) -> Self:
+        conn = await self._scope.enter(readonly=self._readonly)
+        self._inside = True
+        scope = self._scope
+        self.accounts = (
+            SeenAccounts(conn, scope.accounts) if not scope.writing else SqlAccounts(conn)
+        )
+        self.identities = SqlIdentities(conn)
+        self.bindings = SqlBindings(conn)
+        self.passwords = SqlPasswords(conn)
+        self.telegram = SqlTelegramLinks(conn)
+        self.workspaces = SqlWorkspaces(conn)
+        self.audit = SqlAuditLog(conn)
+        self.retention = SqlRetention(conn)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        if not self._inside:
+            return
+        self._inside = False
+        scope = self._scope
+        scope.active = False
+        try:
+            if is_outage(exc):
+                await scope.drop()
+            elif exc is not None or not self._readonly:
+                await scope.end()  # a writer's work is committed by now or not at all
+        except (SQLAlchemyError, OSError) as cleanup_error:
+            await scope.drop()
+            if exc is None:
+                raise Unavailable() from cleanup_error
+        if self._readonly and _reader_wrote(exc):
+            raise RuntimeError("a read-only unit of work tried to write") from exc
+        if is_outage(exc):
+            raise Unavailable() from exc
+
+    async def commit(self) -> None:
+        if not self._inside:
+            raise RuntimeError("commit() outside `async with` of the unit of work")
+        await self._scope.commit()
+
+
+class SeenAccounts(SqlAccounts):
+    """`SqlAccounts` whose `get` remembers, for the rest of a read transaction, what it read."""
+
+    def __init__(self, conn: AsyncConnection, seen: dict[int, Account | None]) -> None:
+        super().__init__(conn)
+        self._seen = seen
+
+    async def get(self, account_id: int) -> Account | None:
+        if account_id not in self._seen:
+            self._seen[account_id] = await super().get(account_id)
+        return self._seen[account_id]

@@ -6,6 +6,7 @@ import asyncio
 import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -183,3 +184,40 @@ async def test_the_sqlite_folder_is_made_on_first_use_not_before(tmp_path: Path)
     finally:
         await db.dispose()
     assert (folder / "accounts.sqlite3").exists()
+
+
+async def test_a_pooled_connection_the_server_closed_is_replaced_without_a_ping(
+    pg_url: str,
+) -> None:
+    """A database restart while the bot is idle: the next unit works, on a new connection.
+
+    There is no pre-ping (a round trip on every check-out): the driver knows the server closed
+    the connection, and the pool replaces it at check-out (RELIABILITY §6)."""
+    others = " FROM pg_stat_activity WHERE datname = current_database()"
+    others += " AND pid <> pg_backend_pid()"
+    async with migrated(pg_url) as db:
+        (account,) = await new_accounts(db, 1)
+        async with db.reader() as uow:  # the pool keeps this connection, idle
+            await uow.accounts.get(account)
+        admin = Database(pg_url)
+        try:
+            async with admin.engine.connect() as conn:
+                await conn.execute(sa.text("SELECT pg_terminate_backend(pid)" + others))
+                while (await conn.execute(sa.text("SELECT count(*)" + others))).scalar_one():
+                    await conn.commit()  # a fresh look: until the server closed all the others
+        finally:
+            await admin.dispose()
+
+        dialect = db.engine.dialect
+        pings: list[object] = []
+        ping = dialect.do_ping
+
+        def counted_ping(dbapi_connection: Any) -> bool:
+            pings.append(dbapi_connection)
+            return ping(dbapi_connection)
+
+        dialect.do_ping = counted_ping  # type: ignore[method-assign]
+        async with db.reader() as uow:
+            found = await uow.accounts.get(account)
+    assert found is not None
+    assert pings == []
