@@ -77,7 +77,7 @@ class ReleaseFlow:
         telegram_user_id: int,
     ) -> timedelta:
         """Send a code to the taken address; returns when a resend is allowed."""
-        async with self.kit.unit() as uow:
+        async with self.kit.reader() as uow:
             holder = await uow.bindings.owner(kind, address)
         if holder == account_id:
             raise AddressAlreadyYours(kind.value)
@@ -124,6 +124,7 @@ class ReleaseFlow:
         try:
             async with self.kit.reader() as uow:
                 stored = await uow.passwords.get(int(data["holder"]))
+            await self.kit.idle()  # the hash check takes a while: no connection held meanwhile
             ok = stored is not None and await self.kit.hasher.verify(stored, normalize(password))
         except BaseException:
             await self.kit.limiter.release([rule], slot)
@@ -142,7 +143,7 @@ class ReleaseFlow:
         kind = AddressKind(data["kind"])
         locale = data["locale"]
         new = normalize_email(raw) if kind is AddressKind.EMAIL else normalize_phone(raw, locale)
-        async with self.kit.unit() as uow:
+        async with self.kit.reader() as uow:
             owner = await uow.bindings.owner(kind, new)
         if new == data["address"] or owner is not None:
             raise AddressTaken(kind.value, new)
@@ -265,6 +266,7 @@ class ReleaseFlow:
         )
         await before_send(codes, subject, rules)
         code, _ = await codes.issue(subject, ttl, {"address": address})
+        await self.kit.idle()  # the letter or SMS may take seconds: no connection held meanwhile
         try:
             if kind is AddressKind.EMAIL:
                 builder = letters.release_letter if step == "prove" else letters.new_address_letter
