@@ -224,9 +224,10 @@ class RedisConversations(BaseStorage):
         self._close = redis.register_script(_CLOSE)
         self._renew = redis.register_script(_RENEW)
 
-    # Keys: short, one per chat (the user too when it is not the chat: groups).
+    # Keys: short, one per chat (the user too when it is not the chat: groups). No bot id, as
+    # aiogram's own key builder by default: one bot per REDIS_PREFIX.
     def key_of(self, key: StorageKey) -> str:
-        suffix = f"{key.bot_id}:{key.chat_id}"
+        suffix = f"{key.chat_id}"
         if key.user_id != key.chat_id:
             suffix += f":{key.user_id}"
         if key.thread_id:

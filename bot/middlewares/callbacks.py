@@ -13,7 +13,7 @@ import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from aiogram import BaseMiddleware, Bot, Dispatcher
@@ -33,6 +33,16 @@ log = logging.getLogger(__name__)
 # The new messages the tap being handled made the bot send (a context variable: per update).
 SENT: ContextVar[list[str] | None] = ContextVar("tap_sent", default=None)
 LAST_TAP = "last_tap"  # in the conversation's data: [message id, callback data, when handled]
+
+
+def _moment(when: object) -> datetime:
+    """When a tap was handled: epoch milliseconds (13 bytes in Redis, not 34), or the ISO text
+    kept before."""
+    if isinstance(when, int | float):
+        return datetime.fromtimestamp(when / 1000, UTC)
+    return datetime.fromisoformat(str(when))
+
+
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 
 
@@ -89,7 +99,7 @@ class HonestButtons(BaseMiddleware):
         clock, window = talk.services.clock, talk.services.settings.double_tap_window
         last = await talk.recall(LAST_TAP)
         if isinstance(last, list) and len(last) == 3 and last[:2] == tap:
-            since = clock.now() - datetime.fromisoformat(str(last[2]))
+            since = clock.now() - _moment(last[2])
             if since <= timedelta(seconds=window):
                 with contextlib.suppress(TelegramAPIError):
                     await bot.answer_callback_query(event.id)
@@ -102,7 +112,7 @@ class HonestButtons(BaseMiddleware):
         finally:
             SENT.reset(token)
         if sent:
-            await talk.remember(**{LAST_TAP: [*tap, clock.now().isoformat()]})
+            await talk.remember(**{LAST_TAP: [*tap, round(clock.now().timestamp() * 1000)]})
         return result
 
     def _count_sends(self, bot: Bot) -> None:

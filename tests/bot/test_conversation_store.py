@@ -50,7 +50,7 @@ def key(chat: int = CHAT, user: int | None = None, destiny: str = "default") -> 
 
 
 async def stored(store: RedisConversations, chat: int = CHAT) -> dict[str, str]:
-    return parse(await store.redis.get(f"{store.prefix}c:{BOT}:{chat}"))
+    return parse(await store.redis.get(f"{store.prefix}c:{chat}"))
 
 
 # --- aiogram's storage contract, the same answers as its MemoryStorage --------------------------
@@ -92,15 +92,15 @@ async def test_one_key_per_chat_with_a_ttl_and_nothing_left_once_cleared(
     await store.set_data(key(destiny="other"), {"x": 1})
 
     assert await stored(store) == {"s": "Steps:one", "d": '{"flow_total":2}', "other:d": '{"x":1}'}
-    ttl = await store.redis.pttl(f"{store.prefix}c:{BOT}:{CHAT}")
+    ttl = await store.redis.pttl(f"{store.prefix}c:{CHAT}")
     assert 0 < ttl <= TTL * 1000
     assert [k async for k in store.redis.scan_iter(match=store.prefix + "*")] == [
-        f"{store.prefix}c:{BOT}:{CHAT}".encode()
+        f"{store.prefix}c:{CHAT}".encode()
     ]
 
     await FSMContext(store, k).clear()
     await store.set_data(key(destiny="other"), {})
-    assert await store.redis.exists(f"{store.prefix}c:{BOT}:{CHAT}") == 0
+    assert await store.redis.exists(f"{store.prefix}c:{CHAT}") == 0
 
 
 async def test_a_group_member_has_a_conversation_of_their_own(store: RedisConversations) -> None:
@@ -140,7 +140,7 @@ async def test_a_failed_update_still_writes_what_it_set(store: RedisConversation
     with pytest.raises(RuntimeError):
         await update()
     assert await stored(store) == {"s": "moved on"}
-    assert await store.redis.exists(f"{store.prefix}l:{BOT}:{CHAT}") == 0
+    assert await store.redis.exists(f"{store.prefix}l:{CHAT}") == 0
 
 
 async def test_a_cancelled_update_writes_nothing_and_lets_the_chat_go(
@@ -163,7 +163,7 @@ async def test_a_cancelled_update_writes_nothing_and_lets_the_chat_go(
     with pytest.raises(asyncio.CancelledError):
         await task
     assert await stored(store) == {"s": "start"}
-    assert await store.redis.exists(f"{store.prefix}l:{BOT}:{CHAT}") == 0
+    assert await store.redis.exists(f"{store.prefix}l:{CHAT}") == 0
 
 
 async def test_another_chat_is_read_and_written_at_once(store: RedisConversations) -> None:
@@ -183,7 +183,7 @@ async def test_the_lock_is_short_and_one_update_of_a_chat_runs_at_a_time(
     async def first() -> None:
         async with store.session(k):
             first_in.set()
-            ttl = await store.redis.pttl(f"{store.prefix}l:{BOT}:{CHAT}")
+            ttl = await store.redis.pttl(f"{store.prefix}l:{CHAT}")
             assert 0 < ttl <= 3000  # a dead process's lock is gone within CHAT_LOCK_TIMEOUT
             await store.set_state(k, "first")
             order.append("first")

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import base64
 import json
+import re
 from collections.abc import Mapping, Sequence
 
 from redis.asyncio import Redis
@@ -12,6 +14,8 @@ from core.adapters.redis._base import GRACE_MS, RedisStore, from_ms, text, to_ms
 from core.ports import Clock, StoredCode
 
 _DATA = "d:"  # the prefix of the fields holding the code's data, one item each
+_PACKED_DIGEST = "h"  # the digest's bytes in base64, when it is lowercase hex
+_HEX = re.compile(r"(?:[0-9a-f]{2})+")
 
 # KEYS[1] code; ARGV now. Void codes are deleted; otherwise one attempt is spent.
 _TAKE_ATTEMPT = """
@@ -49,7 +53,7 @@ class RedisCodeStore(RedisStore):
         """Store a newly issued code, replacing any earlier one under the key."""
         expires_ms = to_ms(code.expires_at)
         fields: dict[FieldT, EncodableT] = {
-            "digest": code.digest,
+            **_digest_field(code.digest),
             "expires": expires_ms,
             "attempts": code.attempts_left,
             "issue": code.issue_id,
@@ -89,6 +93,13 @@ class RedisCodeStore(RedisStore):
         await self._redis.delete(self._key(key))
 
 
+def _digest_field(digest: str) -> dict[FieldT, EncodableT]:
+    """A hex digest as its bytes in base64 (an HMAC-SHA256: 44 bytes, not 64); other text as is."""
+    if _HEX.fullmatch(digest):
+        return {_PACKED_DIGEST: base64.b64encode(bytes.fromhex(digest)).decode()}
+    return {"digest": digest}
+
+
 def _pairs(flat: Sequence[bytes | str]) -> dict[str, str]:
     return {text(flat[i]): text(flat[i + 1]) for i in range(0, len(flat), 2)}
 
@@ -97,8 +108,9 @@ def _decode(fields: Mapping[str, str]) -> StoredCode:
     data = {k[len(_DATA) :]: v for k, v in fields.items() if k.startswith(_DATA)}
     if "data" in fields:  # a code stored before the items had fields of their own
         data.update(json.loads(fields["data"]))
+    packed = fields.get(_PACKED_DIGEST)
     return StoredCode(
-        digest=fields["digest"],
+        digest=base64.b64decode(packed).hex() if packed else fields["digest"],
         expires_at=from_ms(int(fields["expires"])),
         attempts_left=int(fields["attempts"]),
         issue_id=fields["issue"],
