@@ -32,7 +32,7 @@ import uuid
 from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping, Sequence
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, cast
 
 from aiogram import BaseMiddleware, Dispatcher
@@ -42,6 +42,7 @@ from aiogram.fsm.storage.base import (
     DEFAULT_DESTINY,
     BaseEventIsolation,
     BaseStorage,
+    DefaultKeyBuilder,
     StateType,
     StorageKey,
 )
@@ -70,8 +71,9 @@ local function dump(f)
   return table.concat(out)
 end
 """
-# KEYS lock, conversation, ledger window, ledger mark. ARGV token, lock ms, update id ('' when
-# the update is not known), window size. False while another holds the lock; else the ledger's
+# KEYS lock, conversation, ledger window, ledger mark, then aiogram's old keys of the chat.
+# ARGV token, lock ms, update id ('' when the update is not known), window size, conversation
+# ms. False while another holds the lock; else the ledger's
 # verdict (0 new, 1 handled, 2 behind the window) and the conversation less its log.
 _OPEN = (
     _FIELDS
@@ -88,7 +90,26 @@ if ARGV[3] ~= '' then
     elseif id <= tonumber(mark) - tonumber(ARGV[4]) then verdict = 2 end
   end
 end
-local f = parse(redis.call('GET', KEYS[2]))
+local raw = redis.call('GET', KEYS[2])
+if not raw and #KEYS > 4 then
+  -- A conversation aiogram's RedisStorage kept (KEYS state, data, log, checkpoint): moved here.
+  local old = {}
+  local s, d, l = redis.call('GET', KEYS[5]), redis.call('GET', KEYS[6]), redis.call('GET', KEYS[7])
+  if s then old['s'] = s end
+  if d and d ~= '{}' then old['d'] = d end
+  if l then
+    local ok, v = pcall(cjson.decode, l)
+    if ok and type(v) == 'table' and type(v['log']) == 'table' and #v['log'] > 0 then
+      old['l'] = cjson.encode(v['log'])
+    end
+  end
+  if next(old) then
+    raw = dump(old)
+    redis.call('SET', KEYS[2], raw, 'PX', ARGV[5])
+  end
+  redis.call('DEL', KEYS[5], KEYS[6], KEYS[7], KEYS[8])
+end
+local f = parse(raw)
 f['l'] = nil
 return {verdict, dump(f)}
 """
@@ -220,6 +241,7 @@ class RedisConversations(BaseStorage):
         self.poll = min(poll, lock_timeout / 4)
         self.ledger_window = ledger_window
         self.ledger_memory_ms = ledger_memory_ms
+        self._legacy = DefaultKeyBuilder(prefix=prefix + "fsm", with_destiny=True)
         self._open = redis.register_script(_OPEN)
         self._close = redis.register_script(_CLOSE)
         self._renew = redis.register_script(_RENEW)
@@ -245,6 +267,17 @@ class RedisConversations(BaseStorage):
             ledger + "mark",
         ]
 
+    def _legacy_keys(self, key: StorageKey) -> list[str]:
+        """Where aiogram's RedisStorage kept the chat (before this store): state, data, the
+        support log and the checkpoint. A conversation found there is moved on its next update."""
+        default = replace(key, destiny=DEFAULT_DESTINY)
+        return [
+            self._legacy.build(default, "state"),
+            self._legacy.build(default, "data"),
+            self._legacy.build(replace(key, destiny="support_log"), "data"),
+            self._legacy.build(replace(key, destiny="checkpoint"), "data"),
+        ]
+
     def _session(self, key: StorageKey) -> _Session | None:
         found = (_SESSIONS.get() or {}).get(self.key_of(key))
         return None if found is None or found.closed else found
@@ -259,10 +292,11 @@ class RedisConversations(BaseStorage):
         suffix = self.key_of(key)
         keys = self._keys(suffix, key.bot_id)
         update = _UPDATE.get()
+        opening = [*keys, *self._legacy_keys(key)]
         update_arg = update[1] if update is not None and update[0] == key.bot_id else ""
         token = uuid.uuid4().hex
-        args: list[str | int] = [token, self.lock_ms, update_arg, self.ledger_window]
-        while (opened := await self._open(keys=keys, args=args)) is None:  # noqa: ASYNC110
+        args: list[str | int] = [token, self.lock_ms, update_arg, self.ledger_window, self.ttl_ms]
+        while (opened := await self._open(keys=opening, args=args)) is None:  # noqa: ASYNC110
             await asyncio.sleep(self.poll)  # another update of the chat holds it (or a dead one)
         session = _Session(suffix, parse(opened[1]))
         if update_arg != "":

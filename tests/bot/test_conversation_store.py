@@ -242,3 +242,29 @@ async def test_the_duplicate_verdict_comes_with_the_lock_and_the_mark_with_its_r
     assert await handle(400) == "behind the window"
     assert await handle(450) is None  # inside the window, never seen
     assert await inner.seen(BOT, 500) == "handled"  # the same ledger as without the lock
+
+
+async def test_a_conversation_aiogram_kept_is_carried_over_on_its_next_update(
+    store: RedisConversations,
+) -> None:
+    """People in the middle of a step when this store was deployed stay at their step."""
+    from aiogram.fsm.storage.base import DefaultKeyBuilder
+    from aiogram.fsm.storage.redis import RedisStorage
+
+    keys = DefaultKeyBuilder(prefix=store.prefix + "fsm", with_destiny=True)
+    old = RedisStorage(store.redis, key_builder=keys)
+    k = key()
+    await old.set_state(k, "BindEmail:awaiting_code")
+    await old.set_data(k, {"address": "ivan@example.com", "flow_total": 2})
+    await old.set_data(key(destiny="support_log"), {"log": ["/me", "[hidden]"]})
+    await old.set_data(key(destiny="checkpoint"), {"update": 7, "state": None, "data": {}})
+
+    async with store.session(k):
+        assert await store.get_state(k) == "BindEmail:awaiting_code"
+        assert await store.get_data(k) == {"address": "ivan@example.com", "flow_total": 2}
+    assert await store.read_log(k) == ["/me", "[hidden]"]
+    assert [k async for k in store.redis.scan_iter(match=store.prefix + "fsm*")] == []
+
+    await FSMContext(store, k).clear()  # cleared stays cleared: nothing comes back from there
+    async with store.session(k):
+        assert await store.get_state(k) is None
