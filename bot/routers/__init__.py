@@ -25,7 +25,7 @@ from bot.routers import (
 )
 from bot.routers.steps import password
 from bot.routers.steps.returns import Returns
-from bot.states import AddressTaken, BindEmail, BindPhone, Password, Unbind
+from bot.states import AddressTaken, BindEmail, BindPhone, Password, Recovery, Unbind
 from bot.support.card import RecentLog
 from bot.support.desk import desk_for
 from core.bootstrap import Services
@@ -61,6 +61,14 @@ def returns() -> Returns:
             BindPhone.awaiting_password: bind_phone.ask_password,
             Password.awaiting_new: password.ask_new,
             Unbind.awaiting_confirmation: settings.ask_again,
+            AddressTaken.awaiting_choice: address_taken.offer_again,
+            AddressTaken.awaiting_proof: address_taken.say_proof,
+            AddressTaken.awaiting_new_address: address_taken.ask_new_address,
+            AddressTaken.awaiting_new_code: address_taken.ask_new_code,
+            AddressTaken.awaiting_password: address_taken.ask_password,
+            Recovery.awaiting_choice: recovery.ask_choice,
+            Recovery.awaiting_code: recovery.ask_code,
+            Recovery.awaiting_password: recovery.ask_password,
         },
     )
 

@@ -51,9 +51,19 @@ async def begin(talk: Talk) -> None:
         await send_code(signed, next(iter(logins)))
         return
     await talk.state.set_state(Recovery.awaiting_choice)
+    await ask_choice(signed, logins)
+
+
+async def ask_choice(talk: SignedTalk, logins: dict[AddressKind, str] | None = None) -> None:
+    """Where the code goes, asked (also again after /language)."""
+    logins = logins or await _logins(talk)
     options = [
-        ("email", _("Email {address}").format(address=mask(logins[AddressKind.EMAIL]))),
-        ("phone", _("Phone {address}").format(address=mask(logins[AddressKind.PHONE]))),
+        (kind.value, label.format(address=mask(logins[kind])))
+        for kind, label in (
+            (AddressKind.EMAIL, _("Email {address}")),
+            (AddressKind.PHONE, _("Phone {address}")),
+        )
+        if kind in logins
     ]
     await talk.say(_("Where should I send the recovery code?"), buttons.choices(FLOW, options))
 
@@ -85,11 +95,20 @@ async def send_code(talk: SignedTalk, kind: AddressKind) -> None:
         return
     else:
         note = ""
+    await say_code_sent(talk, login, note)
+
+
+async def say_code_sent(talk: SignedTalk, login: str, note: str = "") -> None:
     text = _("I sent a recovery code to {address}. Send it here.").format(address=mask(login))
     await talk.say(
         texts.with_step(1, TOTAL, f"{text}\n{note}".strip()),
         buttons.choices(FLOW, [("resend", _("Send the code again"))]),
     )
+
+
+async def ask_code(talk: SignedTalk) -> None:
+    """ "Code sent" again (after /language), with its button: no new code goes out."""
+    await say_code_sent(talk, await _login(talk))
 
 
 async def _login(talk: SignedTalk) -> str:
@@ -108,6 +127,11 @@ async def on_code(message: Message, talk: SignedTalk) -> None:
         await talk.say(texts.explain(error), markup)
         return
     await talk.state.set_state(Recovery.awaiting_password)
+    await ask_password(talk)
+
+
+async def ask_password(talk: SignedTalk) -> None:
+    """The new password's step (also asked again after /language)."""
     policy = talk.services.password.policy
     text = _(
         "The code is right. Now send the new password: at least {n} characters. I will delete "

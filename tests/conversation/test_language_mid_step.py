@@ -10,8 +10,18 @@ from sandbox.client import Person, Sandbox
 from sandbox.client.messages import ChatMessage
 from sandbox.stack import SandboxStack
 from tests.conversation.browser import Browser
+from tests.conversation.conftest import sign_in
+from tests.conversation.test_address_taken import bind_email, last_code
 from tests.conversation.test_bind_phone import join_workspace
-from tests.conversation.test_mid_flow import LANGUAGES, WORDS, at_the_sms_code, signed_in, switch
+from tests.conversation.test_mid_flow import (
+    LANGUAGES,
+    WORDS,
+    at_the_sms_code,
+    signed_in,
+    speaking,
+    switch,
+)
+from tests.conversation.test_settings import PASSWORD
 
 SAID = {
     "en": {
@@ -175,3 +185,65 @@ async def test_an_old_back_after_the_flow_ended_is_a_stale_button(
 
     assert answer["text"] == STALE[lang]
     assert len(await ivan.messages()) == before  # no card, no step
+
+
+PROOF = {
+    "en": ("First, show that the other account is yours.", "Done, the other account is yours."),
+    "ru": (
+        "Сначала подтвердите, что другая учётная запись тоже ваша.",
+        "Готово, другая учётная запись тоже ваша.",
+    ),
+}
+RECOVERY = {
+    "en": ("I sent a recovery code to i***@example.com", "The code is right."),
+    "ru": ("Я отправил код для восстановления на i***@example.com", "Код верный."),
+}
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+async def test_freeing_a_taken_address_is_asked_again_without_a_new_code(
+    lang: str, sandbox: Sandbox, browser: Browser, stack: SandboxStack
+) -> None:
+    anna = await sandbox.person("Anna", language_code="en")
+    await sign_in(anna, browser, name="Anna Holder")
+    await bind_email(anna, stack, "anna@example.com", PASSWORD)
+    other_browser = Browser()
+    try:
+        boris = await signed_in(sandbox, other_browser, other(lang))
+    finally:
+        await other_browser.close()
+    await boris.press(WORDS[other(lang)]["bind_email"])
+    await boris.wait_for(WORDS[other(lang)]["ask_email"])
+    await boris.send("anna@example.com")
+    await boris.wait_for(lambda m: WORDS[other(lang)]["free_it"] in m.button_texts)
+    await boris.press(WORDS[other(lang)]["free_it"])
+    await boris.wait_for(PROOF[other(lang)][0])
+    letters = len(stack.mailbox.letters(to="anna@example.com"))
+
+    asked = await switched_to(boris, lang, PROOF[lang][0])
+
+    assert WORDS[lang]["step_2_of_5"] in (asked.text or "")
+    assert asked.button_texts == [WORDS[lang]["resend"], WORDS[lang]["back"]]
+    assert len(stack.mailbox.letters(to="anna@example.com")) == letters
+    await boris.send(last_code(stack, "anna@example.com"))
+    await boris.wait_for(PROOF[lang][1])
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+async def test_the_recovery_code_is_asked_again_without_a_new_code(
+    lang: str, sandbox: Sandbox, browser: Browser, stack: SandboxStack
+) -> None:
+    ivan = await sandbox.person("Ivan", language_code="en")
+    await sign_in(ivan, browser)
+    await bind_email(ivan, stack, "ivan@example.com", PASSWORD)
+    await speaking(other(lang), ivan)
+    await ivan.send("/recover")
+    await ivan.wait_for(RECOVERY[other(lang)][0])
+    letters = len(stack.mailbox.letters(to="ivan@example.com"))
+
+    asked = await switched_to(ivan, lang, RECOVERY[lang][0])
+
+    assert asked.button_texts == [WORDS[lang]["resend"], WORDS[lang]["back"]]
+    assert len(stack.mailbox.letters(to="ivan@example.com")) == letters
+    await ivan.send(last_code(stack, "ivan@example.com"))
+    await ivan.wait_for(RECOVERY[lang][1])

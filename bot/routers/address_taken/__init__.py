@@ -16,12 +16,27 @@ from bot.callbacks import Step
 from bot.filters import signed_in_only
 from bot.keyboards import release as keyboards
 from bot.routers.address_taken import release
-from bot.routers.address_taken.release import finish
-from bot.routers.address_taken.taken import offer
+from bot.routers.address_taken.release import (
+    ask_new_address,
+    ask_new_code,
+    ask_password,
+    finish,
+    say_proof,
+)
+from bot.routers.address_taken.taken import offer, offer_again
 from bot.routers.steps.returns import Returns
 from bot.states import AddressTaken
 
-__all__ = ["finish", "make_router", "offer"]
+__all__ = [
+    "ask_new_address",
+    "ask_new_code",
+    "ask_password",
+    "finish",
+    "make_router",
+    "offer",
+    "offer_again",
+    "say_proof",
+]
 
 
 def make_router(returns: Returns) -> Router:

@@ -9,6 +9,7 @@ other account never loses its way in and nothing is released early.
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 from aiogram.utils.callback_answer import CallbackAnswer
@@ -72,17 +73,23 @@ async def start(
     total = 4 + (not await talk.services.password.has_password(talk.account_id))
     await talk.remember(release_total=total)
     await talk.state.set_state(Waiting.awaiting_proof)
-    text = "\n\n".join(
-        [
-            _("First, show that the other account is yours."),
-            _(
-                "I sent a code to {address}. Send me that code, or the other account's password "
-                "(I will delete that message at once)."
-            ).format(address=shown(kind, address)),
-            _("You can ask for a new code in {time}.").format(time=texts.seconds(wait)),
-        ]
-    )
-    await talk.say(texts.with_step(2, total, text), keyboards.proof())
+    await say_proof(talk, wait)
+
+
+async def say_proof(talk: SignedTalk, wait: timedelta | None = None) -> None:
+    """Step 2's question; asked again after /language without `wait` (no code goes out)."""
+    kind, address = await recall(talk)
+    lines = [
+        _("First, show that the other account is yours."),
+        _(
+            "I sent a code to {address}. Send me that code, or the other account's password "
+            "(I will delete that message at once)."
+        ).format(address=shown(kind, address)),
+    ]
+    if wait is not None:
+        lines.append(_("You can ask for a new code in {time}.").format(time=texts.seconds(wait)))
+    text = "\n\n".join(lines)
+    await talk.say(texts.with_step(2, await talk.recall("release_total"), text), keyboards.proof())
 
 
 async def on_proof(message: Message, talk: SignedTalk) -> None:
@@ -122,7 +129,6 @@ async def ask_new_address(talk: SignedTalk) -> None:
 
 async def on_new_address(message: Message, talk: SignedTalk) -> None:
     """Step 3: a code goes to the new address; nothing moves before it is confirmed."""
-    kind, _address = await recall(talk)
     try:
         new = await talk.services.release.propose_new(
             talk.account_id, message.text or "", telegram_user_id=talk.user.id
@@ -136,6 +142,11 @@ async def on_new_address(message: Message, talk: SignedTalk) -> None:
         await _refuse(talk, error, keyboards.new_address())
         return
     await talk.state.set_state(Waiting.awaiting_new_code)
+    await say_new_code_sent(talk, new)
+
+
+async def say_new_code_sent(talk: SignedTalk, new: str) -> None:
+    kind, _address = await recall(talk)
     text = _(
         "I sent a code to {address}. Send it here: only then the address moves, so the other "
         "account never stays without a way in."
@@ -143,6 +154,18 @@ async def on_new_address(message: Message, talk: SignedTalk) -> None:
     await talk.say(
         texts.with_step(4, await talk.recall("release_total"), text), keyboards.new_code(kind)
     )
+
+
+async def ask_new_code(talk: SignedTalk) -> None:
+    """Step 4 again (after /language): no new code goes out."""
+    state = await talk.services.release.state(talk.account_id)
+    await say_new_code_sent(talk, (state.new_address if state else None) or "")
+
+
+async def ask_password(talk: SignedTalk) -> None:
+    """The last step again (after /language), its secure page in that language."""
+    total = await talk.recall("release_total")
+    await password.ask(talk, Waiting.awaiting_password, step=(total, total))
 
 
 async def on_new_code(message: Message, talk: SignedTalk) -> None:
@@ -155,9 +178,8 @@ async def on_new_code(message: Message, talk: SignedTalk) -> None:
     if await talk.services.password.has_password(talk.account_id):
         await finish(talk)
         return
-    total = await talk.recall("release_total")
     await talk.say(_("The address is yours now. One more step: a password to sign in with it."))
-    await password.ask(talk, Waiting.awaiting_password, step=(total, total))
+    await ask_password(talk)
 
 
 async def finish(talk: SignedTalk) -> None:
