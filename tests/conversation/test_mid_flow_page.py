@@ -34,10 +34,12 @@ async def test_a_language_switch_mid_step_on_the_chat_page(
             await ivan.wait_for(WORDS[other]["ask_email"])
             await switch(ivan, lang)
             await ivan.wait_for(WORDS[lang]["same_step"])
+            await ivan.wait_for(WORDS[lang]["ask_email"])  # the step asked again whole
     finally:
         await browser.close()
 
     chat = await chromium("phone")
     await chat.goto(f"{stack.url}/chat?person={ivan.id}")
     await expect(chat.get_by_text(WORDS[lang]["same_step"])).to_be_visible()
+    await expect(chat.get_by_text(WORDS[lang]["ask_email"]).last).to_be_visible()
     await screenshot(chat, f"mid-step-language-{other}-to-{lang}.png")
