@@ -52,6 +52,16 @@ function showError(error) {
 
 // --- people ---------------------------------------------------------------------------------
 
+// The bot's name (getMe's first name) before any chat is loaded, not a placeholder.
+async function loadBot() {
+  const bots = await api("GET", "bots");
+  const wanted = query.get("bot");
+  const bot = bots.find((b) => !wanted || b.username === wanted || String(b.id) === wanted);
+  if (!bot || page.chat) return;
+  $("bot-name").textContent = bot.name;
+  $("bot-avatar").textContent = (bot.name || "B").slice(0, 1);
+}
+
 async function loadPeople() {
   // Agents answer from the Support desk page; the chat page is for the people they help.
   const people = (await api("GET", "people")).filter((p) => !p.agent);
@@ -246,8 +256,11 @@ function render(chat) {
 
 async function refresh() {
   if (page.personId === null) return;
+  const personId = page.personId;
   try {
-    const chat = await api("GET", `people/${page.personId}/chat${botParam("?")}`);
+    const chat = await api("GET", `people/${personId}/chat${botParam("?")}`);
+    // The person may have been switched while this was on its way: their chat is not shown.
+    if (personId !== page.personId) return;
     page.version = chat.version;
     render(chat);
   } catch (error) {
@@ -357,4 +370,5 @@ function wire() {
 }
 
 wire();
+loadBot().catch(showError);
 loadPeople().catch(showError).then(listen);
