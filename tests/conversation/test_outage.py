@@ -196,7 +196,7 @@ def test_the_settings_answer_an_outage_within_two_seconds() -> None:
 async def test_an_outage_is_explained_at_once_logged_as_such_and_passes(
     tmp_path: Path, browser: Browser, caplog: pytest.LogCaptureFixture, outage: Outage
 ) -> None:
-    async with running_stack("postgres+redis", tmp_path / "sandbox") as stack:
+    async with running_stack("postgres+redis", tmp_path / "sandbox", patient=False) as stack:
         async with Sandbox(stack.url) as sandbox:
             ivan = await sandbox.person("Ivan", language_code="en")
             await sign_in(ivan, browser)
@@ -219,7 +219,7 @@ async def test_an_outage_is_explained_at_once_logged_as_such_and_passes(
 async def test_a_password_typed_during_an_outage_is_deleted(
     tmp_path: Path, browser: Browser, caplog: pytest.LogCaptureFixture, outage: Outage
 ) -> None:
-    async with running_stack("postgres+redis", tmp_path / "sandbox") as stack:
+    async with running_stack("postgres+redis", tmp_path / "sandbox", patient=False) as stack:
         async with Sandbox(stack.url) as sandbox:
             ivan = await sandbox.person("Ivan", language_code="en")
             await sign_in(ivan, browser)
@@ -247,7 +247,7 @@ async def test_every_password_typed_during_an_outage_is_deleted(
     tmp_path: Path, browser: Browser, outage: Outage
 ) -> None:
     """Several in a row (the issue saw 18 of 126 left): none stays, each one is answered."""
-    async with running_stack("postgres+redis", tmp_path / "sandbox") as stack:
+    async with running_stack("postgres+redis", tmp_path / "sandbox", patient=False) as stack:
         async with Sandbox(stack.url) as sandbox:
             ivan = await sandbox.person("Ivan", language_code="en")
             await sign_in(ivan, browser)
@@ -268,7 +268,7 @@ async def test_after_a_restart_during_a_redis_outage_a_text_is_deleted_to_be_saf
 ) -> None:
     """A fresh process does not know the chat's step and cannot read it: a text that may be a
     password goes (and the person is told why); a command stays."""
-    async with running_stack("postgres+redis", tmp_path / "sandbox") as stack:
+    async with running_stack("postgres+redis", tmp_path / "sandbox", patient=False) as stack:
         async with Sandbox(stack.url) as sandbox:
             ivan = await sandbox.person("Ivan", language_code="en")
             await sign_in(ivan, browser)
