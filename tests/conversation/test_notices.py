@@ -244,6 +244,11 @@ def has_button(text: str) -> Callable[[ChatMessage], bool]:
     return lambda message: text in message.button_texts
 
 
+SENT_LETTER = (
+    "I sent a letter to {email}. Press the button in it, or send me the 6-digit code from it."
+)
+
+
 @pytest.mark.parametrize("lang", LANGUAGES)
 async def test_the_secure_password_page_and_the_email_link_speak_the_chats_language(
     sandbox: Sandbox, stack: SandboxStack, lang: str
@@ -266,6 +271,8 @@ async def test_the_secure_password_page_and_the_email_link_speak_the_chats_langu
         assert words(lang, "Password saved") in saved.text
 
         await ivan.wait_for(words(lang, "The password is saved."))
+        # The letter goes after that message, and the chat says so: wait for it, not the mailbox.
+        await ivan.wait_for(words(lang, SENT_LETTER).split("{email}")[0])
         letter = stack.mailbox.letters(to="ivan@example.com")[0]
         link = re.search(r"https?://\S+/email/confirm/[\w-]+", letter.text)
         assert link is not None
