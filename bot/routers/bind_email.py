@@ -226,10 +226,12 @@ async def resend(talk: SignedTalk) -> str | None:
             await done(talk, outcome.address)
             return None
         pending = outcome
+    now = talk.services.clock.now()
+    until = await talk.services.bind_email.resend_at(talk.account_id)  # the one deadline
     return _(
         "I sent a new letter to {email}. The code from the earlier letter no longer works. Next "
-        "resend in {time}."
-    ).format(email=escape(pending.address), time=texts.seconds(pending.resend_in))
+        "resend {wait}."
+    ).format(email=escape(pending.address), wait=texts.wait(until or now, now))
 
 
 async def done(talk: Talk, address: str, *, clear: bool = True) -> None:

@@ -11,6 +11,8 @@ from tests.conftest import FakeClock
 from tests.conversation.browser import Browser
 from tests.conversation.conftest import sign_in
 from tests.conversation.test_address_taken import bind_email
+from tests.conversation.test_bind_phone import StackFactory
+from tests.conversation.test_bind_phone import stack_with as stack_with  # the fixture
 from tests.conversation.test_mid_flow import LANGUAGES, WORDS, at_the_sms_code, signed_in
 from tests.conversation.test_settings import PASSWORD
 
@@ -78,3 +80,34 @@ async def test_wrong_passwords_of_the_other_account_are_capped_in_words_of_passw
     refused = await boris.wait_for(lambda m: "15" in (m.text or ""))
 
     assert refused.text == SAID[lang]["password_cap"]
+
+
+LONG = {
+    "en": (
+        "Next resend in 2 hours, at 15:00 UTC.",
+        "You can ask for a new code in 2 hours, at 15:00 UTC.",
+    ),
+    "ru": (
+        "Следующий можно запросить через 2 часа, в 15:00 UTC.",
+        "Новый код можно запросить через 2 часа, в 15:00 UTC.",
+    ),
+}
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+async def test_a_cooldown_over_an_hour_says_its_utc_time_in_the_resend_and_the_tips(
+    lang: str, stack_with: StackFactory, browser: Browser, clock: FakeClock
+) -> None:
+    """An hour's cooldown, doubled by a resend: "in 2 hours, at 15:00 UTC" in both answers."""
+    _stack, sandbox = await stack_with(resend_cooldown=3600)
+    ivan = await signed_in(sandbox, browser, lang)
+    sent = await at_the_sms_code(ivan, lang)  # at 12:00 on the test's clock
+
+    clock.advance(hours=1)
+    await ivan.press(WORDS[lang]["resend"], sent.message_id)
+    edited = await ivan.wait_for(WORDS[lang]["sent_again"])
+    await ivan.press(WORDS[lang]["not_arriving"], sent.message_id)
+    tips = await ivan.wait_for(WORDS[lang]["tips"])
+
+    assert LONG[lang][0] in (edited.text or "")
+    assert LONG[lang][1] in (tips.text or "")

@@ -157,10 +157,10 @@ async def resend(talk: SignedTalk) -> str | None:
     except LimitReached as error:
         await limit_reached(talk, error)
         return None
-    text = _(
-        "I sent a new code to {phone}. The earlier code no longer works. Next resend in {time}."
-    )
-    return text.format(phone=format_phone(sent.address), time=texts.seconds(sent.resend_in))
+    now = talk.services.clock.now()
+    until = await talk.services.bind_phone.resend_at(talk.account_id)  # the one deadline
+    text = _("I sent a new code to {phone}. The earlier code no longer works. Next resend {wait}.")
+    return text.format(phone=format_phone(sent.address), wait=texts.wait(until or now, now))
 
 
 async def limit_reached(talk: Talk, error: LimitReached) -> None:
