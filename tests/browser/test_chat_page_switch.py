@@ -75,3 +75,29 @@ async def test_a_late_answer_for_the_person_switched_away_from_is_not_shown(
     await expect(page.locator("#person")).to_have_value(str(olga.id))
     await expect(page.locator("#messages")).to_contain_text("Olga's note")
     await expect(page.locator("#messages")).not_to_contain_text("Ivan's secret")
+
+
+async def test_a_person_sends_voice_video_location_a_poll_and_dice_from_the_page(
+    serve: Serve, new_page: NewPage
+) -> None:
+    state = SandboxState(flood_limits=False)
+    state.add_bot(TOKEN, username="switch_test_bot", first_name="Account Assistant")
+    ivan = state.add_person("Ivan")
+    app = web.Application()
+    register_botapi(app, state)
+    url = await serve(app)
+    page = await new_page("desktop")
+    await page.goto(f"{url}/chat?person={ivan.id}")
+    await expect(page.locator("#start")).to_be_visible()
+    shown = {
+        "voice": "🎤 voice message",
+        "video": "🎬 video",
+        "location": "📍 55.7558, 37.6173",
+        "poll": "📊 Question?",
+        "dice": "🎲",
+    }
+    for number, (kind, text) in enumerate(shown.items(), start=1):
+        await page.click("#attach")
+        await page.click(f"[data-attach={kind}]")
+        await expect(page.locator(".row.out")).to_have_count(number)
+        await expect(page.locator(".row.out").last).to_contain_text(text)

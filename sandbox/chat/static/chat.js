@@ -329,6 +329,11 @@ const ATTACH = {
     const text = window.prompt("Text of the forwarded message", "");
     if (text) act("forward", { text, from_name: window.prompt("Forwarded from", "Someone") || "Someone" });
   },
+  voice: () => act("media", { kind: "voice" }),
+  video: () => act("media", { kind: "video" }),
+  location: () => act("location", {}),
+  poll: () => act("poll", {}),
+  dice: () => act("dice", { emoji: "🎲" }),
 };
 
 function wire() {
