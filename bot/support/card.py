@@ -24,6 +24,7 @@ from bot.states import (
     AddressTaken,
     BindEmail,
     BindPhone,
+    DeleteAccount,
     Password,
     Recovery,
     SignIn,
@@ -84,6 +85,16 @@ STEPS = {
         (Recovery.awaiting_choice, N_("recovering access — choosing where the code goes")),
         (Recovery.awaiting_code, N_("recovering access — waiting for the code")),
         (Recovery.awaiting_password, N_("recovering access — waiting for the new password")),
+        (
+            DeleteAccount.awaiting_choice,
+            N_("deleting the account — choosing where the confirmation code goes"),
+        ),
+        (DeleteAccount.awaiting_code, N_("deleting the account — waiting for the code")),
+        (
+            DeleteAccount.awaiting_sign_in,
+            N_("deleting the account — waiting for a fresh social sign-in"),
+        ),
+        (DeleteAccount.awaiting_final, N_("deleting the account — the last confirmation")),
         (Support.in_handoff, N_("talking to support")),
     )
 }
