@@ -62,6 +62,7 @@ class DeleteFlow:
         ttl = limits.sms_code_ttl if phone else limits.email_code_ttl
         code, _ = await self.codes.issue(subject, ttl, {"kind": kind.value})
         minutes = int(ttl.total_seconds() // 60)
+        await self.kit.idle()  # the letter or SMS may take seconds: no connection held meanwhile
         try:
             if self.kit.sms is not None and phone:
                 await self.kit.sms.send(address, letters.sms_deletion_text(locale, code, minutes))

@@ -252,13 +252,16 @@ class UpdateScope:
         return conn
 
     async def end(self) -> None:
-        """End the open transaction, writing nothing (a writer that did not commit)."""
-        conn = self.conn
+        """End the open transaction, writing nothing (a writer that did not commit), and give
+        the connection back: with no transaction open the update holds none."""
+        conn, self.conn = self.conn, None
         self.writing = False
         self.accounts.clear()
         try:
-            if conn is not None and conn.in_transaction():
-                await conn.rollback()
+            if conn is not None:
+                if conn.in_transaction():
+                    await conn.rollback()
+                await conn.close()
         finally:
             self.leave_line()
 
@@ -271,9 +274,8 @@ class UpdateScope:
         except CONNECTIVITY_ERRORS as exc:
             await self.drop()
             raise Unavailable() from exc
-        self.writing = False
-        self.accounts.clear()
-        self.leave_line()
+        # Committed: the connection goes back to the pool (a letter or a notice may follow).
+        await self.drop()
 
     def leave_line(self) -> None:
         if self._queued and self._writers is not None:
