@@ -115,7 +115,7 @@ class Call:
         dialog.messages[message.message_id] = message
         apply_reply_keyboard(dialog, message.reply_markup)
         dialog.action = None
-        message.version = self.state.touch()
+        self.state.touch(message)
         return message
 
 

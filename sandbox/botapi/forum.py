@@ -80,9 +80,8 @@ async def delete_forum_topic(call: Call) -> Any:
     chat, dialog = _forum(call)
     topic = _topic(call, chat)
     topic.deleted = True
-    version = call.state.touch()
-    for message in dialog.messages.values():
-        if message.thread_id == topic.message_thread_id:
-            message.deleted = True
-            message.version = version
+    gone = [m for m in dialog.messages.values() if m.thread_id == topic.message_thread_id]
+    for message in gone:
+        message.deleted = True
+    call.state.touch(*gone)
     return True

@@ -211,7 +211,7 @@ async def stop_poll(call: Call) -> Any:
         raise bad_request("poll has already been closed")
     poll["is_closed"] = True
     message.reply_markup = call.markup(message.chat)
-    message.version = call.state.touch()
+    call.state.touch(message)
     return poll
 
 
@@ -290,7 +290,7 @@ async def edit_message_media(call: Call) -> Any:
     message.caption, message.caption_entities = fields["caption"], fields["caption_entities"]
     message.reply_markup = call.markup(message.chat)
     message.edit_date = call.state.now()
-    message.version = call.state.touch()
+    call.state.touch(message)
     return message.to_api()
 
 
@@ -303,7 +303,7 @@ async def edit_message_live_location(call: Call) -> Any:
     message.media["location"] = {**_location(call.params), "live_period": location["live_period"]}
     message.reply_markup = call.markup(message.chat)
     message.edit_date = call.state.now()
-    message.version = call.state.touch()
+    call.state.touch(message)
     return message.to_api()
 
 
@@ -316,5 +316,5 @@ async def stop_message_live_location(call: Call) -> Any:
     location.pop("live_period")
     message.reply_markup = call.markup(message.chat)
     message.edit_date = call.state.now()
-    message.version = call.state.touch()
+    call.state.touch(message)
     return message.to_api()

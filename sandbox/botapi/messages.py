@@ -65,7 +65,7 @@ def _edit(call: Call, message: Message, **changes: Any) -> Any:
     for key, value in changes.items():
         setattr(message, key, value)
     message.edit_date = call.state.now()
-    message.version = call.state.touch()
+    call.state.touch(message)
     return message.to_api()
 
 
@@ -103,7 +103,7 @@ def _delete(call: Call, chat_ref: str, message_id: int) -> None:
     if call.state.now() - message.date > DELETE_WINDOW:
         raise bad_request("message can't be deleted for everyone")
     message.deleted = True
-    message.version = call.state.touch()
+    call.state.touch(message)
 
 
 @method

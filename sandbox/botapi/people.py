@@ -36,7 +36,7 @@ def post(state: SandboxState, bot: BotAccount, person: User, chat: Chat, **field
     dialog.blocked = False  # writing to a bot again is how a person unblocks it
     if dialog.reply_keyboard and dialog.reply_keyboard.get("one_time_keyboard"):
         dialog.reply_keyboard = None
-    message.version = state.touch()
+    state.touch(message)
     for receiver in [bot] if chat.type == "private" else state.bots_in(chat):
         state.push_update(receiver, "message", message.to_api())
     return message
@@ -93,7 +93,7 @@ def edit(
     message.history.append(message.text)
     message.text, message.entities = text, detect_entities(text)
     message.edit_date = state.now()
-    message.version = state.touch()
+    state.touch(message)
     state.push_update(bot, "edited_message", message.to_api())
     return message
 

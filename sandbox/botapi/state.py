@@ -29,7 +29,7 @@ FIRST_PERSON_ID = 700_000_001
 class ChangeLog(Protocol):
     """Where changes are written down (storage.Journal)."""
 
-    def changed(self) -> None: ...
+    def changed(self, messages: tuple[Message, ...]) -> None: ...
 
     def flush(self) -> None: ...
 
@@ -124,13 +124,16 @@ class SandboxState:
     def now(self) -> datetime:
         return self.clock.now()
 
-    def touch(self) -> int:
-        """Mark a visible change, waking pages and tests that long-poll for events; the
-        journal (when the state is kept in a folder) writes it down."""
+    def touch(self, *messages: Message) -> int:
+        """Mark a visible change, waking pages and tests that long-poll for events; `messages`
+        are the ones it made or changed (they get the new version). The journal (when the state
+        is kept in a folder) writes it down."""
         self.version += 1
+        for message in messages:
+            message.version = self.version
         self.changed.fire()
         if self.journal is not None:
-            self.journal.changed()
+            self.journal.changed(messages)
         return self.version
 
     def persist(self) -> None:
