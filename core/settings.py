@@ -190,7 +190,7 @@ class Settings(StorageSettings):
         ge=1,
         description="threads hashing passwords at once (default: one per core)",
     )
-    argon2_queue: int = Field(16, ge=0, description="hashes waiting for a thread; more: busy")
+    argon2_queue: int = Field(64, ge=0, description="hashes waiting for a thread; more: busy")
     delete_reauth_max_age: int = Field(
         300, gt=0, description="seconds a fresh social sign-in confirms deleting the account"
     )

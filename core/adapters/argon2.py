@@ -25,7 +25,7 @@ from core.errors import Busy
 
 T = TypeVar("T")
 
-QUEUE = 16  # hashes waiting for a worker at most (the setting ARGON2_QUEUE's default)
+QUEUE = 64  # hashes waiting for a worker at most (the setting ARGON2_QUEUE's default)
 RETRY_IN = timedelta(seconds=1)  # a full queue of tens-of-milliseconds hashes drains within it
 
 
