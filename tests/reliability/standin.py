@@ -212,6 +212,8 @@ async def bot_and_world(folder: Path, **settings: str) -> AsyncIterator[tuple[Bo
         "PUBLIC_URL": f"http://127.0.0.1:{web_port}",
         "WEB_HOST": "127.0.0.1",
         "WEB_PORT": str(web_port),
+        # A port of its own, or two suites on one machine fight over the default 9464.
+        "METRICS_PORT": str(free_port()),
         "DATABASE_URL": database,
         "REDIS_URL": services.redis_url(),
         "REDIS_PREFIX": prefix,
