@@ -25,7 +25,15 @@ from bot.routers import (
 )
 from bot.routers.steps import password
 from bot.routers.steps.returns import Returns
-from bot.states import AddressTaken, BindEmail, BindPhone, Password, Recovery, Unbind
+from bot.states import (
+    AddressTaken,
+    BindEmail,
+    BindPhone,
+    DeleteAccount,
+    Password,
+    Recovery,
+    Unbind,
+)
 from bot.support.card import RecentLog
 from bot.support.desk import desk_for
 from core.bootstrap import Services
@@ -69,6 +77,9 @@ def returns() -> Returns:
             Recovery.awaiting_choice: recovery.ask_choice,
             Recovery.awaiting_code: recovery.ask_code,
             Recovery.awaiting_password: recovery.ask_password,
+            DeleteAccount.awaiting_choice: delete.ask_choice,
+            DeleteAccount.awaiting_code: delete.ask_code,
+            DeleteAccount.awaiting_final: delete.ask_final,
         },
     )
 

@@ -58,6 +58,13 @@ async def begin(talk: SignedTalk) -> None:
         await offer_sign_in(talk, warning())
         return
     await talk.state.set_state(DeleteAccount.awaiting_choice)
+    await ask_choice(talk, logins)
+
+
+async def ask_choice(talk: SignedTalk, logins: dict[AddressKind, str] | None = None) -> None:
+    """Step 1 with a bound address: where the code goes (also after /language)."""
+    if logins is None:
+        logins = await talk.services.delete.logins(talk.account_id)
     options = [
         (kind.value, _("Send a code to {address}").format(address=mask(address)))
         for kind, address in sorted(logins.items())
@@ -116,10 +123,21 @@ async def send_code(talk: SignedTalk, kind: AddressKind) -> None:
         return
     await talk.state.set_state(DeleteAccount.awaiting_code)
     await talk.remember(delete_kind=kind.value)
+    await say_code_sent(talk, address, note)
+
+
+async def say_code_sent(talk: SignedTalk, address: str, note: str = "") -> None:
     text = _("I sent a code to {address}. Send it here, and your account will be deleted.").format(
         address=mask(address)
     )
     await talk.say(texts.with_step(2, TOTAL, f"{text}\n{note}".strip()), _waiting())
+
+
+async def ask_code(talk: SignedTalk) -> None:
+    """Step 2 asked again after /language: the code already sent stays the one (no new one)."""
+    kind = AddressKind(await talk.recall("delete_kind", AddressKind.EMAIL.value))
+    address = (await talk.services.delete.logins(talk.account_id)).get(kind, "")
+    await say_code_sent(talk, address)
 
 
 async def on_code(message: Message, talk: SignedTalk) -> None:
@@ -165,6 +183,11 @@ async def reauthenticated(talk: Talk, notice: Reauthenticated) -> None:
         await offer_sign_in(signed, note)
         return
     await talk.state.set_state(DeleteAccount.awaiting_final)
+    await ask_final(signed)
+
+
+async def ask_final(talk: SignedTalk) -> None:
+    """The last tap after a fresh sign-in (also after /language)."""
     text = "\n\n".join(
         [
             _("You signed in again. Delete your account now? This cannot be undone."),

@@ -21,6 +21,7 @@ from tests.conftest import FakeClock
 from tests.conversation.browser import Browser
 from tests.conversation.conftest import code_in, running_stack
 from tests.conversation.test_address_taken import can_sign_in
+from tests.conversation.test_mid_flow import WORDS, switch
 
 LANGUAGES = ["en", "ru"]
 NAMES = {"en": "Ivan", "ru": "Иван"}
@@ -358,3 +359,26 @@ async def test_a_secure_password_page_opened_before_the_deletion_is_then_expired
     assert answer.status == 410, answer.text[:300]
     async with stack.services.kit.reader() as uow:
         assert await uow.passwords.get(account) is None
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+async def test_language_mid_deletion_asks_the_code_step_again_and_the_code_still_deletes(
+    sandbox: Sandbox, browser: Browser, stack: SandboxStack, lang: str
+) -> None:
+    spoken = "en" if lang == "ru" else "ru"
+    ivan, _account = await with_email(sandbox, browser, stack, spoken)
+    await to_the_code(ivan, spoken)
+    letters = len(stack.mailbox.letters(to=EMAIL))
+
+    await switch(ivan, lang)
+    same = await ivan.wait_for(WORDS[lang]["same_step"])
+    asked = await ivan.wait_for(
+        lambda m: m.message_id > same.message_id
+        and opening(lang, "I sent a code to {address}. Send it here, and your account will be "
+                    "deleted.") in (m.text or "")
+    )  # fmt: skip
+    assert asked.button_texts == [words(lang, "Send the code again"), words(lang, "« Back")]
+    assert len(stack.mailbox.letters(to=EMAIL)) == letters  # asked again: no new code
+
+    await ivan.send(deletion_code(stack))
+    await ivan.wait_for(words(lang, DELETED))
