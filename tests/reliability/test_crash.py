@@ -165,7 +165,10 @@ class Journey:
             await self.browser.submit(name=f"Person {self.number}", email="")
             await self.browser.submit(button="confirm")
         except (aiohttp.ClientError, IndexError, AssertionError):
-            await asyncio.sleep(0.5)  # the web server went down with the bot; try again
+            # The web server went down with the bot, maybe after the link was used up: as the
+            # "Link expired" page says, ask the bot for a fresh link (retrying a spent one once
+            # kept a person on the greeting for the whole run).
+            await self.person.start()
 
     async def has_sign_in_button(self) -> bool:
         message = await self.person.last_message()
