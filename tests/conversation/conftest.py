@@ -23,17 +23,6 @@ CODE = re.compile(r"\b(\d{6})\b")
 
 STORAGE_PAIRS = ["sqlite+memory", "postgres+redis"]
 
-# The outage timeouts (PRODUCT §3) that a loaded machine could reach without any outage.
-PATIENT_TIMEOUTS = (
-    "database_connect_timeout",
-    "database_pool_timeout",
-    "database_command_timeout",
-    "redis_connect_timeout",
-    "redis_timeout",
-    "redis_pool_timeout",
-)
-PATIENT_SECONDS = 120.0
-
 
 @asynccontextmanager
 async def running_stack(
@@ -50,8 +39,8 @@ async def running_stack(
     """
     database = None
     if patient:
-        for setting in PATIENT_TIMEOUTS:
-            overrides.setdefault(setting, PATIENT_SECONDS)
+        for setting, seconds in services.patient().items():
+            overrides.setdefault(setting, seconds)
     overrides.setdefault("telegram_pacing", flood_limits)
     overrides.setdefault("env_file", None)  # the tests' own world, not the developer's .env
     if pair == "postgres+redis":

@@ -43,6 +43,8 @@ async def product(
     # A stopped stack ends the state's long polls for good; a new one serves them again.
     state.closing = False
     overrides.setdefault("telegram_pacing", state.flood_limits)
+    for setting, seconds in services.patient().items():  # a loaded machine is not an outage
+        overrides.setdefault(setting, seconds)
     stack = await start_sandbox(
         "127.0.0.1", 0, folder, state=state, flood_limits=state.flood_limits, **overrides
     )

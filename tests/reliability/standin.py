@@ -226,6 +226,8 @@ async def bot_and_world(folder: Path, **settings: str) -> AsyncIterator[tuple[Bo
         "SMS_HTTP_URL": world.url + "/sms",
         "DEV_IDP_ENABLED": "true",
         "LOG_LEVEL": os.environ.get("RELIABILITY_LOG_LEVEL", "WARNING"),
+        # A loaded machine is not an outage: these bots prove crashes, not the outage answer.
+        **{name.upper(): str(seconds) for name, seconds in services.patient().items()},
         **{name.upper(): value for name, value in settings.items()},
     }
     await upgrade(database)
