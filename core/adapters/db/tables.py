@@ -216,3 +216,78 @@ support_messages = sa.Table(
     sa.Column("at", UtcDateTime, nullable=False),
     sa.Index("ix_support_messages_person", "chat_id", "telegram_user_id", "person_message_id"),
 )
+
+# The OpenID Provider (PRODUCT §1.11): workspaces as clients, consents, codes, token families and
+# signing keys. Codes and tokens only as keyed hashes; client secrets only as SHA-256.
+oidc_clients = sa.Table(
+    "oidc_clients",
+    metadata,
+    sa.Column("client_id", sa.String(96), primary_key=True),
+    sa.Column(
+        "workspace_id",
+        sa.Integer,
+        sa.ForeignKey("workspaces.id", ondelete="CASCADE"),
+        nullable=False,
+        index=True,
+    ),
+    sa.Column("redirect_uris", sa.JSON, nullable=False),
+    sa.Column("subject_kind", sa.String(16), nullable=False),
+    sa.Column("secret_hash", sa.String(128), nullable=True),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.CheckConstraint("subject_kind IN ('public', 'pairwise')", name="subject_kind"),
+)
+
+
+def _client_fk() -> sa.ForeignKey:
+    return sa.ForeignKey("oidc_clients.client_id", ondelete="CASCADE")
+
+
+oidc_consents = sa.Table(
+    "oidc_consents",
+    metadata,
+    sa.Column("account_id", sa.Integer, _account_fk(), primary_key=True),
+    sa.Column("client_id", sa.String(96), _client_fk(), primary_key=True),
+    sa.Column("scope", sa.String(512), nullable=False),
+    sa.Column("granted_at", UtcDateTime, nullable=False),
+)
+
+oidc_codes = sa.Table(
+    "oidc_codes",
+    metadata,
+    sa.Column("code_hash", sa.String(64), primary_key=True),
+    sa.Column("client_id", sa.String(96), _client_fk(), nullable=False),
+    sa.Column("account_id", sa.Integer, _account_fk(), nullable=False),
+    sa.Column("redirect_uri", sa.String(2048), nullable=False),
+    sa.Column("scope", sa.String(512), nullable=False),
+    sa.Column("nonce", sa.String(512), nullable=True),
+    sa.Column("code_challenge", sa.String(128), nullable=False),
+    sa.Column("code_challenge_method", sa.String(8), nullable=False),
+    sa.Column("auth_time", UtcDateTime, nullable=False),
+    sa.Column("expires_at", UtcDateTime, nullable=False),
+    sa.Column("used_at", UtcDateTime, nullable=True),
+)
+
+oidc_refresh_tokens = sa.Table(
+    "oidc_refresh_tokens",
+    metadata,
+    sa.Column("token_hash", sa.String(64), primary_key=True),
+    sa.Column("family", sa.String(32), nullable=False, index=True),
+    sa.Column("client_id", sa.String(96), _client_fk(), nullable=False),
+    sa.Column("account_id", sa.Integer, _account_fk(), nullable=False),
+    sa.Column("scope", sa.String(512), nullable=False),
+    sa.Column("issued_at", UtcDateTime, nullable=False),
+    sa.Column("expires_at", UtcDateTime, nullable=False),
+    sa.Column("used_at", UtcDateTime, nullable=True),
+    sa.Column("revoked_at", UtcDateTime, nullable=True),
+    sa.Index("ix_oidc_refresh_tokens_account_id_client_id", "account_id", "client_id"),
+)
+
+oidc_keys = sa.Table(
+    "oidc_keys",
+    metadata,
+    sa.Column("kid", sa.String(64), primary_key=True),
+    sa.Column("jwk", sa.JSON, nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("signs_from", UtcDateTime, nullable=False),
+    sa.Column("retired_at", UtcDateTime, nullable=True),
+)

@@ -1,0 +1,74 @@
+"""What the provider needs from storage (PRODUCT §1.11); `core.adapters.db.oidc` is the SQL one."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Protocol
+
+from core.domain.models import AuditEvent
+from core.provider.models import (
+    AuthorizationCode,
+    Client,
+    Consent,
+    RefreshToken,
+    SigningKey,
+    SubjectKind,
+)
+
+
+class ProviderStore(Protocol):
+    """Every method is one transaction."""
+
+    # clients
+    async def add_client(
+        self,
+        client_id: str,
+        workspace_slug: str,
+        redirect_uris: Sequence[str],
+        subject_kind: SubjectKind,
+        secret_hash: str | None,
+        at: datetime,
+    ) -> Client | None: ...  # None: no such workspace
+
+    async def client(self, client_id: str) -> Client | None: ...
+    async def clients(self) -> list[tuple[Client, str]]: ...  # with the workspace's slug
+    async def set_client_secret(self, client_id: str, secret_hash: str) -> bool: ...
+    async def remove_client(self, client_id: str) -> bool: ...
+
+    # consents
+    async def grant_consent(
+        self, account_id: int, client_id: str, scope: str, at: datetime
+    ) -> None: ...
+    async def consent(self, account_id: int, client_id: str) -> Consent | None: ...
+    async def consents(self, account_id: int) -> list[Consent]: ...
+
+    async def revoke_consent(self, account_id: int, client_id: str, at: datetime) -> int:
+        """Delete the consent and revoke its refresh tokens; how many tokens were live."""
+        ...
+
+    # codes
+    async def add_code(self, code: AuthorizationCode) -> None: ...
+
+    async def take_code(self, code_hash: str, at: datetime) -> AuthorizationCode | None:
+        """The code, marked used; None when unknown, already used or expired."""
+        ...
+
+    # refresh tokens
+    async def add_refresh(self, token: RefreshToken) -> None: ...
+    async def refresh(self, token_hash: str) -> RefreshToken | None: ...
+
+    async def use_refresh(self, token_hash: str, at: datetime) -> bool:
+        """Mark used; False when it already was (a reuse) or was revoked."""
+        ...
+
+    async def revoke_family(self, family: str, at: datetime) -> int: ...
+
+    # signing keys
+    async def keys(self) -> list[SigningKey]: ...
+    async def add_key(self, key: SigningKey) -> None: ...
+    async def retire_key(self, kid: str, at: datetime) -> None: ...
+    async def drop_key(self, kid: str) -> None: ...
+
+    # audit
+    async def record(self, event: AuditEvent) -> None: ...
