@@ -65,7 +65,24 @@ def _parser() -> argparse.ArgumentParser:
     remove.add_argument("account_id", type=int)
     members = verbs.add_parser("memberships", help="an account's workspaces and contacts")
     members.add_argument("account_id", type=int)
+    _client_parser(verbs)
     return parser
+
+
+def _client_parser(verbs: Any) -> None:
+    """`accountbot workspace client ...`: workspaces as OpenID Connect clients (PRODUCT §1.11)."""
+    client = verbs.add_parser("client", help="the workspace's OpenID Connect clients")
+    actions = client.add_subparsers(dest="client_verb", required=True)
+    add = actions.add_parser("add", help="register a client; prints its id (and secret) once")
+    add.add_argument("slug", help="the workspace")
+    add.add_argument("--redirect-uri", action="append", required=True, dest="redirect_uris")
+    add.add_argument("--public", action="store_true", help="no secret: a public client (PKCE)")
+    add.add_argument("--subject", choices=["public", "pairwise"], default="public")
+    actions.add_parser("list", help="every client with its workspace and redirect URIs")
+    rotate = actions.add_parser("rotate-secret", help="a new secret; the old stops working")
+    rotate.add_argument("client_id")
+    remove = actions.add_parser("remove", help="remove a client, its consents and tokens")
+    remove.add_argument("client_id")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

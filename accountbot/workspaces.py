@@ -10,6 +10,10 @@ from core.errors import DomainError
 
 
 async def workspace_command(database_url: str, args: argparse.Namespace) -> int:
+    if args.verb == "client":
+        from accountbot.oidc_clients import client_command
+
+        return await client_command(database_url, args)
     database = Database(database_url)
     try:
         async with database.uow() as uow:
