@@ -1,5 +1,6 @@
 # The product's image (docs/DEPLOY.md). A wheel of the product and wheels of its runtime
-# dependencies are built in the first stage; the second, slim one installs only those, from
+# dependencies, exactly those of the lock requirements/product.txt and checked against its
+# hashes, are built in the first stage; the second, slim one installs only those, from
 # those files, and runs as a user without rights. No sandbox, no development doubles, no test or
 # lint tools. The schema is not migrated at start: `accountbot migrate` is a job of its own (the
 # compose file's `migrate` service), so several instances never migrate at once.
@@ -7,6 +8,10 @@
 FROM python:3.11-slim AS build
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1 PYTHONDONTWRITEBYTECODE=1
 WORKDIR /src
+COPY requirements/product.txt requirements/product.txt
+# The locked set first (its own layer, rebuilt only when the lock changes), hashes required.
+RUN pip wheel --require-hashes --no-deps --wheel-dir /wheels -r requirements/product.txt \
+    && pip install --no-index --find-links /wheels --no-deps babel
 COPY pyproject.toml README.md babel.cfg ./
 COPY core core
 COPY bot bot
@@ -14,9 +19,10 @@ COPY web web
 COPY accountbot accountbot
 COPY locales locales
 # The catalogs compiled from the translations (.po), whatever .mo files the tree holds.
-RUN pip install "babel>=2.14" \
-    && pybabel compile -d locales -D messages --statistics \
-    && pip wheel --wheel-dir /wheels .
+# The product's own wheel without resolving again: the final stage finds every dependency,
+# at its locked version, in /wheels and nowhere else (--no-index).
+RUN pybabel compile -d locales -D messages --statistics \
+    && pip wheel --no-deps --wheel-dir /wheels .
 
 FROM python:3.11-slim
 ENV PIP_NO_CACHE_DIR=1 PIP_DISABLE_PIP_VERSION_CHECK=1 PYTHONDONTWRITEBYTECODE=1 \

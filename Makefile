@@ -4,26 +4,49 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: help install test lint run sandbox migrate locales bench reliability clean
+.PHONY: help install lock audit test lint run sandbox migrate locales bench reliability clean
 
 help:
 	@echo "make sandbox   the whole bot on this machine, nothing to configure"
 	@echo "make test      the test suite"
 	@echo "make lint      ruff, mypy, import contracts"
+	@echo "make lock      re-lock requirements/*.txt (LOCK_ARGS=--upgrade: newest releases)"
+	@echo "make audit     known vulnerabilities in the locked set, offline"
 	@echo "make run       the bot with settings from the environment / .env"
 	@echo "make migrate   apply database migrations"
 	@echo "make locales   extract, update and compile translations"
 	@echo "make bench     benchmarks against bare aiogram: bench/results.json (BENCH_SIZE=smoke: seconds)"
 	@echo "make reliability  the reliability proofs at full size (tens of minutes)"
 
-# The product and the sandbox (its own distribution, sandbox/pyproject.toml), both editable.
-$(STAMP): pyproject.toml sandbox/pyproject.toml
+# Every dependency from the lock (requirements/dev.txt: the product's, the tests' and the lint
+# tools', each with its hashes), then the product and the sandbox (its own distribution,
+# sandbox/pyproject.toml), both editable and without resolving anything again.
+$(STAMP): pyproject.toml sandbox/pyproject.toml requirements/dev.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]' -e ./sandbox
+	$(BIN)/python -m pip install --quiet --require-hashes --no-deps -r requirements/dev.txt
+	$(BIN)/python -m pip install --quiet --no-deps -e . -e ./sandbox
 	@touch $(STAMP)
 
 install: $(STAMP)
+
+# The lock files (docs/DEPLOY.md, "Dependencies"): requirements/product.txt is what the image
+# installs, requirements/dev.txt adds the tests' and lint tools' (the product's pins are the
+# same in both). `make lock` after a change to pyproject.toml keeps every other pin;
+# `make lock LOCK_ARGS=--upgrade` moves everything to the newest releases,
+# `LOCK_ARGS="--upgrade-package aiohttp"` one. Then `make install audit test`.
+LOCK_DIR ?= requirements
+LOCK_ARGS ?=
+LOCK_FLAGS := --quiet --generate-hashes --universal --python-version 3.11 \
+	--custom-compile-command "make lock"
+lock: $(STAMP)
+	$(BIN)/uv pip compile pyproject.toml $(LOCK_FLAGS) $(LOCK_ARGS) -o $(LOCK_DIR)/product.txt
+	$(BIN)/uv pip compile pyproject.toml --extra dev $(LOCK_FLAGS) $(LOCK_ARGS) \
+		-c $(LOCK_DIR)/product.txt -o $(LOCK_DIR)/dev.txt
+
+# Known vulnerabilities in the locked set, from the advisory database of the safety-db package:
+# no network (tools/audit.py).
+audit: $(STAMP)
+	$(BIN)/python tools/audit.py requirements/product.txt requirements/dev.txt
 
 test: $(STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
