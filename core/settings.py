@@ -143,6 +143,14 @@ class Settings(StorageSettings):
     provider_cache_max_ttl: int = Field(86_400, gt=0)
     provider_keys_refetch_interval: int = Field(60, ge=0)
 
+    # The OpenID Provider for the workspaces (PRODUCT §1.11); OP_ISSUER defaults to PUBLIC_URL
+    op_issuer: str | None = None
+    op_code_ttl: int = Field(60, gt=0, le=600)
+    op_access_token_ttl: int = Field(600, gt=0)
+    op_refresh_token_ttl: int = Field(2_592_000, gt=0)
+    op_session_ttl: int = Field(3_600, gt=0)
+    op_key_publish_ahead: int = Field(86_400, ge=0)
+
     # Support
     support_chat_id: int | None = None
     support_contact_text: str = ""

@@ -187,10 +187,11 @@ class ProviderService:
         code_challenge: str,
         code_challenge_method: str,
         auth_time: datetime,
+        code: str | None = None,
     ) -> str:
         if code_challenge_method != "S256" or not code_challenge:
             raise ProviderError("invalid_request", "PKCE with S256 is required")
-        code = secrets.token_urlsafe(32)
+        code = code or secrets.token_urlsafe(32)
         now = self.clock.now()
         await self.store.add_code(
             AuthorizationCode(
@@ -208,6 +209,14 @@ class ProviderService:
         )
         await self._audit("oidc.code_issued", account_id, "web", client_id=client.client_id)
         return code
+
+    async def take_code(self, code: str, client_id: str) -> AuthorizationCode | None:
+        """The code's grant, used up whatever follows; None when unknown, used, expired or
+        another client's. The caller checks the redirect URI and PKCE (Authlib does)."""
+        found = await self.store.take_code(self.keyed.digest("oidc-code", code), self.clock.now())
+        if found is None or not hmac.compare_digest(found.client_id, client_id):
+            return None
+        return found
 
     async def redeem_code(
         self, code: str, client_id: str, redirect_uri: str, code_verifier: str
@@ -227,9 +236,15 @@ class ProviderService:
     # --- refresh tokens ------------------------------------------------------------------------
 
     async def issue_refresh(
-        self, client_id: str, account_id: int, scope: str, family: str | None = None
+        self,
+        client_id: str,
+        account_id: int,
+        scope: str,
+        family: str | None = None,
+        token: str | None = None,
     ) -> str:
-        token = secrets.token_urlsafe(32)
+        """Keep a refresh token (`token`, or a new random one) as a keyed hash; return it."""
+        token = token or secrets.token_urlsafe(32)
         now = self.clock.now()
         await self.store.add_refresh(
             RefreshToken(
@@ -245,8 +260,8 @@ class ProviderService:
         await self._audit("oidc.refresh_issued", account_id, "web", client_id=client_id)
         return token
 
-    async def rotate_refresh(self, token: str, client_id: str) -> tuple[RefreshToken, str]:
-        """The token's grant and its successor; a reused token revokes its whole family."""
+    async def consume_refresh(self, token: str, client_id: str) -> RefreshToken:
+        """The token's grant, used up; a reused token revokes its whole family."""
         now = self.clock.now()
         found = await self.store.refresh(self.keyed.digest("oidc-refresh", token))
         if found is None or not hmac.compare_digest(found.client_id, client_id):
@@ -265,6 +280,11 @@ class ProviderService:
                 tokens=str(ended),
             )
             raise ProviderError("invalid_grant", "refresh token reused; its family is revoked")
+        return found
+
+    async def rotate_refresh(self, token: str, client_id: str) -> tuple[RefreshToken, str]:
+        """The token's grant and its successor in the same family."""
+        found = await self.consume_refresh(token, client_id)
         successor = await self.issue_refresh(
             client_id, found.account_id, found.scope, family=found.family
         )
