@@ -48,15 +48,60 @@ async def _answer_in_body(body: bytes, reply: Reply) -> None:
         await reply(data)
 
 
+def chat_of(update: dict[str, Any]) -> Any:
+    """The chat an update belongs to (a callback: its message's chat, else its sender; updates
+    with neither, such as a poll's, share one lane)."""
+    for key, value in update.items():
+        if key == "update_id" or not isinstance(value, dict):
+            continue
+        for holder in (value, value.get("message")):
+            if isinstance(holder, dict) and isinstance(holder.get("chat"), dict):
+                return holder["chat"].get("id")
+        for who in ("from", "user"):
+            if isinstance(value.get(who), dict):
+                return value[who].get("id")
+    return None
+
+
 async def deliver(state: SandboxState, bot: BotAccount, webhook: Webhook, reply: Reply) -> None:
-    """Run until the webhook is removed: the oldest update first, retried until accepted."""
-    failures = 0
-    async with aiohttp.ClientSession(timeout=POST_TIMEOUT) as session:
+    """Run until the webhook is removed. As Telegram does, updates of one chat go in sequence
+    (the next only once the last was accepted, a failed one retried with backoff and holding its
+    chat's later ones back) and updates of different chats go at once, up to `max_connections`
+    requests in flight (grammY's "Deployment Types" guide describes Telegram so; setWebhook
+    documents `max_connections`, 1-100, default 40)."""
+    busy: set[Any] = set()  # chats with an update in flight
+    async with (
+        aiohttp.ClientSession(
+            timeout=POST_TIMEOUT, connector=aiohttp.TCPConnector(limit=0)
+        ) as session,
+        asyncio.TaskGroup() as lanes,
+    ):
         while bot.webhook is webhook:
-            if not bot.updates:
-                await bot.signal.wait(IDLE_WAIT)
-                continue
-            update = bot.updates[0]
+            for update in list(bot.updates):
+                if len(busy) >= webhook.max_connections:
+                    break
+                chat = chat_of(update)
+                if chat in busy:
+                    continue  # an earlier update of this chat is on its way
+                busy.add(chat)
+                lanes.create_task(_lane(state, bot, webhook, update, chat, busy, session, reply))
+            await bot.signal.wait(IDLE_WAIT)  # a new update or a finished delivery
+
+
+async def _lane(
+    state: SandboxState,
+    bot: BotAccount,
+    webhook: Webhook,
+    update: dict[str, Any],
+    chat: Any,
+    busy: set[Any],
+    session: aiohttp.ClientSession,
+    reply: Reply,
+) -> None:
+    """Deliver one update until it is accepted (or the webhook is gone), then free its chat."""
+    failures = 0
+    try:
+        while bot.webhook is webhook:
             error = await _post(session, webhook, update, reply)
             if not error:
                 failures = 0
@@ -65,9 +110,11 @@ async def deliver(state: SandboxState, bot: BotAccount, webhook: Webhook, reply:
                     bot.redelivered += 1
                     continue
                 bot.repeated.discard(update["update_id"])
-                if bot.updates and bot.updates[0] is update:
-                    bot.updates.pop(0)
-                continue
+                for index, pending in enumerate(bot.updates):
+                    if pending is update:
+                        del bot.updates[index]
+                        break
+                return
             webhook.last_error_date = int(state.now().timestamp())
             webhook.last_error_message = error
             delays = state.webhook_retry_delays
@@ -75,3 +122,6 @@ async def deliver(state: SandboxState, bot: BotAccount, webhook: Webhook, reply:
             failures += 1
             log.info("webhook delivery for bot %s failed, retry in %ss", bot.id, delay)
             await asyncio.sleep(delay)
+    finally:
+        busy.discard(chat)
+        bot.signal.fire()
