@@ -32,6 +32,7 @@ from core.notices import Notice, SignedIn
 from core.ports import Clock, Notifier
 from core.settings import Settings
 from sandbox.botapi import SandboxState, register_botapi
+from sandbox.botapi.flood import FloodLimits
 from sandbox.botapi.storage import restore
 from sandbox.desk import register_desk, support_group
 from sandbox.idp import client as dev_idp
@@ -195,6 +196,7 @@ async def start_sandbox(
     data: Path | str = "var/sandbox",
     *,
     flood_limits: bool = True,
+    flood: Mapping[str, Any] | None = None,
     state: SandboxState | None = None,
     demo: bool = False,
     clock: Clock | None = None,
@@ -204,7 +206,8 @@ async def start_sandbox(
 ) -> SandboxStack:
     """Start the sandbox; port 0 picks a free one (tests); `state` keeps Telegram's side;
     `bots` are more bots (token, username) to register beside the product's; `env_file` is
-    read for settings as `accountbot run` reads .env (None: none, as tests want).
+    read for settings as `accountbot run` reads .env (None: none, as tests want); `flood`
+    overrides the flood limits (`FloodLimits` fields; else `SANDBOX_FLOOD_*`, else Telegram's).
 
     `clock` (tests) is the one clock of Telegram's side and of the services, so a test moves
     time for codes, links and cooldowns instead of sleeping.
@@ -219,7 +222,8 @@ async def start_sandbox(
     mailbox = Mailbox(folder / "mail")
     smtp_port = await mailbox.start(host)
     if state is None:
-        state = SandboxState(clock, flood_limits=flood_limits)
+        limits = FloodLimits(_env_file=env_file, **(flood or {}))
+        state = SandboxState(clock, flood_limits=flood_limits, flood=limits)
         state.add_bot(SANDBOX_TOKEN, username=SANDBOX_BOT, first_name="Account assistant")
         for token, username in bots:
             state.add_bot(token, username=username, first_name=username)

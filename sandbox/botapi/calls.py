@@ -47,10 +47,12 @@ class Call:
             raise bad_request("message thread not found")
         return thread_id
 
-    def spend_flood(self, chat: Chat) -> None:
+    def spend_flood(self, chat: Chat, cost: int = 1) -> None:
+        """Count `cost` messages (sent or edited) against the flood limits, or refuse with 429
+        before anything changed."""
         if self.state.flood_limits:
             now = self.state.now().timestamp()
-            self.state.flood.check(self.bot.id, chat.id, chat.type != "private", now)
+            self.state.flood.check(self.bot.id, chat.id, chat.type != "private", now, cost)
 
     def formatted(self, text_name: str, entities_name: str) -> tuple[str, list[dict[str, Any]]]:
         """Text and entities after the parse mode, as Telegram stores them: a mention by id

@@ -209,6 +209,7 @@ async def stop_poll(call: Call) -> Any:
         raise bad_request("message with poll to stop not found")
     if poll["is_closed"]:
         raise bad_request("poll has already been closed")
+    call.spend_flood(message.chat)
     poll["is_closed"] = True
     message.reply_markup = call.markup(message.chat)
     call.state.touch(message)
@@ -238,9 +239,9 @@ async def send_media_group(call: Call) -> Any:
     thread_id = call.thread(chat)
     group_id = str(10**17 + call.state.new_file_number())
     media = [_input_media(call, item) for item in items]
+    call.spend_flood(chat, len(media))  # the whole album or nothing
     sent = []
     for fields in media:
-        call.spend_flood(chat)
         fields["media"]["media_group_id"] = group_id
         sent.append(call.post(chat, dialog, thread_id=thread_id, **fields))
     return [message.to_api() for message in sent]
@@ -286,6 +287,7 @@ async def edit_message_media(call: Call) -> Any:
     if not isinstance(item, dict):
         raise bad_request("can't parse InputMedia JSON object")
     fields = _input_media(call, item)
+    call.spend_flood(message.chat)
     message.media = fields["media"]
     message.caption, message.caption_entities = fields["caption"], fields["caption_entities"]
     message.reply_markup = call.markup(message.chat)
@@ -300,7 +302,9 @@ async def edit_message_live_location(call: Call) -> Any:
     location = message.media.get("location")
     if location is None or "live_period" not in location:
         raise bad_request("message can't be edited")
-    message.media["location"] = {**_location(call.params), "live_period": location["live_period"]}
+    moved = {**_location(call.params), "live_period": location["live_period"]}
+    call.spend_flood(message.chat)
+    message.media["location"] = moved
     message.reply_markup = call.markup(message.chat)
     message.edit_date = call.state.now()
     call.state.touch(message)
@@ -313,6 +317,7 @@ async def stop_message_live_location(call: Call) -> Any:
     location = message.media.get("location")
     if location is None or "live_period" not in location:
         raise bad_request("message can't be edited")
+    call.spend_flood(message.chat)
     location.pop("live_period")
     message.reply_markup = call.markup(message.chat)
     message.edit_date = call.state.now()

@@ -59,6 +59,7 @@ def _edit(call: Call, message: Message, **changes: Any) -> Any:
     after = [changes.get(key, getattr(message, key)) for key in EDITABLE]
     if before == [*after, _inline(changes.get("reply_markup"))]:
         raise bad_request(NOT_MODIFIED)
+    call.spend_flood(message.chat)  # edits and sends share the limits (docs/SANDBOX.md)
     shown = message.text if message.text is not None else message.caption
     if shown is not None:
         message.history.append(shown)

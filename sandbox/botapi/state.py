@@ -13,7 +13,7 @@ from typing import Any, Protocol
 
 from core.ports import Clock
 from sandbox.botapi.errors import ApiError
-from sandbox.botapi.flood import FloodGate
+from sandbox.botapi.flood import FloodGate, FloodLimits
 from sandbox.botapi.handling import Handling
 from sandbox.botapi.models import Chat, Dialog, Message, PendingQuery, Signal, StoredFile, User
 
@@ -86,10 +86,16 @@ class BotAccount:
 class SandboxState:
     """The whole sandbox world; one per server, never a module global."""
 
-    def __init__(self, clock: Clock | None = None, *, flood_limits: bool = True) -> None:
+    def __init__(
+        self,
+        clock: Clock | None = None,
+        *,
+        flood_limits: bool = True,
+        flood: FloodLimits | None = None,
+    ) -> None:
         self.clock: Clock = clock or _UtcClock()
         self.flood_limits = flood_limits
-        self.flood = FloodGate()
+        self.flood = FloodGate(flood) if flood is not None else FloodGate()
         self.webhook_retry_delays: tuple[float, ...] = WEBHOOK_RETRY_DELAYS
         self.bots: dict[int, BotAccount] = {}
         self.users: dict[int, User] = {}
