@@ -1,7 +1,10 @@
 """End to end: from a person's message in the sandbox to the bot's answer, at stepped offered load.
 
-The whole product runs in the sandbox (`sandbox.stack.start_sandbox`, memory + SQLite, polling);
-a bare aiogram bot polls the same sandbox with its own token as the baseline. People write /me
+The whole product runs in the sandbox (`sandbox.stack.start_sandbox`, memory + SQLite); a bare
+aiogram bot on the same sandbox with its own token is the baseline. Both are measured polling,
+then both switch to webhooks on one local web server (the product's own handler, which answers
+Telegram only once the update was handled; the sandbox delivers one chat in sequence and
+different chats at once, up to `max_connections`, as Telegram does). People write /me
 at a fixed rate (open loop); the answer's time is when the bot's message lands in the sandbox's
 chat. A load is sustained when every message was answered within a second of the last one sent
 and the p99 stays under a second (PRODUCT §1: each step answers within a second).
@@ -13,6 +16,7 @@ import asyncio
 import collections
 import contextlib
 import tempfile
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -148,6 +152,53 @@ async def ramp(load: Load, size: Size) -> tuple[list[Step], float]:
     return sorted(steps, key=lambda s: s.offered), best
 
 
+WEBHOOK_SECRET = "bench-webhook-secret-not-a-secret"  # noqa: S105 - a local stand-in
+MAX_CONNECTIONS = 100  # Telegram's highest, for both bots
+
+
+@contextlib.asynccontextmanager
+async def webhooks(stack: Any, bare_bot: Bot, bare: Dispatcher) -> AsyncIterator[None]:
+    """Stop both bots' polling and serve both from one web server's webhooks."""
+    from aiogram.webhook.aiohttp_server import SimpleRequestHandler
+    from aiohttp import web
+    from pydantic import SecretStr
+
+    from bot.polling import webhook_handler
+
+    for task in stack.tasks:  # the product's poller (the other task is the sandbox's barrier)
+        if task.get_coro().__qualname__ == "Poller.run":
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+    with contextlib.suppress(RuntimeError):
+        await bare.stop_polling()
+    settings = stack.services.settings.model_copy(
+        update={"webhook_secret": SecretStr(WEBHOOK_SECRET)}
+    )
+    app = web.Application()
+    app.router.add_post("/product", webhook_handler(stack.dispatcher, stack.bot, settings))
+    bare_handler = SimpleRequestHandler(bare, bare_bot, handle_in_background=False)
+    app.router.add_post("/bare", bare_handler.handle)
+    runner = web.AppRunner(app, access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    host, port = runner.addresses[0][:2]
+    try:
+        await stack.bot.set_webhook(
+            f"http://{host}:{port}/product",
+            secret_token=WEBHOOK_SECRET,
+            max_connections=MAX_CONNECTIONS,
+        )
+        await bare_bot.set_webhook(f"http://{host}:{port}/bare", max_connections=MAX_CONNECTIONS)
+        yield
+    finally:
+        for bot in (stack.bot, bare_bot):
+            with contextlib.suppress(Exception):
+                await bot.delete_webhook()
+        await runner.cleanup()
+
+
 def bare_dispatcher() -> Dispatcher:
     router = Router()
 
@@ -185,6 +236,12 @@ async def main(size: Size) -> dict[str, Any]:
             bare_steps, bare_max = await ramp(baseline, size)
             full_steps, full_max = await ramp(full, size)
             half = await full.step(max(1.0, bare_max / 2), size.e2e_seconds)
+            async with webhooks(stack, bare_bot, bare):
+                await full.step(size.e2e_start, size.e2e_seconds / 2)  # warm up
+                await baseline.step(size.e2e_start, size.e2e_seconds / 2)
+                hook_bare_steps, hook_bare_max = await ramp(baseline, size)
+                hook_steps, hook_max = await ramp(full, size)
+                hook_half = await full.step(max(1.0, hook_bare_max / 2), size.e2e_seconds)
         finally:
             with contextlib.suppress(RuntimeError):
                 await bare.stop_polling()
@@ -199,8 +256,15 @@ async def main(size: Size) -> dict[str, Any]:
         "e2e_at_ups": half.offered,
         "e2e_max_sustained_ups": full_max,
         "e2e_bare_max_sustained_ups": bare_max,
+        "e2e_webhook_p50_ms": hook_half.p50_ms,
+        "e2e_webhook_p99_ms": hook_half.p99_ms,
+        "e2e_webhook_at_ups": hook_half.offered,
+        "e2e_webhook_max_sustained_ups": hook_max,
+        "e2e_webhook_bare_max_sustained_ups": hook_bare_max,
         "curve": {
             "bot": [vars(s) for s in full_steps],
             "bare": [vars(s) for s in bare_steps],
+            "bot_webhook": [vars(s) for s in hook_steps],
+            "bare_webhook": [vars(s) for s in hook_bare_steps],
         },
     }

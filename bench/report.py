@@ -28,6 +28,13 @@ TARGETS: tuple[tuple[str, str, Callable[[R], float | None], bool], ...] = (
     ),
     ("e2e_p99_ms", "<= 50 at half the bare maximum", lambda r: 50.0, False),
     (
+        "e2e_webhook_max_sustained_ups",
+        ">= 0.8 x e2e_webhook_bare_max_sustained_ups",
+        lambda r: _scaled(r, "e2e_webhook_bare_max_sustained_ups", 0.8),
+        True,
+    ),
+    ("e2e_webhook_p99_ms", "<= 50 at half the bare maximum", lambda r: 50.0, False),
+    (
         "me_p99_ms_hashing",
         "<= 2 x me_p99_ms_idle + 5",
         lambda r: None if (i := _get(r, "me_p99_ms_idle")) is None else 2 * i + 5,
@@ -138,6 +145,25 @@ def rows(results: R) -> list[tuple[str, str, str, str]]:
             (
                 f"end to end p50 / p99 at {_n(results.get('e2e_at_ups'))}/s (ms)",
                 f"{_n(results['e2e_p50_ms'], 1)} / {_n(results['e2e_p99_ms'], 1)}",
+                "",
+                "",
+            )
+        )
+    if "e2e_webhook_max_sustained_ups" in results:
+        full = results["e2e_webhook_max_sustained_ups"]
+        bare = results["e2e_webhook_bare_max_sustained_ups"]
+        out.append(
+            (
+                "end to end through the sandbox, max sustained (updates/s, webhook)",
+                _n(full),
+                f"bare bot, same sandbox: {_n(bare)}",
+                _ratio(full, bare),
+            )
+        )
+        out.append(
+            (
+                f"end to end p50 / p99 at {_n(results.get('e2e_webhook_at_ups'))}/s (ms, webhook)",
+                f"{_n(results['e2e_webhook_p50_ms'], 1)} / {_n(results['e2e_webhook_p99_ms'], 1)}",
                 "",
                 "",
             )
@@ -254,10 +280,12 @@ def plot(results: R, path: Path) -> None:
 
     curve = results["details"]["e2e_curve"]
     fig, ax = plt.subplots(figsize=(8, 5))
-    for name, colour in (("bot", "tab:red"), ("bare", "tab:blue")):
-        steps = [s for s in curve[name] if s["answered"]]
+    lines = (("bot", "tab:red"), ("bare", "tab:blue"), ("bot_webhook", "tab:orange"))
+    for name, colour in (*lines, ("bare_webhook", "tab:cyan")):
+        steps = [s for s in curve.get(name, []) if s["answered"]]
         loads = [s["offered"] for s in steps]
-        label = "the bot" if name == "bot" else "bare aiogram bot"
+        label = "the bot" if name.startswith("bot") else "bare aiogram bot"
+        label += ", webhook" if name.endswith("webhook") else ", polling"
         ax.plot(loads, [s["p50_ms"] for s in steps], "o-", color=colour, label=f"{label}, p50")
         ax.plot(loads, [s["p99_ms"] for s in steps], "s--", color=colour, label=f"{label}, p99")
     ax.set_xscale("log", base=2)
@@ -265,7 +293,7 @@ def plot(results: R, path: Path) -> None:
     ax.xaxis.set_major_formatter(matplotlib.ticker.ScalarFormatter())
     ax.yaxis.set_major_formatter(matplotlib.ticker.ScalarFormatter())
     ax.axhline(1000, color="grey", linewidth=0.8)
-    ax.set_xlabel("offered load, /me per second (through the sandbox, polling)")
+    ax.set_xlabel("offered load, /me per second (through the sandbox)")
     ax.set_ylabel("message to answer, ms")
     run = results.get("run", {})
     ax.set_title(f"Latency against offered load (commit {run.get('commit', '?')})")
