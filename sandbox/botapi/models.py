@@ -130,6 +130,7 @@ class Message:
     version: int = 0
     history: list[str] = field(default_factory=list)
     reply_to: Message | None = None
+    quote: dict[str, Any] | None = None  # the part of reply_to it quotes (a TextQuote)
 
     def to_api(self, *, with_reply: bool = True) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -161,6 +162,8 @@ class Message:
         if with_reply and self.reply_to is not None:
             # Telegram nests the replied message one level deep only.
             data["reply_to_message"] = self.reply_to.to_api(with_reply=False)
+            if self.quote is not None:
+                data["quote"] = self.quote
         return data
 
 

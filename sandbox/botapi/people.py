@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import zlib
 from typing import Any
 
 from sandbox.botapi.callbacks import press_callback
@@ -28,8 +29,13 @@ def post(state: SandboxState, bot: BotAccount, person: User, chat: Chat, **field
             raise bad_request("TOPIC_CLOSED")
     dialog = state.dialog(bot, chat)
     reply_id = fields.pop("reply_to_message_id", None)
+    quoted = fields.pop("quote", None)
     if reply_id is not None:
         fields["reply_to"] = state.message(dialog, reply_id, "message to be replied not found")
+        if quoted:
+            fields["quote"] = text_quote(fields["reply_to"], quoted)
+    elif quoted:
+        raise bad_request("QUOTE_TEXT_INVALID")
     message = Message(dialog.take_message_id(), chat, person, state.now(), **fields)
     dialog.messages[message.message_id] = message
     dialog.started = True
@@ -40,6 +46,45 @@ def post(state: SandboxState, bot: BotAccount, person: User, chat: Chat, **field
     for receiver in [bot] if chat.type == "private" else state.bots_in(chat):
         state.push_update(receiver, "message", message.to_api())
     return message
+
+
+def text_quote(replied: Message, quoted: str) -> dict[str, Any]:
+    """Bot API TextQuote: the part of the replied message's text (or caption) a person chose."""
+    shown = replied.text if replied.text is not None else replied.caption or ""
+    position = shown.find(quoted)
+    if position < 0:
+        raise bad_request("QUOTE_TEXT_INVALID")
+    # Positions are in UTF-16 code units, as every offset of the Bot API.
+    units = len(shown[:position].encode("utf-16-le")) // 2
+    return {"text": quoted, "position": units, "is_manual": True}
+
+
+def forwarded_fields(state: SandboxState, dialog: Dialog, message_id: int) -> dict[str, Any]:
+    """A message of this chat forwarded again (the bot's, say): its content, and its sender and
+    date as the origin, as Telegram shows a forward of a message from a user or a bot."""
+    source = state.message(dialog, message_id, "message to forward not found")
+    if source.protect_content:
+        raise bad_request("message has protected content and can't be forwarded")
+    origin = source.forward_origin or {
+        "type": "user",
+        "sender_user": source.sender.to_api(),
+        "date": int(source.date.timestamp()),
+    }
+    return {
+        "text": source.text,
+        "entities": list(source.entities),
+        "caption": source.caption,
+        "caption_entities": list(source.caption_entities),
+        "media": {key: value for key, value in source.media.items() if key != "media_group_id"},
+        "forward_origin": origin,
+    }
+
+
+def channel_origin(title: str, message_id: int, date: int) -> dict[str, Any]:
+    """MessageOriginChannel: a post forwarded from a public channel."""
+    chat_id = -1_002_000_000_000 - zlib.crc32(title.encode()) % 1_000_000_000
+    chat = {"id": chat_id, "type": "channel", "title": title}
+    return {"type": "channel", "chat": chat, "message_id": message_id, "date": date}
 
 
 def text_fields(text: str) -> dict[str, Any]:
@@ -86,15 +131,26 @@ def sticker_fields(emoji: str) -> dict[str, Any]:
 def edit(
     state: SandboxState, bot: BotAccount, person: User, dialog: Dialog, mid: int, text: str
 ) -> Message:
-    """Change the person's own message; the bot receives an edited_message update."""
+    """Change the person's own message: its text, or a media message's caption, as Telegram
+    lets one; every bot of the chat receives an edited_message update."""
     message = state.message(dialog, mid, "message to edit not found")
-    if message.sender.id != person.id or message.text is None:
+    if message.sender.id != person.id or message.forward_origin is not None:
         raise bad_request("message can't be edited")
-    message.history.append(message.text)
-    message.text, message.entities = text, detect_entities(text)
+    if message.text is not None:
+        message.history.append(message.text)
+        message.text, message.entities = text, detect_entities(text)
+    elif message.media and not {"sticker", "dice", "contact", "location", "poll"} & set(
+        message.media
+    ):
+        message.history.append(message.caption or "")
+        message.caption, message.caption_entities = text, detect_entities(text)
+    else:
+        raise bad_request("message can't be edited")
     message.edit_date = state.now()
     state.touch(message)
-    state.push_update(bot, "edited_message", message.to_api())
+    chat = message.chat
+    for receiver in [bot] if chat.type == "private" else state.bots_in(chat):
+        state.push_update(receiver, "edited_message", message.to_api())
     return message
 
 

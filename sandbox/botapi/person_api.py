@@ -92,7 +92,12 @@ async def read_chat(state: SandboxState, params: Params, request: web.Request) -
 
 
 def _post_private(state: SandboxState, params: Params, request: web.Request, **fields: Any) -> Any:
+    """Post what the person sends; any kind may answer a message (`reply_to_message_id`, and
+    `quote`: a part of that message's text), except a forward."""
     person, bot = person_of(state, request), bot_of(state, params)
+    if "forward_origin" not in fields:
+        fields.setdefault("reply_to_message_id", params.integer("reply_to_message_id"))
+        fields.setdefault("quote", params.text("quote"))
     message = people.post(state, bot, person, state.chats[person.id], **fields)
     return {"message_id": message.message_id}
 
@@ -170,14 +175,26 @@ async def edit_message(state: SandboxState, params: Params, request: web.Request
 
 
 async def forward(state: SandboxState, params: Params, request: web.Request) -> Any:
-    """Forward a text from someone: another person of the sandbox, or a hidden name."""
+    """Forward a message: one of this chat (`message_id`: the bot's, say, with its content), or a
+    text from another person of the sandbox, a hidden name or a channel (`from_chat_title`)."""
+    message_id = params.integer("message_id")
+    if message_id is not None:
+        person, bot = person_of(state, request), bot_of(state, params)
+        dialog = state.dialog(bot, state.chats[person.id])
+        return _post_private(
+            state, params, request, **people.forwarded_fields(state, dialog, message_id)
+        )
     source_id = params.integer("from_person_id")
     date = int(state.now().timestamp())
-    if source_id is not None:
+    channel = params.text("from_chat_title")
+    origin: dict[str, Any]
+    if channel:
+        origin = people.channel_origin(channel, params.integer("from_message_id") or 1, date)
+    elif source_id is not None:
         source = state.users.get(source_id)
         if source is None:
             raise bad_request("no such person to forward from")
-        origin: dict[str, Any] = {"type": "user", "sender_user": source.to_api(), "date": date}
+        origin = {"type": "user", "sender_user": source.to_api(), "date": date}
     else:
         name = params.text("from_name") or "Someone"
         origin = {"type": "hidden_user", "sender_user_name": name, "date": date}

@@ -41,6 +41,7 @@ MESSAGE_FIELDS = (
     "protect_content",
     "deleted",
     "history",
+    "quote",
 )
 
 
@@ -145,7 +146,7 @@ def _load_dialog(state: SandboxState, data: dict[str, Any]) -> None:
         sender = state.users.get(item["sender_id"])
         if sender is None:
             continue
-        fields = {key: item[key] for key in MESSAGE_FIELDS}
+        fields = {key: item[key] for key in MESSAGE_FIELDS if key in item}  # older files lack some
         date = _moment(item["date"]) or state.now()
         edited = _moment(item["edit_date"])
         message = Message(item["message_id"], chat, sender, date, edit_date=edited, **fields)

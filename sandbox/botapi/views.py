@@ -82,7 +82,11 @@ def message_view(message: Message, viewer_id: int) -> dict[str, Any]:
     text = message.text if is_text else message.caption
     entities = message.entities if is_text else message.caption_entities
     origin = message.forward_origin or {}
-    forwarded = origin.get("sender_user", {}).get("first_name") or origin.get("sender_user_name")
+    forwarded = (
+        origin.get("sender_user", {}).get("first_name")
+        or origin.get("sender_user_name")
+        or (origin.get("chat") or origin.get("sender_chat") or {}).get("title")
+    )
     return {
         "message_id": message.message_id,
         "from": {
@@ -106,7 +110,11 @@ def message_view(message: Message, viewer_id: int) -> dict[str, Any]:
         "forwarded_from": forwarded,
         "reply_to": None
         if message.reply_to is None
-        else {"message_id": message.reply_to.message_id, "text": message.reply_to.text},
+        else {
+            "message_id": message.reply_to.message_id,
+            "text": message.reply_to.text or message.reply_to.caption,
+            "quote": (message.quote or {}).get("text"),
+        },
         "protected": message.protect_content,
         "version": message.version,
         **_media(message, kind),

@@ -89,6 +89,18 @@ class ChatMessage:
         )
 
     @property
+    def forwarded_from(self) -> str | None:
+        """The name a forward shows (a person, a hidden name, a channel), else None."""
+        name = self.raw.get("forwarded_from")
+        return None if name is None else str(name)
+
+    @property
+    def reply_to(self) -> int | None:
+        """The message this one answers, else None."""
+        replied = self.raw.get("reply_to")
+        return None if replied is None else int(replied["message_id"])
+
+    @property
     def button_texts(self) -> list[str]:
         return [button.text for row in self.buttons for button in row]
 

@@ -39,9 +39,19 @@ class Person:
         result = await self.sandbox.call("POST", f"people/{self.id}/{action}", **params)
         return self.waiter.seen(result)
 
-    async def send(self, text: str, reply_to: int | None = None) -> int:
-        result = await self._act("messages", text=text, reply_to_message_id=reply_to)
+    async def send(
+        self, text: str, reply_to: ChatMessage | int | None = None, *, quote: str | None = None
+    ) -> int:
+        """Write `text`; `reply_to` answers a message (the bot gets reply_to_message), `quote`
+        a part of its text (the bot gets `quote`)."""
+        result = await self._act(
+            "messages", text=text, reply_to_message_id=_id_of(reply_to), quote=quote
+        )
         return int(result["message_id"])
+
+    async def reply(self, message: ChatMessage | int, text: str, quote: str | None = None) -> int:
+        """Answer a message, as a swipe to reply does."""
+        return await self.send(text, message, quote=quote)
 
     async def start(self, payload: str | None = None) -> int:
         return int((await self._act("start", payload=payload))["message_id"])
@@ -61,8 +71,11 @@ class Person:
     async def send_sticker(self, emoji: str = "👍") -> int:
         return int((await self._act("sticker", emoji=emoji))["message_id"])
 
-    async def send_photo(self, caption: str | None = None) -> int:
-        return int((await self._act("photo", caption=caption))["message_id"])
+    async def send_photo(
+        self, caption: str | None = None, reply_to: ChatMessage | int | None = None
+    ) -> int:
+        result = await self._act("photo", caption=caption, reply_to_message_id=_id_of(reply_to))
+        return int(result["message_id"])
 
     async def send_document(
         self, content: str = "hello", file_name: str = "notes.txt", caption: str | None = None
@@ -71,14 +84,31 @@ class Person:
         return int(result["message_id"])
 
     async def edit(self, message: ChatMessage | int, text: str) -> None:
+        """Edit one's own message: its text, or a photo's (a file's) caption."""
         message_id = message if isinstance(message, int) else message.message_id
         await self._act("edit", message_id=message_id, text=text)
 
     async def forward(
-        self, text: str, *, from_person: Person | None = None, from_name: str | None = None
+        self,
+        text: str | None = None,
+        *,
+        message: ChatMessage | int | None = None,
+        from_person: Person | None = None,
+        from_name: str | None = None,
+        from_channel: str | None = None,
     ) -> int:
+        """Forward into the chat with the bot: one of this chat's messages (`message`, the bot's
+        say: its content and origin), or a `text` from another person, a hidden name or a
+        channel (the bot gets forward_origin of type user, hidden_user or channel)."""
         source = from_person.id if from_person else None
-        result = await self._act("forward", text=text, from_person_id=source, from_name=from_name)
+        result = await self._act(
+            "forward",
+            text=text,
+            message_id=_id_of(message),
+            from_person_id=source,
+            from_name=from_name,
+            from_chat_title=from_channel,
+        )
         return int(result["message_id"])
 
     async def chat(self) -> dict[str, Any]:
@@ -191,3 +221,7 @@ class Person:
 
     async def send_dice(self, emoji: str = "🎲") -> int:
         return int((await self._act("dice", emoji=emoji))["message_id"])
+
+
+def _id_of(message: ChatMessage | int | None) -> int | None:
+    return message if message is None or isinstance(message, int) else message.message_id
