@@ -17,7 +17,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from accountbot import logs, webhook
-from core.settings import StorageSettings, describe_error
+from core.settings import Settings, StorageSettings, describe_error
 
 Command = Callable[[argparse.Namespace], Coroutine[Any, Any, int]]
 
@@ -118,9 +118,86 @@ async def _migrate(args: argparse.Namespace) -> int:
 async def _check_config(_: argparse.Namespace) -> int:
     from core.settings import load_settings
 
-    load_settings()
+    settings = load_settings()
     print("Configuration is complete.")
-    return 0
+    # Then the stores it names must answer, with the pool and timeouts it sets (issue #14).
+    return 0 if await _check_stores(settings) else 1
+
+
+async def _check_stores(settings: Settings) -> bool:
+    """One line for the database and one for Redis: answers or not, and with what settings."""
+    from sqlalchemy.engine import make_url
+
+    from core.adapters.db.engine import Database
+    from core.bootstrap import pg_pool, pg_timeouts
+
+    ok = True
+    backend = make_url(settings.database_url).get_backend_name()
+    database = Database(
+        settings.database_url,
+        timeouts=pg_timeouts(settings),
+        pool=pg_pool(settings),
+        sqlite_busy_timeout=settings.sqlite_busy_timeout,
+    )
+    detail = backend
+    if backend == "postgresql":
+        seconds = settings.database_statement_timeout
+        statement = f"{seconds} s" if seconds else "the server's own"
+        detail += (
+            f", pool {settings.database_pool_size} + {settings.database_max_overflow} overflow"
+            f", timeouts: connect {settings.database_connect_timeout} s"
+            f", pool {settings.database_pool_timeout} s"
+            f", command {settings.database_command_timeout} s"
+            f", statement {statement}"
+        )
+    try:
+        await database.ping()
+        print(f"Database ({detail}): answers.")
+    except Exception as error:  # any failure is the operator's to read, in one line
+        ok = False
+        print(f"Database ({detail}): does not answer ({type(error).__name__}).", file=sys.stderr)
+    finally:
+        await database.dispose()
+    if not settings.redis_url:
+        print("Redis: not set; limits, codes and conversations live in this process's memory.")
+        return ok
+    from core.adapters.redis.connection import (
+        ClusterRefused,
+        RedisOptions,
+        is_sentinel_url,
+        make_client,
+        parse_sentinel_url,
+        refuse_cluster,
+    )
+
+    if is_sentinel_url(settings.redis_url):
+        target = parse_sentinel_url(settings.redis_url)
+        where = f"Sentinel, master {target.service_name!r} of {len(target.sentinels)} sentinel(s)"
+    else:
+        where = "one node"
+    client = make_client(
+        settings.redis_url,
+        RedisOptions(
+            max_connections=settings.redis_max_connections,
+            pool_timeout=settings.redis_pool_timeout,
+            connect_timeout=settings.redis_connect_timeout,
+            timeout=settings.redis_timeout,
+            retries=settings.redis_retries,
+        ),
+    )
+    try:
+        await client.ping()
+        await refuse_cluster(client)
+        print(f"Redis ({where}, pool {settings.redis_max_connections}): answers.")
+    except ClusterRefused as error:
+        ok = False
+        print(f"Redis: {error}.", file=sys.stderr)
+    except Exception as error:  # any failure is the operator's to read, in one line
+        ok = False
+        print(f"Redis ({where}): does not answer ({type(error).__name__}).", file=sys.stderr)
+    finally:
+        await client.aclose()
+    return ok
 
 
 async def _workspace(args: argparse.Namespace) -> int:

@@ -151,6 +151,7 @@ def build_services(settings: Settings, **overrides: Any) -> Services:
         settings.database_url,
         timeouts=pg_timeouts(settings),
         sqlite_busy_timeout=settings.sqlite_busy_timeout,
+        pool=pg_pool(settings),
     )
     checks["database"] = database.ping
     closers.append(database.dispose)
@@ -254,7 +255,15 @@ def pg_timeouts(settings: Settings) -> Any:
         connect=settings.database_connect_timeout,
         pool=settings.database_pool_timeout,
         command=settings.database_command_timeout,
+        statement=settings.database_statement_timeout or None,
     )
+
+
+def pg_pool(settings: Settings) -> Any:
+    """PostgreSQL's pool sizes from settings (DATABASE_POOL_SIZE, DATABASE_MAX_OVERFLOW)."""
+    from core.adapters.db.engine import PgPool
+
+    return PgPool(size=settings.database_pool_size, max_overflow=settings.database_max_overflow)
 
 
 def _stores(
@@ -265,27 +274,23 @@ def _stores(
 ) -> tuple[dict[str, Any], Redis | None]:
     """Redis when REDIS_URL is set, otherwise in-process memory (PRODUCT §2)."""
     if settings.redis_url:
-        from redis.asyncio import BlockingConnectionPool, Redis
-        from redis.asyncio.retry import Retry
-        from redis.backoff import ExponentialWithJitterBackoff
-
         from core.adapters import redis as r
+        from core.adapters.redis.connection import RedisOptions, make_client
 
-        # An outage is told within 2 s (PRODUCT §3.3): short socket timeouts, few quick retries.
-        # A busy moment waits for a free connection instead of failing (redis-py's default pool
-        # raises at its size), but no longer than REDIS_POOL_TIMEOUT.
-        pool = BlockingConnectionPool.from_url(
+        # One node or Sentinel's master (core/adapters/redis/connection.py); an outage is told
+        # within 2 s (PRODUCT §3.3): short socket timeouts, few quick retries, a pool that
+        # waits for a free connection no longer than REDIS_POOL_TIMEOUT.
+        client = make_client(
             settings.redis_url,
-            max_connections=settings.redis_max_connections,
-            timeout=settings.redis_pool_timeout,
-            socket_connect_timeout=settings.redis_connect_timeout,
-            socket_timeout=settings.redis_timeout,
-            retry=Retry(
-                ExponentialWithJitterBackoff(base=0.01, cap=REDIS_BACKOFF_CAP),
-                settings.redis_retries,
+            RedisOptions(
+                max_connections=settings.redis_max_connections,
+                pool_timeout=settings.redis_pool_timeout,
+                connect_timeout=settings.redis_connect_timeout,
+                timeout=settings.redis_timeout,
+                retries=settings.redis_retries,
+                backoff_cap=REDIS_BACKOFF_CAP,
             ),
         )
-        client = Redis.from_pool(pool)
 
         async def ping() -> None:
             await client.ping()

@@ -58,8 +58,16 @@ class StorageSettings(BaseSettings):
     def _redis_url(cls, value: str | None) -> str | None:
         if value in (None, ""):
             return None
-        if not value.startswith(("redis://", "rediss://", "unix://")):
-            raise ValueError("must start with redis://, rediss:// or unix://")
+        scheme = value.split("://", 1)[0].lower()
+        if scheme.endswith("+cluster"):
+            raise ValueError(
+                "Redis Cluster is not supported (the bot's scripts use several keys at once): "
+                "use one node or Sentinel, redis+sentinel://host:port,host:port/service_name/db"
+            )
+        if scheme not in ("redis", "rediss", "unix", "redis+sentinel", "rediss+sentinel"):
+            raise ValueError(
+                "must start with redis://, rediss://, unix:// or redis+sentinel:// (Sentinel)"
+            )
         return value
 
 
@@ -207,6 +215,11 @@ class Settings(StorageSettings):
     database_connect_timeout: float = Field(1.0, gt=0)
     database_pool_timeout: float = Field(1.0, gt=0)
     database_command_timeout: float = Field(1.0, gt=0)
+    database_statement_timeout: float = Field(
+        0.0, ge=0, description="seconds PostgreSQL itself lets a statement run (0: its own)"
+    )
+    database_pool_size: int = Field(5, ge=1, description="PostgreSQL connections kept per process")
+    database_max_overflow: int = Field(10, ge=0, description="more opened at a busy moment")
     redis_connect_timeout: float = Field(0.5, gt=0)
     redis_timeout: float = Field(0.5, gt=0)
     redis_retries: int = Field(1, ge=0)

@@ -41,6 +41,18 @@ class PgTimeouts:
     connect: float = 10.0
     pool: float = 30.0
     command: float | None = None
+    # The server's own limit (`statement_timeout`): a statement that runs longer is cancelled
+    # by PostgreSQL, which frees its locks even when the client is gone. None: the server's.
+    statement: float | None = None
+
+
+@dataclass(frozen=True)
+class PgPool:
+    """How many PostgreSQL connections one process keeps (DATABASE_POOL_SIZE) and may open
+    beyond them at a busy moment (DATABASE_MAX_OVERFLOW); SQLAlchemy's defaults."""
+
+    size: int = 5
+    max_overflow: int = 10
 
 
 def make_engine(
@@ -49,6 +61,7 @@ def make_engine(
     foreign_keys: bool = True,
     timeouts: PgTimeouts | None = None,
     sqlite_busy_timeout: float = SQLITE_BUSY_TIMEOUT_S,
+    pool: PgPool | None = None,
 ) -> AsyncEngine:
     """An async engine; on SQLite with WAL, a busy timeout and real BEGIN/SAVEPOINT semantics."""
     parsed = make_url(url)
@@ -58,10 +71,20 @@ def make_engine(
         if parsed.get_driver_name() == "asyncpg":
             connect_args["timeout"] = pg.connect
             connect_args["command_timeout"] = pg.command
+            if pg.statement is not None:
+                milliseconds = max(1, round(pg.statement * 1000))
+                connect_args["server_settings"] = {"statement_timeout": str(milliseconds)}
+        sizes = pool or PgPool()
         # No pre-ping (a round trip per check-out): a connection the server closed is known to
         # the driver and replaced at check-out, and one that dies in use is a disconnect, which
         # invalidates the pool (RELIABILITY §6), so the next unit connects afresh.
-        pg_engine = create_async_engine(parsed, pool_timeout=pg.pool, connect_args=connect_args)
+        pg_engine = create_async_engine(
+            parsed,
+            pool_size=sizes.size,
+            max_overflow=sizes.max_overflow,
+            pool_timeout=pg.pool,
+            connect_args=connect_args,
+        )
         event.listen(pg_engine.sync_engine, "checkout", _closed_is_replaced)
         return pg_engine
     engine = create_async_engine(parsed)
@@ -127,10 +150,14 @@ class Database:
         *,
         timeouts: PgTimeouts | None = None,
         sqlite_busy_timeout: float = SQLITE_BUSY_TIMEOUT_S,
+        pool: PgPool | None = None,
     ) -> None:
         self.timeouts = timeouts  # PostgreSQL only; kept so a replacement engine gets them too
+        self.pool = pool
         self.sqlite_busy_timeout = sqlite_busy_timeout
-        self.engine = make_engine(url, timeouts=timeouts, sqlite_busy_timeout=sqlite_busy_timeout)
+        self.engine = make_engine(
+            url, timeouts=timeouts, sqlite_busy_timeout=sqlite_busy_timeout, pool=pool
+        )
         # SQLite has one writer at a time: this process's writers wait for it in order.
         sqlite = make_url(url).get_backend_name() == "sqlite"
         self._writers = WriterLine(sqlite_busy_timeout) if sqlite else None
