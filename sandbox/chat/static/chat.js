@@ -163,7 +163,7 @@ function bubbleNode(m) {
     return bubble;
   }
   if (m.forwarded_from) bubble.append(el("div", "forwarded", `Forwarded from ${m.forwarded_from}`));
-  if (m.reply_to) bubble.append(el("div", "reply-quote", m.reply_to.text || "…"));
+  if (m.reply_to) bubble.append(el("div", "reply-quote", m.reply_to.quote || m.reply_to.text || "…"));
   const media = mediaNode(m);
   if (media) bubble.append(media);
   if (m.text) {
@@ -173,15 +173,28 @@ function bubbleNode(m) {
   }
   const time = new Date(m.date).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
   const meta = el("div", "meta", `${m.edited ? "edited " : ""}${time}`);
-  if (m.outgoing && m.kind === "text") {
-    const edit = el("button", "edit-own", "✎");
-    edit.type = "button";
-    edit.title = "Edit";
-    edit.addEventListener("click", () => editOwn(m));
-    meta.prepend(edit);
+  if (m.outgoing && !m.forwarded_from && EDITABLE_KINDS.has(m.kind)) {
+    meta.prepend(actionButton("✎", "Edit", () => editOwn(m)));
   }
+  // What a Telegram user can do to any message: reply, forward it, send any callback data.
+  meta.prepend(
+    actionButton("↩", "Reply", () => replyTo(m)),
+    actionButton("↪", "Forward to the bot", () => act("forward", { message_id: m.message_id })),
+    actionButton("⌁", "Send callback data (a forged button press)", () => forgePress(m)),
+  );
   bubble.append(meta);
   return bubble;
+}
+
+const EDITABLE_KINDS = new Set(["text", "photo", "document", "voice", "audio", "video", "animation"]);
+
+function actionButton(symbol, title, onClick) {
+  const button = el("button", "edit-own", symbol);
+  button.type = "button";
+  button.title = title;
+  button.setAttribute("aria-label", title);
+  button.addEventListener("click", onClick);
+  return button;
 }
 
 function messageNode(m) {
@@ -284,7 +297,21 @@ async function listen() {
 
 async function send(text) {
   if (!text.trim()) return;
-  await act("messages", { text });
+  const replying = page.replyTo;
+  replyTo(null);
+  await act("messages", replying ? { text, reply_to_message_id: replying.message_id } : { text });
+}
+
+function replyTo(m) {
+  page.replyTo = m;
+  $("replying").hidden = !m;
+  $("replying-text").textContent = m ? m.text || m.kind : "";
+  if (m) $("text").focus();
+}
+
+async function forgePress(m) {
+  const data = window.prompt("Callback data to send on this message", "");
+  if (data) await act("callback", { message_id: m.message_id, data });
 }
 
 async function press(button, messageId) {
@@ -327,7 +354,10 @@ const ATTACH = {
   },
   forward: () => {
     const text = window.prompt("Text of the forwarded message", "");
-    if (text) act("forward", { text, from_name: window.prompt("Forwarded from", "Someone") || "Someone" });
+    if (!text) return;
+    const from = window.prompt("Forwarded from (a name; start with # for a channel)", "Someone") || "Someone";
+    if (from.startsWith("#")) act("forward", { text, from_chat_title: from.slice(1) || "Channel" });
+    else act("forward", { text, from_name: from });
   },
   voice: () => act("media", { kind: "voice" }),
   video: () => act("media", { kind: "video" }),
@@ -355,6 +385,7 @@ function wire() {
     else if ($("commands").hidden) renderCommands(page.chat?.commands || [], "/");
     else $("commands").hidden = true;
   });
+  $("replying-cancel").addEventListener("click", () => replyTo(null));
   $("attach").addEventListener("click", () => { $("attach-sheet").hidden = !$("attach-sheet").hidden; });
   $("attach-sheet").addEventListener("click", (event) => {
     const choice = event.target.closest("[data-attach]");
