@@ -24,6 +24,7 @@ from core.flows.support import SupportFlow
 from core.metrics import OpsMetrics
 from core.notices import Notice
 from core.ports import Clock, Notifier
+from core.provider.service import Lifetimes, ProviderService
 from core.settings import PROVIDERS, Settings, SmsBackend
 
 if TYPE_CHECKING:
@@ -81,6 +82,7 @@ class Services:
     closers: list[Callable[[], Awaitable[None]]] = field(default_factory=list)
     redis: Redis | None = None
     metrics: OpsMetrics = field(default_factory=OpsMetrics)
+    provider: ProviderService | None = None  # the OpenID Provider for workspaces (§1.11)
 
     async def health(self) -> dict[str, bool]:
         """Each dependency and whether it answers (for /healthz)."""
@@ -141,6 +143,7 @@ def build_services(settings: Settings, **overrides: Any) -> Services:
     from core.adapters import argon2, smtp
     from core.adapters.counted import CountedMailer, CountedSms
     from core.adapters.db.engine import Database
+    from core.adapters.db.oidc import SqlProviderStore
     from core.adapters.db.support import SqlSupportStore
 
     clock = overrides.pop("clock", None) or SystemClock()
@@ -244,6 +247,16 @@ def build_services(settings: Settings, **overrides: Any) -> Services:
         database=database,
         redis=redis,
         metrics=kit.metrics,
+        provider=ProviderService(
+            SqlProviderStore(database.engine),
+            kit.keyed,
+            kit.clock,
+            Lifetimes(
+                code=timedelta(seconds=settings.op_code_ttl),
+                access_token=timedelta(seconds=settings.op_access_token_ttl),
+                refresh_token=timedelta(seconds=settings.op_refresh_token_ttl),
+            ),
+        ),
     )
 
 

@@ -10,6 +10,7 @@ from core.bootstrap import Services
 from web.context import CONTEXT, WebContext
 from web.health import register_health
 from web.metrics import Metrics
+from web.oidc import routes as oidc
 from web.pages import setup_templates, unavailable
 from web.providers import Provider, build_registry
 from web.routes import consent, email, login, ops, password, recover, signin
@@ -61,6 +62,7 @@ def register_web(
     router.add_route("POST", "/login/recover", recover.ask)
     router.add_post("/login/recover/code", recover.code)
     router.add_get("/healthz", ops.healthz)
+    oidc.register(app)  # the OpenID Provider for the workspaces (PRODUCT §1.11)
     readiness = register_health(app, services)  # /livez, /readyz, /metrics if allowed here
     if webhook_handler is not None:  # bot.polling.webhook_handler: it checks the secret token
         # Refused with 503 once the instance is stopping (web.health.Drain).

@@ -1,0 +1,49 @@
+"""Signing keys (ES256) made with joserfc; kept in the database, never regenerated at start."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from joserfc.jwk import ECKey, KeySet
+
+from core.provider.models import SigningKey
+from core.provider.service import ProviderService
+
+ALG = "ES256"
+
+
+def _new() -> tuple[str, dict[str, str]]:
+    key = ECKey.generate_key("P-256", auto_kid=True)
+    data = key.as_dict(private=True)
+    data["alg"], data["use"] = ALG, "sig"
+    return str(data["kid"]), {k: str(v) for k, v in data.items()}
+
+
+async def ensure_key(provider: ProviderService) -> None:
+    """The first key, signing at once, when there is none; otherwise nothing."""
+    if not await provider.published_keys():
+        kid, jwk = _new()
+        await provider.add_key(kid, jwk, timedelta(0))
+
+
+async def rotate(provider: ProviderService, publish_ahead: timedelta) -> SigningKey:
+    """A new key, in JWKS at once, signing after `publish_ahead`; old ones pruned when due."""
+    kid, jwk = _new()
+    key = await provider.add_key(kid, jwk, publish_ahead)
+    await provider.prune_keys()
+    return key
+
+
+def private(key: SigningKey) -> ECKey:
+    return ECKey.import_key(dict(key.jwk))
+
+
+def jwks(keys: list[SigningKey]) -> dict[str, Any]:
+    public: dict[str, Any] = dict(
+        KeySet([ECKey.import_key(dict(k.jwk)) for k in keys]).as_dict(private=False)
+    )
+    for entry in public["keys"]:
+        entry.setdefault("alg", ALG)
+        entry.setdefault("use", "sig")
+    return public
