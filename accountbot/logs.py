@@ -13,6 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from core.domain.addresses import mask_email, mask_phone
+from core.log_context import current
 
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 PHONE = re.compile(r"\+\d[\d\s()-]{8,17}\d")
@@ -42,6 +43,17 @@ class Redact(logging.Filter):
         return True
 
 
+class RequestId(logging.Filter):
+    """Adds `request_id`: the Telegram update's or web request's being handled, if any
+    (core.log_context), so every line of one update or request can be found by it."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        ident = current()
+        if ident is not None and not hasattr(record, "request_id"):
+            record.request_id = ident
+        return True
+
+
 class JsonFormatter(logging.Formatter):
     """One JSON object per line: time, level, logger, message, extras, exception."""
 
@@ -61,8 +73,10 @@ class JsonFormatter(logging.Formatter):
 def configure(level: str = "INFO", *, as_json: bool = True) -> None:
     handler = logging.StreamHandler()
     handler.addFilter(Redact())
-    fmt = "%(asctime)s %(levelname)s %(name)s %(message)s"
-    handler.setFormatter(JsonFormatter() if as_json else logging.Formatter(fmt))
+    handler.addFilter(RequestId())  # after: a proxy's UUID is an id, not a token to mask
+    fmt = "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
+    text = logging.Formatter(fmt, defaults={"request_id": "-"})
+    handler.setFormatter(JsonFormatter() if as_json else text)
     root = logging.getLogger()
     root.handlers[:] = [handler]
     root.setLevel(level)

@@ -22,6 +22,7 @@ from bot.middlewares import counted
 from bot.middlewares.callbacks import HonestButtons
 from bot.middlewares.i18n import PersonI18n, make_i18n
 from bot.middlewares.person import DuplicateUpdates, Person
+from bot.middlewares.request_id import UpdateLogId
 from bot.middlewares.secrets import DELETED, OPS_METRICS, Deleted, SecretMessages, dependency_of
 from bot.notifier import BotNotifier
 from bot.routers import get_routers
@@ -94,6 +95,7 @@ def build_dispatcher(
     if isolation is not None:
         kwargs["events_isolation"] = isolation
     dp = Dispatcher(**kwargs)
+    UpdateLogId.install(dp)  # first: every log line of an update carries its id
     counted.install(dp, services.metrics)  # updates and handler errors on /metrics
     if isolation is not None:
         from bot.isolation import CurrentUpdate

@@ -13,6 +13,7 @@ from web.metrics import Metrics
 from web.oidc import routes as oidc
 from web.pages import setup_templates, unavailable
 from web.providers import Provider, build_registry
+from web.request_id import request_id
 from web.routes import consent, email, login, ops, password, recover, signin
 from web.security import MaskedAccessLogger, security_headers
 
@@ -41,6 +42,7 @@ def register_web(
     )
     app[CONTEXT] = ctx
     setup_templates(app)
+    app.middlewares.append(request_id)  # every log line of a request carries its id
     app.middlewares.append(ctx.metrics.middleware())
     app.middlewares.append(security_headers)
     app.middlewares.append(unavailable)
