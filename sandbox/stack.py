@@ -371,6 +371,7 @@ async def run_sandbox(host: str, port: int, data: str, bots: Sequence[tuple[str,
         loop.add_signal_handler(signum, stopping.set)
     stack = await start_sandbox(host, port, data, demo=True, bots=bots)
     lines = describe_services(stack.services.settings, stack.catcher_port)
+    lines.append(stack.state.flood.limits.describe())
     for token, username in bots:
         lines.append(f"Bot:      @{username} (token {token.partition(':')[0]}:…)")
     print("\n".join(["", *lines]), flush=True)

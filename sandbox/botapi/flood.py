@@ -54,6 +54,14 @@ class FloodLimits(BaseSettings):
         30, ge=1, description="messages one bot may send a second, in all chats"
     )
 
+    def describe(self) -> str:
+        """One line for the sandbox's start-up summary."""
+        return (
+            f"Flood limits: {self.private_rate:g}/s per private chat (bursts of "
+            f"{self.private_burst}), {self.group_per_minute}/min per group, "
+            f"{self.bot_per_second}/s per bot (SANDBOX_FLOOD_*)"
+        )
+
 
 @dataclass
 class TokenBucket:

@@ -154,6 +154,10 @@ def test_the_limits_are_settings(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SANDBOX_FLOOD_GROUP_PER_MINUTE", "5")
     limits = FloodLimits(_env_file=None, group_per_minute=6)  # a keyword wins
     assert (limits.private_burst, limits.group_per_minute) == (2, 6)
+    assert limits.describe() == (
+        "Flood limits: 1/s per private chat (bursts of 2), 6/min per group, 30/s per bot"
+        " (SANDBOX_FLOOD_*)"
+    )
     gate = FloodGate(limits)
     gate.check(1, 10, False, 100.0)
     gate.check(1, 10, False, 100.0)
