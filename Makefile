@@ -72,7 +72,8 @@ locales: $(STAMP)
 	$(BIN)/pybabel compile -d locales -D messages --statistics
 
 # The proofs of docs/RELIABILITY.md at full size; `make test` runs the same tests at short sizes.
-RELIABILITY_SIZES ?= RELIABILITY_KILLS=200 HOSTILE_UPDATES=10000 STORM=200 RACERS=16
+RELIABILITY_SIZES ?= RELIABILITY_KILLS=200 HOSTILE_UPDATES=10000 STORM=200 RACERS=16 \
+	RELIABILITY_INSTANCE_PEOPLE=500
 RELIABILITY_TESTS ?= tests/reliability tests/core/flows/test_storms.py tests/web/test_login_storm.py \
 	tests/web/test_oauth_attacks.py tests/web/test_signin_state.py tests/web/test_provider_keys.py \
 	tests/conversation/test_flood.py tests/conversation/test_outage.py
