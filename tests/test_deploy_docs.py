@@ -39,6 +39,14 @@ def test_the_guide_walks_every_step_and_the_readme_links_it() -> None:
         "accountbot migrate",
         "/readyz",
         "METRICS_TOKEN",
+        "redis+sentinel://",
+        "Cluster is refused",
+        "DATABASE_POOL_SIZE",
+        "DATABASE_STATEMENT_TIMEOUT",
+        "accountbot check-config",
+        "request_id",
+        "make lock LOCK_ARGS=--upgrade",
+        "make audit",
     ):
         assert step in GUIDE, step
     assert "(docs/DEPLOY.md)" in (ROOT / "README.md").read_text()
