@@ -94,9 +94,14 @@ def text_fields(text: str) -> dict[str, Any]:
 
 
 def typed_text_fields(params: Params) -> dict[str, Any]:
-    """What a person typed (`text`) and the message it answers (`reply_to_message_id`)."""
+    """What a person typed (`text`), the message it answers (`reply_to_message_id`) and the
+    part of that message it quotes (`quote`)."""
     reply_id = params.integer("reply_to_message_id")
-    return {**text_fields(params.text("text") or ""), "reply_to_message_id": reply_id}
+    return {
+        **text_fields(params.text("text") or ""),
+        "reply_to_message_id": reply_id,
+        "quote": params.text("quote"),
+    }
 
 
 def contact_fields(person: User, phone: str | None, first_name: str | None) -> dict[str, Any]:

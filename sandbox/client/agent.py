@@ -25,10 +25,19 @@ class Agent:
         return self.waiter.seen(await self.sandbox.call("POST", path, person_id=self.id, **params))
 
     async def send(
-        self, text: str, thread_id: int | None = None, reply_to: int | None = None
+        self,
+        text: str,
+        thread_id: int | None = None,
+        reply_to: int | None = None,
+        *,
+        quote: str | None = None,
     ) -> int:
         result = await self._act(
-            "messages", text=text, message_thread_id=thread_id, reply_to_message_id=reply_to
+            "messages",
+            text=text,
+            message_thread_id=thread_id,
+            reply_to_message_id=reply_to,
+            quote=quote,
         )
         return int(result["message_id"])
 

@@ -128,3 +128,17 @@ async def test_forged_callback_data_reaches_the_bot_as_sent(running: Running) ->
     assert query.data == "admin:delete_all"
     assert query.from_user.id == person.id
     assert query.message is not None and query.message.message_id == plain.message_id
+
+
+async def test_an_agent_in_a_group_replies_with_a_quote(running: Running) -> None:
+    group = await running.sandbox.group("Support", is_forum=False)
+    agent = await running.sandbox.agent(group, "Olga")
+    await _updates(running)
+    asked = await running.bot.send_message(group["id"], "Ticket #7: the card is blocked")
+    await agent.send("on it", reply_to=asked.message_id, quote="the card is blocked")
+    answer = await _one_message(running)
+    assert answer.chat.id == group["id"]
+    assert answer.reply_to_message is not None
+    assert answer.reply_to_message.message_id == asked.message_id
+    assert answer.quote is not None
+    assert (answer.quote.text, answer.quote.position) == ("the card is blocked", 11)
