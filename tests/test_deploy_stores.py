@@ -4,6 +4,7 @@ reach the engine, and `accountbot check-config` reads both stores."""
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 import socket
@@ -239,3 +240,52 @@ def test_check_config_fails_when_a_store_does_not_answer(tmp_path: Path) -> None
     assert done.returncode == 1
     assert "Database (sqlite): answers." in done.stdout
     assert "Redis (one node): does not answer (ConnectionError)." in done.stderr
+
+
+@needs_redis_server
+async def test_after_a_failover_the_client_writes_to_the_new_master(tmp_path: Path) -> None:
+    """The master dies, Sentinel promotes the replica; the same client, unchanged, writes to
+    the new master (the first try meets the dead connection, the retry asks Sentinel)."""
+    from redis.asyncio import Redis
+
+    master_port, master = start(tmp_path / "master")
+    replica_port = free_port()
+    (tmp_path / "replica").mkdir()
+    replica = launch(
+        "--port", str(replica_port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
+        "--dir", str(tmp_path / "replica"), "--replicaof", "127.0.0.1", str(master_port),
+        ready_line="MASTER <-> REPLICA sync: Finished with success",
+    )  # fmt: skip
+    config = tmp_path / "sentinel.conf"
+    sentinel_port = free_port()
+    config.write_text(
+        f"port {sentinel_port}\nbind 127.0.0.1\ndir {tmp_path}\n"
+        f"sentinel monitor themaster 127.0.0.1 {master_port} 1\n"
+        "sentinel down-after-milliseconds themaster 1000\n"
+    )
+    watcher = launch(str(config), "--sentinel", ready_line="+slave slave 127.0.0.1")
+    watch = Redis(port=sentinel_port, decode_responses=True)
+    client = make_client(
+        f"redis+sentinel://127.0.0.1:{sentinel_port}/themaster/0",
+        RedisOptions(pool_timeout=5.0, connect_timeout=5.0, timeout=5.0),
+    )
+    try:
+        assert await client.set("test:failover", "before")
+        events = watch.pubsub()
+        await events.subscribe("+switch-master")
+        master.kill()  # the master's machine is lost: no goodbye to anyone
+        master.wait(timeout=30)
+        async with asyncio.timeout(60):  # the promotion is announced
+            async for message in events.listen():
+                if message["type"] == "message":
+                    assert message["data"].split()[-1] == str(replica_port)
+                    break
+        await events.aclose()
+        assert await client.set("test:failover", "after")
+        assert SyncRedis(port=replica_port).get("test:failover") == b"after"
+    finally:
+        await client.aclose()
+        await watch.aclose()
+        for process in (watcher, replica, master):
+            process.terminate()
+            process.wait(timeout=30)
