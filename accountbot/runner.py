@@ -9,6 +9,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+import sys
 from collections.abc import Callable
 from typing import Any
 
@@ -35,6 +36,9 @@ async def run_production(create_app: WebAppFactory = create_web_app) -> int:
     settings = load_settings()
     logging.getLogger().setLevel(settings.log_level)
     services = build_services(settings)
+    if not await redis_is_no_cluster(services):
+        await services.close()
+        return 2
     bot = build_bot(settings)
     dp, i18n = build_dispatcher(services, bot)
     me = await bot.get_me()
@@ -121,6 +125,25 @@ def observe_pacer(bot: Bot, services: Services) -> None:
         "Bot API calls given up after 429s (TELEGRAM_RETRY_LIMIT, TELEGRAM_MAX_RETRY_WAIT)",
         lambda: pacer.gave_up,
     )
+
+
+async def redis_is_no_cluster(services: Services) -> bool:
+    """False, with one line on stderr, when REDIS_URL reaches a Redis Cluster node (refused:
+    core/adapters/redis/connection.py); a Redis that does not answer yet is an outage, not this."""
+    if services.redis is None:
+        return True
+    from redis.exceptions import RedisError
+
+    from core.adapters.redis.connection import ClusterRefused, refuse_cluster
+
+    try:
+        await refuse_cluster(services.redis)
+    except ClusterRefused as error:
+        print(f"Configuration error: REDIS_URL: {error}.", file=sys.stderr)
+        return False
+    except (RedisError, OSError):
+        log.warning("Redis does not answer at start; its readiness says when it does")
+    return True
 
 
 def start_housekeeping(services: Services) -> asyncio.Task[None]:

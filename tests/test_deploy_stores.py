@@ -157,6 +157,11 @@ async def test_a_cluster_node_behind_a_plain_url_is_refused(tmp_path: Path) -> N
     try:
         with pytest.raises(ClusterRefused, match="Redis Cluster is not supported"):
             await refuse_cluster(client)
+        for command in ("run", "check-config"):  # the bot does not start; the check says why
+            done = check_config(tmp_path, command, REDIS_URL=f"redis://127.0.0.1:{port}/0")
+            assert done.returncode in (1, 2), command
+            assert "Redis Cluster is not supported" in done.stderr, command
+            assert "Traceback" not in done.stderr, command
     finally:
         await client.aclose()
         node.terminate()
@@ -191,7 +196,9 @@ async def test_the_statement_timeout_is_the_servers_own(pg_url: str) -> None:
         await plain.dispose()
 
 
-def check_config(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]:
+def check_config(
+    tmp_path: Path, command: str = "check-config", **env: str
+) -> subprocess.CompletedProcess[str]:
     clean = {k: v for k, v in os.environ.items() if not k.isupper() or k in ("PATH", "HOME")}
     base = {
         "BOT_TOKEN": "1:x",
@@ -200,7 +207,7 @@ def check_config(tmp_path: Path, **env: str) -> subprocess.CompletedProcess[str]
         "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/a.sqlite3",
     }
     return subprocess.run(
-        [sys.executable, "-m", "accountbot", "check-config"],
+        [sys.executable, "-m", "accountbot", command],
         env={**clean, **base, **env}, cwd=tmp_path, capture_output=True, text=True, timeout=120,
     )  # fmt: skip
 
