@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 from aiogram.filters.callback_data import CallbackData
 
 
@@ -35,3 +37,15 @@ class Back(CallbackData, prefix="b"):
 
     def is_at(self, state: str | None) -> bool:
         return state is not None and self.step == state.replace(":", ".")
+
+
+class SignOutOf(CallbackData, prefix="w"):
+    """ "Sign out of <workspace>" on the card (PRODUCT §1.11): `ref` is `workspace_ref` of the
+    OpenID client, so the data stays short (64 bytes) whatever the client id's length."""
+
+    ref: str
+
+
+def workspace_ref(client_id: str) -> str:
+    """A short, stable name of a client for a button: 12 hex digits of its SHA-256."""
+    return hashlib.sha256(client_id.encode()).hexdigest()[:12]

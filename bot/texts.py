@@ -6,6 +6,7 @@ Every string goes through gettext; `_("... {name}").format(...)`, never an f-str
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from html import escape
 
@@ -75,10 +76,16 @@ def cap_reached(until: datetime, now: datetime) -> str:
     )
 
 
-def card(view: AccountView, *, oidc_name: str = PROVIDER_TITLES["oidc"]) -> str:
+def card(
+    view: AccountView,
+    *,
+    oidc_name: str = PROVIDER_TITLES["oidc"],
+    workspaces: Sequence[str] = (),
+) -> str:
     """The account card (PRODUCT §1.2); addresses masked, as it may be seen over a shoulder.
 
     `oidc_name` is OIDC_NAME: the generic issuer is called on the card what its button says.
+    `workspaces`: the titles of the workspaces the account signed in to (PRODUCT §1.11).
     """
     titles = {**PROVIDER_TITLES, "oidc": oidc_name}
     methods = ", ".join(f"{escape(titles.get(i.provider, i.provider))} ✓" for i in view.identities)
@@ -106,6 +113,9 @@ def card(view: AccountView, *, oidc_name: str = PROVIDER_TITLES["oidc"]) -> str:
         phone,
         _("Password: set") if view.has_password else _("Password: not set"),
     ]
+    if workspaces:
+        names = ", ".join(escape(title) for title in workspaces)
+        lines.append(_("Signed in to: {workspaces}").format(workspaces=names))
     tip = card_tip(view)
     if tip:
         lines += ["", tip]
@@ -220,3 +230,9 @@ def deleted_to_be_safe() -> str:
 def stale_button() -> str:
     """A button from an old message, or forged callback data (PRODUCT §3)."""
     return _("This button is no longer active. Send /me for a fresh menu.")
+
+
+def signed_out_of(workspace: str) -> str:
+    """Said above the card once the person signed out of a workspace (PRODUCT §1.11)."""
+    text = _("Signed out of {workspace}. Signing in there again asks for your consent anew.")
+    return text.format(workspace=escape(workspace))

@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 from aiogram.utils.i18n import gettext as _
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
-from bot.callbacks import Language, Menu
+from bot.callbacks import Language, Menu, SignOutOf, workspace_ref
 from core.domain.models import AccountView
 
 
-def card(view: AccountView, *, phone_available: bool) -> InlineKeyboardMarkup:
+def card(
+    view: AccountView,
+    *,
+    phone_available: bool,
+    workspaces: Sequence[tuple[str, str]] = (),
+) -> InlineKeyboardMarkup:
+    """`workspaces`: (client id, title) of each workspace the account is signed in to."""
     kb = InlineKeyboardBuilder()
     email = InlineKeyboardButton(
         text=_("Change email") if view.email else _("Bind email"),
@@ -33,6 +41,13 @@ def card(view: AccountView, *, phone_available: bool) -> InlineKeyboardMarkup:
         )
         recoverable = view.has_password and login
         kb.row(password, *_second(recoverable, _("Forgot password?"), "recover"))
+    for client_id, title in workspaces:  # PRODUCT §1.11: sign out of one workspace
+        kb.row(
+            InlineKeyboardButton(
+                text=_("Sign out of {workspace}").format(workspace=title),
+                callback_data=SignOutOf(ref=workspace_ref(client_id)).pack(),
+            )
+        )
     kb.row(
         InlineKeyboardButton(text=_("Language"), callback_data=Menu(action="language").pack()),
         InlineKeyboardButton(text=_("Support"), callback_data=Menu(action="support").pack()),

@@ -15,9 +15,9 @@ from aiogram.utils.i18n import I18n
 from aiogram.utils.i18n import gettext as _
 
 from bot import entry, texts
-from bot.callbacks import Back, Language, Menu
+from bot.callbacks import Back, Language, Menu, SignOutOf, workspace_ref
 from bot.keyboards import card as keyboards
-from bot.routers.steps.card import leave_flow, leave_for_command, show_card
+from bot.routers.steps.card import leave_flow, leave_for_command, show_card, signed_in_to
 from bot.routers.steps.returns import Returns
 from bot.states import hint_for
 from bot.talk import Talk
@@ -95,6 +95,34 @@ async def on_menu(query: CallbackQuery, callback_data: Menu, talk: Talk, returns
         await flow(signed)
 
 
+async def on_sign_out_of(
+    query: CallbackQuery, callback_data: SignOutOf, talk: Talk, callback_answer: CallbackAnswer
+) -> None:
+    """ "Sign out of <workspace>" (PRODUCT §1.11): asks nothing more, as signing in there again
+    undoes it; the consent goes with the workspace's refresh tokens. A button for a workspace
+    the account is no longer signed in to is stale, as any old button."""
+    provider = talk.services.provider
+    if talk.signed_in() is None or provider is None or talk.account_id is None:
+        callback_answer.text = texts.stale_button()
+        callback_answer.show_alert = True
+        return
+    found = next(
+        (
+            (client_id, title)
+            for client_id, title in await signed_in_to(talk)
+            if workspace_ref(client_id) == callback_data.ref
+        ),
+        None,
+    )
+    if found is None:
+        callback_answer.text = texts.stale_button()
+        callback_answer.show_alert = True
+        return
+    client_id, title = found
+    await provider.revoke_consent(talk.account_id, client_id, talk.actor)
+    await show_card(talk, note=texts.signed_out_of(title))
+
+
 def make_router(returns: Returns) -> Router:
     """A fresh router with this module's handlers (no module-level router state); `returns`
     says where "« Back" leads from each step."""
@@ -104,4 +132,5 @@ def make_router(returns: Returns) -> Router:
     router.callback_query.register(partial(on_language, returns=returns), Language.filter())
     router.callback_query.register(partial(on_back, returns=returns), Back.filter())
     router.callback_query.register(partial(on_menu, returns=returns), Menu.filter())
+    router.callback_query.register(on_sign_out_of, SignOutOf.filter())
     return router

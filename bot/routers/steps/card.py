@@ -45,8 +45,23 @@ async def show_card(talk: Talk, *, note: str | None = None) -> None:
         await talk.say(_("Please sign in first: /start"))
         return
     view = await talk.services.account.view(talk.account_id)
-    text = texts.card(view, oidc_name=talk.services.settings.oidc_name)
+    workspaces = await signed_in_to(talk)
+    text = texts.card(
+        view,
+        oidc_name=talk.services.settings.oidc_name,
+        workspaces=[title for _client, title in workspaces],
+    )
     if note:
         text = f"{note}\n\n{text}"
-    markup = keyboards.card(view, phone_available=talk.services.bind_phone.available)
+    markup = keyboards.card(
+        view, phone_available=talk.services.bind_phone.available, workspaces=workspaces
+    )
     await talk.say(text, markup)
+
+
+async def signed_in_to(talk: Talk) -> list[tuple[str, str]]:
+    """(client id, workspace title) of each workspace the account consented to (PRODUCT §1.11)."""
+    provider = talk.services.provider
+    if provider is None or talk.account_id is None:
+        return []
+    return [(c.client_id, c.workspace_title) for c in await provider.consents(talk.account_id)]
