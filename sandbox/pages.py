@@ -19,6 +19,11 @@ SECTIONS = (
     ("SMS", "/sms", "Every text message the project sent, codes included."),
     ("Support desk", "/desk", "The support group's topics; answer a person as an agent."),
     ("Sign-in page", "/login", "Sign in with a bound email or phone and its password."),
+    (
+        "Demo workspace",
+        "/demo-workspace",
+        "Company portal: a workspace that signs you in with your account (OpenID Connect).",
+    ),
 )
 
 

@@ -34,6 +34,7 @@ from core.settings import Settings
 from sandbox.botapi import SandboxState, register_botapi
 from sandbox.botapi.flood import FloodLimits
 from sandbox.botapi.storage import restore
+from sandbox.demo_rp import mount as mount_demo_workspace
 from sandbox.desk import register_desk, support_group
 from sandbox.idp import client as dev_idp
 from sandbox.idp.routes import mount as mount_idp
@@ -249,6 +250,10 @@ async def start_sandbox(
     register_mailbox(app, mailbox)
     register_outbox(app, outbox)
     register_site(app, services, bot_username=SANDBOX_BOT)
+    # The demo workspace signing in through the provider (issue #16, 6), made a client once.
+    demo_workspace = mount_demo_workspace(app, services, url)
+    if demo:
+        await demo_workspace.register()
     app.router.add_get("/", _to_index)
 
     # Long polls end with their client: handler_cancellation frees them at shutdown at once.
