@@ -41,12 +41,27 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+LAUNCHED: list[subprocess.Popen[str]] = []
+
+
+@pytest.fixture(autouse=True)
+def no_server_left() -> Iterator[None]:
+    """Whatever a test or fixture launched is stopped after it, even when its set-up failed."""
+    yield
+    while LAUNCHED:
+        process = LAUNCHED.pop()
+        if process.poll() is None:
+            process.kill()
+            process.wait(timeout=30)
+
+
 def launch(*args: str, ready_line: str = "Ready to accept connections") -> subprocess.Popen[str]:
     """A redis-server started with `args`, returned once its log says it is ready."""
     assert REDIS_SERVER is not None
     process = subprocess.Popen(
         [REDIS_SERVER, *args], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
     )
+    LAUNCHED.append(process)
     ready = threading.Event()
 
     def drain() -> None:  # its log, read to the end so the server never blocks on it
@@ -57,7 +72,10 @@ def launch(*args: str, ready_line: str = "Ready to accept connections") -> subpr
         ready.set()  # exited: the assertion below says so
 
     threading.Thread(target=drain, daemon=True).start()
-    assert ready.wait(60) and process.poll() is None, "redis-server did not start"
+    if not ready.wait(60) or process.poll() is not None:
+        process.kill()  # never left behind by a failed start
+        process.wait(timeout=30)
+        raise AssertionError(f"redis-server {' '.join(args)} did not start")
     return process
 
 
