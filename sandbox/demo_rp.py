@@ -149,8 +149,28 @@ def _page(request: web.Request, **context: Any) -> web.Response:
 
 
 async def home(request: web.Request) -> web.StreamResponse:
+    """Who is signed in; a workspace that keeps a session checks it with the provider, here at
+    every visit: its refresh token rotates, or the sign-in was ended (from the chat's card)."""
+    demo = request.app[KEY]
     key, session = _session(request)
-    return _keep(_page(request, claims=session.claims), key)
+    notice = ""
+    if session.refresh_token:
+        async with aiohttp.ClientSession() as http:
+            config = await demo.discovery(http)
+            form = {
+                "grant_type": "refresh_token",
+                "refresh_token": session.refresh_token,
+                "client_id": demo.client_id,
+            }
+            async with http.post(config["token_endpoint"], data=form) as response:
+                tokens = await response.json()
+        if response.status == 200:
+            session.refresh_token = tokens.get("refresh_token", "")
+            session.id_token = tokens.get("id_token", session.id_token)
+        else:
+            demo.sessions[key] = session = Session()
+            notice = "Your sign-in here was ended from your account."
+    return _keep(_page(request, claims=session.claims, notice=notice), key)
 
 
 async def sign_in(request: web.Request) -> web.StreamResponse:

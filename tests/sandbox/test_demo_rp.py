@@ -31,13 +31,21 @@ async def browser() -> AsyncIterator[Browser]:
 
 
 @pytest.fixture
+async def portal() -> AsyncIterator[Browser]:
+    """The browser Ivan visits the demo workspace with."""
+    client = Browser()
+    yield client
+    await client.close()
+
+
+@pytest.fixture
 async def demo_stack(tmp_path: Path, clock: FakeClock) -> AsyncIterator[SandboxStack]:
     async with running_stack("sqlite+memory", tmp_path / "sandbox", clock=clock, demo=True) as s:
         yield s
 
 
 async def test_signing_in_to_the_demo_workspace_with_email_and_password(
-    demo_stack: SandboxStack, browser: Browser
+    demo_stack: SandboxStack, browser: Browser, portal: Browser
 ) -> None:
     stack = demo_stack
     async with Sandbox(stack.url) as sandbox:
@@ -47,22 +55,19 @@ async def test_signing_in_to_the_demo_workspace_with_email_and_password(
         assert account_id is not None
         await _email_and_password(stack, account_id)
 
-        portal = Browser()
-        try:
-            page = await portal.open(f"{stack.url}/demo-workspace")
-            assert "Company portal" in page.text and "Sign in with your account" in page.text
-            page = await portal.submit()  # off to the provider's sign-in page
-            assert "/oidc/authorize" in page.url
-            page = await portal.submit(login=EMAIL, password=PASSWORD)
-            assert 'value="allow"' in page.text, page.text[:400]
-            page = await portal.submit(button="allow")
+        page = await portal.open(f"{stack.url}/demo-workspace")
+        assert "Company portal" in page.text
+        assert "Sign in with your account" in page.text
+        page = await portal.submit()  # off to the provider's sign-in page
+        assert "/oidc/authorize" in page.url
+        page = await portal.submit(login=EMAIL, password=PASSWORD)
+        assert 'value="allow"' in page.text, page.text[:400]
+        page = await portal.submit(button="allow")
 
-            assert page.url.endswith("/demo-workspace"), page.url
-            assert "Signed in as Ivan Petrov" in page.text
-            assert f"{EMAIL} (verified)" in page.text
-            assert "Sign out" in page.text
-        finally:
-            await portal.close()
+        assert page.url.endswith("/demo-workspace"), page.url
+        assert "Signed in as Ivan Petrov" in page.text
+        assert f"{EMAIL} (verified)" in page.text
+        assert "Sign out" in page.text
 
         provider = stack.services.provider
         assert provider is not None
@@ -78,6 +83,10 @@ async def test_signing_in_to_the_demo_workspace_with_email_and_password(
 
         with pytest.raises(ProviderError):
             await provider.rotate_refresh(session.refresh_token, client_id)
+        # The portal hears of it the next time it checks with the provider.
+        page = await portal.open(f"{stack.url}/demo-workspace")
+        assert "Your sign-in here was ended from your account." in page.text
+        assert "Signed in as" not in page.text
 
 
 async def test_signing_out_of_the_demo_workspace_ends_the_providers_session(
