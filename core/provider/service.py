@@ -309,7 +309,8 @@ class ProviderService:
         """The newest key whose time to sign has come."""
         now = self.clock.now()
         ready = [k for k in await self.store.keys() if k.signs_from <= now and not k.retired_at]
-        return max(ready, key=lambda k: k.signs_from, default=None)
+        # Of keys ready at the same instant, the one added last (the store lists in order).
+        return max(reversed(ready), key=lambda k: (k.signs_from, k.created_at), default=None)
 
     async def add_key(self, kid: str, jwk: dict[str, str], publish_ahead: timedelta) -> SigningKey:
         """A new key: published now, signing after `publish_ahead` (zero for the very first)."""

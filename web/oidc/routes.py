@@ -359,7 +359,7 @@ async def logout(request: web.Request) -> web.StreamResponse:
     if target and client is not None and target in client.redirect_uris:
         state = request.query.get("state")
         location = f"{target}?{urlencode({'state': state})}" if state else target
-        response = web.HTTPFound(location)
+        response = web.Response(status=302, headers={"Location": location})
     else:
         response = render(request, "oidc_logout.html")
     response.del_cookie(COOKIE, path="/oidc")

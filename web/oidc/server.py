@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from authlib.oauth2 import AuthorizationServer, OAuth2Request
-from authlib.oauth2.rfc6749 import ClientMixin, grants
+from authlib.oauth2.rfc6749 import ClientMixin, InvalidRequestError, grants
 from authlib.oauth2.rfc6749.requests import BasicOAuth2Payload
 from authlib.oauth2.rfc7009 import RevocationEndpoint
 from authlib.oauth2.rfc7636 import CodeChallenge
@@ -171,6 +171,14 @@ class S256Only(CodeChallenge):  # type: ignore[misc]
     """PKCE required, S256 only (RFC 9700 §2.1.1: no "plain")."""
 
     SUPPORTED_CODE_CHALLENGE_METHOD = ["S256"]  # noqa: RUF012 (Authlib's name)
+
+    def validate_code_challenge(self, grant: Any, redirect_uri: str) -> None:
+        # Authlib requires PKCE of public clients only, and takes a missing method as "plain":
+        # here every client sends a challenge, with the method S256 said.
+        data = grant.request.payload.data
+        if not data.get("code_challenge") or data.get("code_challenge_method") != "S256":
+            raise InvalidRequestError("PKCE with code_challenge_method=S256 is required.")
+        super().validate_code_challenge(grant, redirect_uri)
 
 
 class OidcServer(AuthorizationServer):  # type: ignore[misc]

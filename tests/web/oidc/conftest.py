@@ -6,7 +6,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 from urllib.parse import parse_qs, urlsplit
 
@@ -115,6 +115,10 @@ class RelyingParty:
         )
 
 
+def basic(rp: RelyingParty) -> str:
+    return aiohttp.encode_basic_auth(rp.client_id, rp.secret or "")
+
+
 def query_of(response: aiohttp.ClientResponse) -> dict[str, str]:
     return {k: v[0] for k, v in parse_qs(urlsplit(response.headers["Location"]).query).items()}
 
@@ -125,7 +129,8 @@ RpFactory = Callable[..., Any]
 @pytest.fixture
 async def op_site(make_site: SiteFactory, clock: FakeClock) -> Site:
     # pyoidc checks `exp` and `iat` against the real time: the test clock starts at it.
-    clock.current = datetime.now(UTC).replace(microsecond=0)
+    # (a little behind it, so that a test may move it on by a few seconds).
+    clock.current = datetime.now(UTC).replace(microsecond=0) - timedelta(seconds=30)
     site = await make_site()
     async with site.world.services.kit.unit() as uow:
         await uow.workspaces.create("shop", "The Shop")
