@@ -20,7 +20,7 @@ _UNUSED = Lifetimes(timedelta(0), timedelta(0), timedelta(0))
 async def client_command(database_url: str, args: argparse.Namespace) -> int:
     database = Database(database_url)
     provider = ProviderService(
-        SqlProviderStore(database.engine), Keyed(b""), SystemClock(), _UNUSED
+        SqlProviderStore(database), Keyed(b""), SystemClock(), _UNUSED
     )
     try:
         verb = args.client_verb

@@ -248,7 +248,7 @@ def build_services(settings: Settings, **overrides: Any) -> Services:
         redis=redis,
         metrics=kit.metrics,
         provider=ProviderService(
-            SqlProviderStore(database.engine),
+            SqlProviderStore(database),
             kit.keyed,
             kit.clock,
             Lifetimes(

@@ -1,16 +1,19 @@
 """The OpenID Provider's storage in SQL (PRODUCT §1.11): `core.provider.ports.ProviderStore`.
 
-Each method is its own short transaction on the database's engine.
+Each method is its own unit of work on the database (`Database.reader()` for reads,
+`Database.uow()` for writes): inside an update's scope a read shares the update's connection and
+transaction, and on SQLite a write waits in the writer line as every other write does.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import contextlib
+from collections.abc import AsyncIterator, Sequence
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from core.adapters.db.repositories import upsert
 from core.adapters.db.tables import (
@@ -31,6 +34,9 @@ from core.provider.models import (
     SigningKey,
     SubjectKind,
 )
+
+if TYPE_CHECKING:
+    from core.adapters.db.engine import Database
 
 c = oidc_clients.c
 cs = oidc_consents.c
@@ -62,8 +68,19 @@ _CLIENT = (
 
 
 class SqlProviderStore:
-    def __init__(self, engine: AsyncEngine) -> None:
-        self._engine = engine
+    def __init__(self, database: Database) -> None:
+        self._database = database
+
+    @contextlib.asynccontextmanager
+    async def _reading(self) -> AsyncIterator[AsyncConnection]:
+        async with self._database.reader() as uow:
+            yield cast(Any, uow).connection
+
+    @contextlib.asynccontextmanager
+    async def _writing(self) -> AsyncIterator[AsyncConnection]:
+        async with self._database.uow() as uow:
+            yield cast(Any, uow).connection
+            await uow.commit()
 
     # --- clients -------------------------------------------------------------------------------
 
@@ -76,7 +93,7 @@ class SqlProviderStore:
         secret_hash: str | None,
         at: datetime,
     ) -> Client | None:
-        async with self._engine.begin() as conn:
+        async with self._writing() as conn:
             workspace_id = await conn.scalar(sa.select(w.id).where(w.slug == workspace_slug))
             if workspace_id is None:
                 return None
@@ -92,7 +109,7 @@ class SqlProviderStore:
         return Client(client_id, workspace_id, tuple(redirect_uris), subject_kind, secret_hash, at)
 
     async def client(self, client_id: str) -> Client | None:
-        async with self._engine.connect() as conn:
+        async with self._reading() as conn:
             row = (
                 await conn.execute(sa.select(*_CLIENT).where(c.client_id == client_id))
             ).one_or_none()
@@ -104,11 +121,11 @@ class SqlProviderStore:
             .join_from(oidc_clients, workspaces, c.workspace_id == w.id)
             .order_by(w.slug, c.client_id)
         )
-        async with self._engine.connect() as conn:
+        async with self._reading() as conn:
             return [(_client(row), row.slug) for row in await conn.execute(query)]
 
     async def set_client_secret(self, client_id: str, secret_hash: str) -> bool:
-        async with self._engine.begin() as conn:
+        async with self._writing() as conn:
             result = await conn.execute(
                 oidc_clients.update()
                 .where(c.client_id == client_id)
@@ -117,7 +134,7 @@ class SqlProviderStore:
         return bool(result.rowcount)
 
     async def remove_client(self, client_id: str) -> bool:
-        async with self._engine.begin() as conn:
+        async with self._writing() as conn:
             # Explicit, not only ON DELETE CASCADE: SQLite may run without foreign keys.
             for table in (oidc_consents, oidc_codes, oidc_refresh_tokens):
                 await conn.execute(table.delete().where(table.c.client_id == client_id))
@@ -135,7 +152,7 @@ class SqlProviderStore:
             "scope": scope,
             "granted_at": at,
         }
-        async with self._engine.begin() as conn:
+        async with self._writing() as conn:
             await upsert(conn, oidc_consents, values, ["account_id", "client_id"])
 
     def _consents(self) -> sa.Select[Any]:
@@ -151,17 +168,17 @@ class SqlProviderStore:
 
     async def consent(self, account_id: int, client_id: str) -> Consent | None:
         query = self._consents().where(cs.account_id == account_id, cs.client_id == client_id)
-        async with self._engine.connect() as conn:
+        async with self._reading() as conn:
             row = (await conn.execute(query)).one_or_none()
         return self._consent(row) if row else None
 
     async def consents(self, account_id: int) -> list[Consent]:
         query = self._consents().where(cs.account_id == account_id).order_by(cs.granted_at)
-        async with self._engine.connect() as conn:
+        async with self._reading() as conn:
             return [self._consent(row) for row in await conn.execute(query)]
 
     async def revoke_consent(self, account_id: int, client_id: str, at: datetime) -> int:
-        async with self._engine.begin() as conn:
+        async with self._writing() as conn:
             await conn.execute(
                 oidc_consents.delete().where(cs.account_id == account_id, cs.client_id == client_id)
             )
@@ -187,11 +204,11 @@ class SqlProviderStore:
     # --- codes ---------------------------------------------------------------------------------
 
     async def add_code(self, code: AuthorizationCode) -> None:
-        async with self._engine.begin() as conn:
+        async with self._writing() as conn:
             await conn.execute(oidc_codes.insert().values(**code.__dict__))
 
     async def take_code(self, code_hash: str, at: datetime) -> AuthorizationCode | None:
-        async with self._engine.begin() as conn:
+        async with self._writing() as conn:
             # One UPDATE decides: of two redemptions at once, exactly one marks it used.
             taken = await conn.execute(
                 oidc_codes.update()
@@ -208,11 +225,11 @@ class SqlProviderStore:
     # --- refresh tokens ------------------------------------------------------------------------
 
     async def add_refresh(self, token: RefreshToken) -> None:
-        async with self._engine.begin() as conn:
+        async with self._writing() as conn:
             await conn.execute(oidc_refresh_tokens.insert().values(**token.__dict__))
 
     async def refresh(self, token_hash: str) -> RefreshToken | None:
-        async with self._engine.connect() as conn:
+        async with self._reading() as conn:
             row = (
                 await conn.execute(
                     sa.select(oidc_refresh_tokens).where(rt.token_hash == token_hash)
@@ -221,7 +238,7 @@ class SqlProviderStore:
         return RefreshToken(**row._mapping) if row else None
 
     async def use_refresh(self, token_hash: str, at: datetime) -> bool:
-        async with self._engine.begin() as conn:
+        async with self._writing() as conn:
             result = await conn.execute(
                 oidc_refresh_tokens.update()
                 .where(rt.token_hash == token_hash, rt.used_at.is_(None), rt.revoked_at.is_(None))
@@ -230,7 +247,7 @@ class SqlProviderStore:
         return bool(result.rowcount)
 
     async def revoke_family(self, family: str, at: datetime) -> int:
-        async with self._engine.begin() as conn:
+        async with self._writing() as conn:
             result = await conn.execute(
                 oidc_refresh_tokens.update()
                 .where(rt.family == family, rt.revoked_at.is_(None))
@@ -241,26 +258,26 @@ class SqlProviderStore:
     # --- keys ----------------------------------------------------------------------------------
 
     async def keys(self) -> list[SigningKey]:
-        async with self._engine.connect() as conn:
+        async with self._reading() as conn:
             rows = await conn.execute(sa.select(oidc_keys).order_by(k.signs_from))
             return [SigningKey(**row._mapping) for row in rows]
 
     async def add_key(self, key: SigningKey) -> None:
-        async with self._engine.begin() as conn:
+        async with self._writing() as conn:
             await conn.execute(oidc_keys.insert().values(**key.__dict__))
 
     async def retire_key(self, kid: str, at: datetime) -> None:
-        async with self._engine.begin() as conn:
+        async with self._writing() as conn:
             await conn.execute(oidc_keys.update().where(k.kid == kid).values(retired_at=at))
 
     async def drop_key(self, kid: str) -> None:
-        async with self._engine.begin() as conn:
+        async with self._writing() as conn:
             await conn.execute(oidc_keys.delete().where(k.kid == kid))
 
     # --- audit ---------------------------------------------------------------------------------
 
     async def record(self, event: AuditEvent) -> None:
-        async with self._engine.begin() as conn:
+        async with self._writing() as conn:
             await conn.execute(
                 audit_events.insert().values(
                     account_id=event.account_id,

@@ -172,6 +172,13 @@ class SqlUnitOfWork(UnitOfWork):
         if is_outage(exc):
             raise Unavailable() from exc
 
+    @property
+    def connection(self) -> AsyncConnection:
+        """The unit's connection, for an adapter store that is not one of its repositories."""
+        if self._conn is None:
+            raise RuntimeError("the connection outside `async with` of the unit of work")
+        return self._conn
+
     def _leave_queue(self) -> None:
         if self._queued and self._writers is not None:
             self._queued = False
@@ -319,10 +326,12 @@ class ScopedUnitOfWork(UnitOfWork):
         self._scope = scope
         self._readonly = readonly
         self._inside = False
+        self._conn: AsyncConnection | None = None
 
     async def __aenter__(self) -> Self:
         conn = await self._scope.enter(readonly=self._readonly)
         self._inside = True
+        self._conn = conn
         scope = self._scope
         self.accounts = (
             SeenAccounts(conn, scope.accounts) if not scope.writing else SqlAccounts(conn)
@@ -365,6 +374,13 @@ class ScopedUnitOfWork(UnitOfWork):
         if not self._inside:
             raise RuntimeError("commit() outside `async with` of the unit of work")
         await self._scope.commit()
+
+    @property
+    def connection(self) -> AsyncConnection:
+        """The scope's connection, for an adapter store that is not one of its repositories."""
+        if not self._inside or self._conn is None:
+            raise RuntimeError("the connection outside `async with` of the unit of work")
+        return self._conn
 
 
 class SeenAccounts(SqlAccounts):

@@ -40,7 +40,7 @@ async def db(db_url: str) -> AsyncIterator[Database]:
 
 @pytest.fixture
 def provider(db: Database, clock: FakeClock) -> ProviderService:
-    return ProviderService(SqlProviderStore(db.engine), Keyed(b"k" * 32), clock, LIFETIMES)
+    return ProviderService(SqlProviderStore(db), Keyed(b"k" * 32), clock, LIFETIMES)
 
 
 async def _code(provider: ProviderService, account: int, client_id: str) -> str:
