@@ -129,7 +129,7 @@ async def _check_stores(settings: Settings) -> bool:
     from sqlalchemy.engine import make_url
 
     from core.adapters.db.engine import Database
-    from core.bootstrap import pg_pool, pg_timeouts
+    from core.bootstrap import pg_pool, pg_timeouts, redis_options
 
     ok = True
     backend = make_url(settings.database_url).get_backend_name()
@@ -163,7 +163,6 @@ async def _check_stores(settings: Settings) -> bool:
         return ok
     from core.adapters.redis.connection import (
         ClusterRefused,
-        RedisOptions,
         is_sentinel_url,
         make_client,
         parse_sentinel_url,
@@ -175,16 +174,7 @@ async def _check_stores(settings: Settings) -> bool:
         where = f"Sentinel, master {target.service_name!r} of {len(target.sentinels)} sentinel(s)"
     else:
         where = "one node"
-    client = make_client(
-        settings.redis_url,
-        RedisOptions(
-            max_connections=settings.redis_max_connections,
-            pool_timeout=settings.redis_pool_timeout,
-            connect_timeout=settings.redis_connect_timeout,
-            timeout=settings.redis_timeout,
-            retries=settings.redis_retries,
-        ),
-    )
+    client = make_client(settings.redis_url, redis_options(settings))
     try:
         await client.ping()
         await refuse_cluster(client)

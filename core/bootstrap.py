@@ -260,6 +260,20 @@ def build_services(settings: Settings, **overrides: Any) -> Services:
     )
 
 
+def redis_options(settings: Settings) -> Any:
+    """The Redis client's pool, timeouts and retries from settings (PRODUCT §3)."""
+    from core.adapters.redis.connection import RedisOptions
+
+    return RedisOptions(
+        max_connections=settings.redis_max_connections,
+        pool_timeout=settings.redis_pool_timeout,
+        connect_timeout=settings.redis_connect_timeout,
+        timeout=settings.redis_timeout,
+        retries=settings.redis_retries,
+        backoff_cap=REDIS_BACKOFF_CAP,
+    )
+
+
 def pg_timeouts(settings: Settings) -> Any:
     """PostgreSQL's connect, pool and command timeouts from settings (PRODUCT §3)."""
     from core.adapters.db.engine import PgTimeouts
@@ -288,22 +302,12 @@ def _stores(
     """Redis when REDIS_URL is set, otherwise in-process memory (PRODUCT §2)."""
     if settings.redis_url:
         from core.adapters import redis as r
-        from core.adapters.redis.connection import RedisOptions, make_client
+        from core.adapters.redis.connection import make_client
 
         # One node or Sentinel's master (core/adapters/redis/connection.py); an outage is told
         # within 2 s (PRODUCT §3.3): short socket timeouts, few quick retries, a pool that
         # waits for a free connection no longer than REDIS_POOL_TIMEOUT.
-        client = make_client(
-            settings.redis_url,
-            RedisOptions(
-                max_connections=settings.redis_max_connections,
-                pool_timeout=settings.redis_pool_timeout,
-                connect_timeout=settings.redis_connect_timeout,
-                timeout=settings.redis_timeout,
-                retries=settings.redis_retries,
-                backoff_cap=REDIS_BACKOFF_CAP,
-            ),
-        )
+        client = make_client(settings.redis_url, redis_options(settings))
 
         async def ping() -> None:
             await client.ping()
