@@ -19,9 +19,7 @@ _UNUSED = Lifetimes(timedelta(0), timedelta(0), timedelta(0))
 
 async def client_command(database_url: str, args: argparse.Namespace) -> int:
     database = Database(database_url)
-    provider = ProviderService(
-        SqlProviderStore(database), Keyed(b""), SystemClock(), _UNUSED
-    )
+    provider = ProviderService(SqlProviderStore(database), Keyed(b""), SystemClock(), _UNUSED)
     try:
         verb = args.client_verb
         if verb == "add":
