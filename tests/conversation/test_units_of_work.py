@@ -20,6 +20,7 @@ from sandbox.stack import SandboxStack
 from tests.conversation.browser import Browser
 from tests.conversation.conftest import sign_in
 
+
 @contextmanager
 def counted(stack: SandboxStack) -> Iterator[Counter[str]]:
     """Units begun ("units") and statements by their first word, while inside."""
