@@ -216,6 +216,11 @@ The sandbox supplies defaults only; the environment and .env win over them:
   RESEND_COOLDOWN  30 seconds
 It always sets: BOT_TOKEN, TELEGRAM_API_URL and PUBLIC_URL (itself), SMS_BACKEND=outbox,
 DEV_IDP_ENABLED, DATA_DIR (--data) and SUPPORT_CHAT_ID (its "Support" group).
+Its Bot API answers 429 as Telegram does (docs/SANDBOX.md), within these limits (env, .env):
+  SANDBOX_FLOOD_PRIVATE_RATE      1 message a second per private chat, in the long run
+  SANDBOX_FLOOD_PRIVATE_BURST     4 messages at once in a private chat that was quiet
+  SANDBOX_FLOOD_GROUP_PER_MINUTE  20 messages a minute per group
+  SANDBOX_FLOOD_BOT_PER_SECOND    30 messages a second per bot, in all chats
 At start it prints which services it uses. SIGTERM or Ctrl+C stops it cleanly; Telegram's side
 (people, chats, next ids) is written on every change, so even a kill -9 keeps it."""
 
