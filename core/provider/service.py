@@ -74,6 +74,7 @@ class Lifetimes:
 class ClientView:
     client: Client
     workspace_slug: str
+    workspace_title: str
 
 
 class ProviderService:
@@ -122,7 +123,7 @@ class ProviderService:
         return client, secret
 
     async def clients(self) -> list[ClientView]:
-        return [ClientView(client, slug) for client, slug in await self.store.clients()]
+        return [ClientView(*row) for row in await self.store.clients()]
 
     async def rotate_secret(self, client_id: str) -> str:
         client = await self.store.client(client_id)

@@ -60,8 +60,10 @@ async def test_signing_in_to_the_demo_workspace_with_email_and_password(
         assert "Sign in with your account" in page.text
         page = await portal.submit()  # off to the provider's sign-in page
         assert "/oidc/authorize" in page.url
+        assert "Sign in to continue to Company portal." in page.text  # its title, not its slug
         page = await portal.submit(login=EMAIL, password=PASSWORD)
         assert 'value="allow"' in page.text, page.text[:400]
+        assert "Company portal asks to sign you in with your account." in page.text
         page = await portal.submit(button="allow")
 
         assert page.url.endswith("/demo-workspace"), page.url

@@ -259,7 +259,7 @@ def _with_iss(location: str, server: OidcServer) -> str:
 async def _workspace_title(server: OidcServer, client_id: str) -> str:
     for view in await server.provider.clients():
         if view.client.client_id == client_id:
-            return view.workspace_slug
+            return view.workspace_title
     return client_id
 
 

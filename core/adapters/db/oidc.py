@@ -115,14 +115,14 @@ class SqlProviderStore:
             ).one_or_none()
         return _client(row) if row else None
 
-    async def clients(self) -> list[tuple[Client, str]]:
+    async def clients(self) -> list[tuple[Client, str, str]]:
         query = (
-            sa.select(*_CLIENT, w.slug)
+            sa.select(*_CLIENT, w.slug, w.title)
             .join_from(oidc_clients, workspaces, c.workspace_id == w.id)
             .order_by(w.slug, c.client_id)
         )
         async with self._reading() as conn:
-            return [(_client(row), row.slug) for row in await conn.execute(query)]
+            return [(_client(row), row.slug, row.title) for row in await conn.execute(query)]
 
     async def set_client_secret(self, client_id: str, secret_hash: str) -> bool:
         async with self._writing() as conn:
