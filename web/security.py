@@ -61,7 +61,10 @@ class MaskedAccessLogger(AbstractAccessLogger):
             path = route_of(request)
         else:
             path = _TOKEN.sub("/***", request.path)
-        self.logger.info("%s %s %s %.3fs", request.method, path, response.status, time)
+        # Written once the request's context is gone: its id comes from the answer's header.
+        ident = response.headers.get("X-Request-ID")
+        extra = {"request_id": ident} if ident else None
+        self.logger.info("%s %s %s %.3fs", request.method, path, response.status, time, extra=extra)
 
     @property
     def enabled(self) -> bool:

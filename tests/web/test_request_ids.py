@@ -151,3 +151,30 @@ async def test_the_site_keeps_a_proxys_id_and_replaces_a_strange_one(
         assert response.headers["X-Request-ID"].startswith("w")
     async with http.get(f"{site.url}/no-such-page") as response:
         assert response.status == 404 and response.headers["X-Request-ID"].startswith("w")
+
+
+async def test_the_access_log_line_carries_the_requests_id(lines: Lines) -> None:
+    """aiohttp writes the access line after the request's context ended: the id still goes."""
+    from web.security import MaskedAccessLogger
+
+    async def page(request: web.Request) -> web.Response:
+        log.info("in the handler")
+        return web.Response(text="ok")
+
+    app = web.Application(middlewares=[request_id])
+    app.router.add_get("/page", page)
+    runner = web.AppRunner(app, access_log_class=MaskedAccessLogger, access_log=log)
+    await runner.setup()
+    await web.TCPSite(runner, "127.0.0.1", 0).start()
+    port = runner.addresses[0][1]
+    try:
+        async with (
+            aiohttp.ClientSession() as http,
+            http.get(f"http://127.0.0.1:{port}/page") as response,
+        ):
+            sent = response.headers["X-Request-ID"]
+    finally:
+        await runner.cleanup()
+    access = [line for line in lines.lines if str(line["message"]).startswith("GET /page 200")]
+    assert [line.get("request_id") for line in access] == [sent]
+    assert lines.ids("in the handler") == [sent]
