@@ -15,6 +15,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 
+from core.adapters.db.migrate import upgrade
 from sandbox.botapi import BotAccount, SandboxState, register_botapi
 from sandbox.client import Sandbox
 from tests.conftest import FakeClock
@@ -215,6 +216,7 @@ async def test_sigterm_refuses_new_updates_finishes_the_running_one_and_exits(
 ) -> None:
     telegram, url = await telegram_stand_in()
     env = environment(tmp_path, url, PYTHONPATH=str(ROOT), TELEGRAM_MODE="webhook")
+    await upgrade(env["DATABASE_URL"])  # as `accountbot migrate` does before an instance starts
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-c", INSTANCE, cwd=tmp_cwd(env), env=env,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,

@@ -185,7 +185,8 @@ async def test_a_reply_quotes_the_persons_message(running: Running) -> None:
     assert answer.reply_to_message.text == "What is my login?"
     shown = await person.last_message()
     assert shown is not None
-    assert shown.raw["reply_to"] == {"message_id": asked, "text": "What is my login?"}
+    reply_to = {"message_id": asked, "text": "What is my login?", "quote": None}  # no quote asked
+    assert shown.raw["reply_to"] == reply_to
     with pytest.raises(TelegramBadRequest, match="message to be replied not found"):
         await running.bot.send_message(
             person.id, "?", reply_parameters=ReplyParameters(message_id=9999)
