@@ -63,10 +63,12 @@ def launch(*args: str, ready_line: str = "Ready to accept connections") -> subpr
     )
     LAUNCHED.append(process)
     ready = threading.Event()
+    said: list[str] = []
 
     def drain() -> None:  # its log, read to the end so the server never blocks on it
         assert process.stdout is not None
         for line in process.stdout:
+            said.append(line)
             if ready_line in line:
                 ready.set()
         ready.set()  # exited: the assertion below says so
@@ -75,7 +77,8 @@ def launch(*args: str, ready_line: str = "Ready to accept connections") -> subpr
     if not ready.wait(60) or process.poll() is not None:
         process.kill()  # never left behind by a failed start
         process.wait(timeout=30)
-        raise AssertionError(f"redis-server {' '.join(args)} did not start")
+        log = "".join(said[-20:])
+        raise AssertionError(f"redis-server {' '.join(args)} did not start; it said:\n{log}")
     return process
 
 
