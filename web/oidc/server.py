@@ -344,7 +344,9 @@ class OidcServer(AuthorizationServer):  # type: ignore[misc]
         return request if isinstance(request, AioRequest) else AioRequest(request)
 
     def create_json_request(self, request: Prepared) -> Any:
-        raise NotImplementedError
+        # Authlib's hook for endpoints that take a JSON body (dynamic client registration):
+        # this provider has none, clients are registered by `accountbot workspace client add`.
+        raise TypeError("no endpoint of this provider takes a JSON body")
 
     def handle_response(self, status: int, body: Any, headers: list[tuple[str, str]]) -> Answer:
         return Answer(status, body, list(headers))
