@@ -101,25 +101,16 @@ async def on_sign_out_of(
     """ "Sign out of <workspace>" (PRODUCT §1.11): asks nothing more, as signing in there again
     undoes it; the consent goes with the workspace's refresh tokens. A button for a workspace
     the account is no longer signed in to is stale, as any old button."""
-    provider = talk.services.provider
-    if talk.signed_in() is None or provider is None or talk.account_id is None:
-        callback_answer.text = texts.stale_button()
-        callback_answer.show_alert = True
-        return
-    found = next(
-        (
-            (client_id, title)
-            for client_id, title in await signed_in_to(talk)
-            if workspace_ref(client_id) == callback_data.ref
-        ),
-        None,
-    )
-    if found is None:
+    provider, account_id = talk.services.provider, talk.account_id
+    signed_in = talk.signed_in() is not None and provider is not None and account_id is not None
+    workspaces = await signed_in_to(talk) if signed_in else []
+    found = next((w for w in workspaces if workspace_ref(w[0]) == callback_data.ref), None)
+    if found is None or provider is None or account_id is None:
         callback_answer.text = texts.stale_button()
         callback_answer.show_alert = True
         return
     client_id, title = found
-    await provider.revoke_consent(talk.account_id, client_id, talk.actor)
+    await provider.revoke_consent(account_id, client_id, talk.actor)
     await show_card(talk, note=texts.signed_out_of(title))
 
 
