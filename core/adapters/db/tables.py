@@ -234,6 +234,8 @@ oidc_clients = sa.Table(
     sa.Column("subject_kind", sa.String(16), nullable=False),
     sa.Column("secret_hash", sa.String(128), nullable=True),
     sa.Column("created_at", UtcDateTime, nullable=False),
+    # Where back-channel notices go (RFC 8935 push); None: the workspace gets none.
+    sa.Column("notice_uri", sa.String(2048), nullable=True),
     sa.CheckConstraint("subject_kind IN ('public', 'pairwise')", name="subject_kind"),
 )
 
@@ -280,6 +282,25 @@ oidc_refresh_tokens = sa.Table(
     sa.Column("used_at", UtcDateTime, nullable=True),
     sa.Column("revoked_at", UtcDateTime, nullable=True),
     sa.Index("ix_oidc_refresh_tokens_account_id_client_id", "account_id", "client_id"),
+)
+
+# The outbox of back-channel notices (PRODUCT §1.11): written in the transaction that changed the
+# address, deleted once delivered or given up. `attempts` counts the sends claimed so far.
+oidc_notices = sa.Table(
+    "oidc_notices",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("jti", sa.String(64), nullable=False, unique=True),
+    sa.Column("client_id", sa.String(96), _client_fk(), nullable=False),
+    sa.Column("account_id", sa.Integer, _account_fk(), nullable=False),
+    sa.Column("kind", sa.String(8), nullable=False),
+    sa.Column("address", sa.String(320), nullable=False),
+    sa.Column("created_at", UtcDateTime, nullable=False),
+    sa.Column("due_at", UtcDateTime, nullable=False, index=True),
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("last_error", sa.String(200), nullable=True),
+    sa.CheckConstraint("kind IN ('email', 'phone')", name="kind"),
+    sa.Index("ix_oidc_notices_client_id_account_id", "client_id", "account_id"),
 )
 
 oidc_keys = sa.Table(
