@@ -18,7 +18,7 @@ from aiohttp import web
 
 from accountbot.webhook import ensure_webhook
 from bot.app import build_bot, build_dispatcher, set_commands
-from bot.polling import poller, webhook_handler
+from bot.polling import handling_of, poller, webhook_handler
 from core.bootstrap import Services, build_services
 from core.settings import Settings, load_settings
 from web.app import create_web_app, start_web
@@ -78,11 +78,17 @@ async def serve_webhook(
     app: web.Application, bot: Bot, dp: Dispatcher, settings: Settings, stop: asyncio.Event
 ) -> int:
     """Take updates on the webhook until `stop` (SIGTERM); then new ones get 503 (Telegram sends
-    them again, to another instance behind the proxy) and those in flight finish. What still
-    runs after SHUTDOWN_GRACE is not acknowledged, so Telegram delivers it again; how many."""
+    them again, to another instance behind the proxy) and those in flight finish, also those
+    already answered because they ran past UPDATE_ACK_TIMEOUT. What still runs after
+    SHUTDOWN_GRACE is lost if it was answered, delivered again if not; how many are left."""
+    handling = handling_of(dp)
     await ensure_webhook(bot, dp, settings)  # unless `accountbot webhook set` did
     await stop.wait()
-    left = await app[DRAIN].close(settings.shutdown_grace)
+    deadline = asyncio.get_running_loop().time() + settings.shutdown_grace
+    await app[DRAIN].close(settings.shutdown_grace)
+    if handling.count:
+        log.info("stopping: %s updates still being handled", handling.count)
+    left = await handling.settle(deadline - asyncio.get_running_loop().time())
     log.info("stopped taking updates; %s left unfinished", left)
     return left
 

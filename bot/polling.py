@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import weakref
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -260,14 +261,72 @@ class Poller:
                 await self.bot(GetUpdates(offset=self.offset, limit=1, timeout=0))
 
 
+class Handling:
+    """The updates a dispatcher is handling, whether their webhook request is still open or was
+    answered early (past `UPDATE_ACK_TIMEOUT`, when aiogram goes on in the background): what a
+    stopping instance waits for, since an update answered early is never delivered again.
+
+    The outermost update middleware, so an update waiting for its chat's lock counts as well.
+    """
+
+    def __init__(self) -> None:
+        self.count = 0
+        self._idle = asyncio.Event()
+        self._idle.set()
+
+    async def __call__(
+        self,
+        handler: Callable[[Any, dict[str, Any]], Awaitable[Any]],
+        event: Any,
+        data: dict[str, Any],
+    ) -> Any:
+        self.count += 1
+        self._idle.clear()
+        try:
+            return await handler(event, data)
+        finally:
+            self.count -= 1
+            if self.count == 0:
+                self._idle.set()
+
+    async def settle(self, grace: float) -> int:
+        """Wait up to `grace` seconds until no update is being handled; how many still are."""
+        if self.count:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(max(grace, 0.0)):
+                    await self._idle.wait()
+        return self.count
+
+
+_HANDLING: weakref.WeakKeyDictionary[Dispatcher, Handling] = weakref.WeakKeyDictionary()
+
+
+def handling_of(dispatcher: Dispatcher) -> Handling:
+    """The dispatcher's `Handling`, installed as its outermost update middleware on first use."""
+    found = _HANDLING.get(dispatcher)
+    if found is None:
+        found = _HANDLING[dispatcher] = Handling()
+        manager = dispatcher.update.outer_middleware
+        others = list(manager)
+        for middleware in others:
+            manager.unregister(middleware)
+        manager.register(found)
+        for middleware in others:
+            manager.register(middleware)
+    return found
+
+
 def webhook_handler(dispatcher: Dispatcher, bot: Bot, settings: Settings) -> WebhookHandler:
     """The webhook's request handler, aiogram's own: a request without Telegram's secret token
     (WEBHOOK_SECRET, compared in constant time) is refused with 401, and Telegram's request is
     answered only once the update was handled (PRODUCT §3), so a crash before that makes
     Telegram deliver it again. A handler that runs longer than `UPDATE_ACK_TIMEOUT` is answered
     anyway and finishes in the background (Telegram gives up on a request after 60 s); a crash
-    after that loses the update."""
+    after that is not lost to a SIGTERM (the instance waits for it, see `Handling`), only to a
+    kill."""
     from aiogram.webhook.aiohttp_server import SimpleRequestHandler
+
+    handling_of(dispatcher)  # before the first update
 
     if settings.webhook_secret is None:
         raise ValueError("WEBHOOK_SECRET is required to serve the Telegram webhook")

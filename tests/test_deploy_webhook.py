@@ -262,3 +262,43 @@ async def test_sigterm_refuses_new_updates_finishes_the_running_one_and_exits(
 
     assert "handled slow" in rest and "exited 0" in rest
     assert "late" not in rest
+
+
+async def test_sigterm_waits_for_an_update_already_answered_past_the_ack_timeout(
+    tmp_path: Path,
+) -> None:
+    """An update that ran past UPDATE_ACK_TIMEOUT was answered 200, so Telegram never sends it
+    again: a SIGTERM waits for it as for one whose request is open, instead of cutting it off."""
+    telegram, url = await telegram_stand_in()
+    env = environment(
+        tmp_path, url, PYTHONPATH=str(ROOT), TELEGRAM_MODE="webhook", UPDATE_ACK_TIMEOUT="0.05"
+    )
+    await upgrade(env["DATABASE_URL"])
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", INSTANCE, cwd=tmp_cwd(env), env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    assert process.stdout is not None and process.stderr is not None
+    headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
+    chat = {"id": 7, "type": "private"}
+    slow = {"update_id": 7, "message": {"message_id": 1, "date": 0, "chat": chat, "text": "slow"}}
+    try:
+        async with asyncio.timeout(TIMEOUT), aiohttp.ClientSession() as http:
+            port = int((await line_with(process.stdout, "listening")).split()[1])
+            base = f"http://127.0.0.1:{port}"
+            async with http.post(base + "/telegram/webhook", json=slow, headers=headers) as answer:
+                assert answer.status == 200  # answered early: the handler still waits
+            await line_with(process.stdout, "started slow")
+            process.send_signal(signal.SIGTERM)
+            await line_with(process.stderr, "1 updates still being handled")
+            async with http.post(base + "/release"):
+                pass
+            rest = (await process.stdout.read()).decode()
+            assert await process.wait() == 0
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+        await telegram.cleanup()
+
+    assert "handled slow" in rest and "exited 0" in rest
