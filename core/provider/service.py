@@ -12,8 +12,9 @@ import hashlib
 import hmac
 import secrets
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 from urllib.parse import urlsplit
 
 from core.domain.models import AuditEvent
@@ -302,16 +303,19 @@ class ProviderService:
 
     # --- signing keys --------------------------------------------------------------------------
 
+    async def key_states(self) -> list[KeyStatus]:
+        """Every stored key with its state now, in the order they sign (PRODUCT §1.11)."""
+        return key_states(await self.store.keys(), self.clock.now(), self.lifetimes.access_token)
+
     async def published_keys(self) -> list[SigningKey]:
-        """JWKS: every key not dropped, the next one before it signs (PRODUCT §1.11)."""
-        return await self.store.keys()
+        """JWKS: every key whose ID tokens may still be valid, the next one before it signs."""
+        return [s.key for s in await self.key_states() if s.state is not KeyState.EXPIRED]
 
     async def signing_key(self) -> SigningKey | None:
-        """The newest key whose time to sign has come."""
-        now = self.clock.now()
-        ready = [k for k in await self.store.keys() if k.signs_from <= now and not k.retired_at]
-        # Of keys ready at the same instant, the one added last (the store lists in order).
-        return max(reversed(ready), key=lambda k: (k.signs_from, k.created_at), default=None)
+        """The newest key whose time to sign has come (read from the store at every call, so
+        every instance starts signing with a rotated key at its time, without a restart)."""
+        signing = [s.key for s in await self.key_states() if s.state is KeyState.SIGNING]
+        return signing[0] if signing else None
 
     async def add_key(self, kid: str, jwk: dict[str, str], publish_ahead: timedelta) -> SigningKey:
         """A new key: published now, signing after `publish_ahead` (zero for the very first)."""
@@ -321,19 +325,65 @@ class ProviderService:
         await self._audit("oidc.key_added", None, "operator", kid=kid)
         return key
 
+    async def replace_keys(self, kid: str, jwk: dict[str, str]) -> tuple[SigningKey, list[str]]:
+        """An emergency rotation: the new key signs at once and every other key leaves JWKS at
+        once, so the ID tokens they signed stop verifying (a compromised key must not)."""
+        key = await self.add_key(kid, jwk, timedelta(0))
+        dropped = [k.kid for k in await self.store.keys() if k.kid != kid]
+        for old in dropped:
+            await self.store.drop_key(old)
+            await self._audit("oidc.key_removed", None, "operator", kid=old, reason="emergency")
+        return key, dropped
+
     async def prune_keys(self) -> list[str]:
-        """Retire keys a newer one replaced; drop retired keys once their ID tokens expired."""
-        now = self.clock.now()
-        keys = sorted(await self.store.keys(), key=lambda k: k.signs_from)
-        current = await self.signing_key()
+        """Mark when replaced keys stopped signing; drop them once their ID tokens expired."""
         dropped: list[str] = []
-        for key in keys:
-            if current is None or key.kid == current.kid or key.signs_from > now:
-                continue
-            if key.retired_at is None:
-                await self.store.retire_key(key.kid, now)
-                key = replace(key, retired_at=now)
-            if key.retired_at is not None and key.retired_at + self.lifetimes.access_token <= now:
-                await self.store.drop_key(key.kid)
-                dropped.append(key.kid)
+        for status in await self.key_states():
+            if status.state is KeyState.EXPIRED:
+                await self.store.drop_key(status.key.kid)
+                await self._audit("oidc.key_removed", None, "operator", kid=status.key.kid)
+                dropped.append(status.key.kid)
+            elif status.state is KeyState.RETIRING and status.key.retired_at is None:
+                assert status.stopped_at is not None
+                await self.store.retire_key(status.key.kid, status.stopped_at)
         return dropped
+
+
+class KeyState(StrEnum):
+    SIGNING = "signing"
+    AHEAD = "published-ahead"  # in JWKS, signs from `until`
+    RETIRING = "retiring"  # no longer signs; in JWKS until `until`, when its last token expires
+    EXPIRED = "expired"  # every token it signed has expired: out of JWKS, dropped at the next prune
+
+
+@dataclass(frozen=True)
+class KeyStatus:
+    key: SigningKey
+    state: KeyState
+    until: datetime | None = None
+    stopped_at: datetime | None = None  # when a retiring or expired key signed for the last time
+
+
+def key_states(
+    keys: Sequence[SigningKey], now: datetime, token_lifetime: timedelta
+) -> list[KeyStatus]:
+    """The state of each key at `now`: in the order they sign (`signs_from`, then the one added
+    last), each signs until the next one's time comes; an ID token lives `token_lifetime`, so a
+    replaced key stays published that long after it stopped signing."""
+    ordered = sorted(keys, key=lambda k: (k.signs_from, k.created_at))
+    states: list[KeyStatus] = []
+    for index, key in enumerate(ordered):
+        if key.signs_from > now:
+            states.append(KeyStatus(key, KeyState.AHEAD, until=key.signs_from))
+            continue
+        later = ordered[index + 1] if index + 1 < len(ordered) else None
+        stopped = later.signs_from if later is not None and later.signs_from <= now else None
+        if key.retired_at is not None:
+            stopped = min(stopped, key.retired_at) if stopped else key.retired_at
+        if stopped is None:
+            states.append(KeyStatus(key, KeyState.SIGNING))
+            continue
+        until = stopped + token_lifetime
+        state = KeyState.RETIRING if until > now else KeyState.EXPIRED
+        states.append(KeyStatus(key, state, until=until, stopped_at=stopped))
+    return states

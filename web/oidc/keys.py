@@ -21,8 +21,10 @@ def _new() -> tuple[str, dict[str, str]]:
 
 
 async def ensure_key(provider: ProviderService) -> None:
-    """The first key, signing at once, when there is none; otherwise nothing."""
-    if not await provider.published_keys():
+    """At start: keys whose tokens all expired are dropped; the first key, signing at once, is
+    made when there is none to sign with (never a new one beside a working key)."""
+    await provider.prune_keys()
+    if await provider.signing_key() is None:
         kid, jwk = _new()
         await provider.add_key(kid, jwk, timedelta(0))
 
@@ -33,6 +35,12 @@ async def rotate(provider: ProviderService, publish_ahead: timedelta) -> Signing
     key = await provider.add_key(kid, jwk, publish_ahead)
     await provider.prune_keys()
     return key
+
+
+async def rotate_now(provider: ProviderService) -> tuple[SigningKey, list[str]]:
+    """An emergency: a new key signs at once, every other one leaves JWKS at once."""
+    kid, jwk = _new()
+    return await provider.replace_keys(kid, jwk)
 
 
 def private(key: SigningKey) -> ECKey:
