@@ -10,6 +10,7 @@ import asyncio
 import base64
 import json
 import secrets
+import threading
 from collections.abc import Awaitable, Callable, Coroutine, Mapping
 from dataclasses import dataclass
 from datetime import datetime
@@ -248,19 +249,19 @@ class OidcServer(AuthorizationServer):  # type: ignore[misc]
             def revoke_old_credential(self, refresh_token: StoredRefresh) -> None:
                 pass  # `consume_refresh` marked it used; a reuse revokes the family
 
+        # What one ID token is being made with, per worker thread: a grant's extension serves
+        # every request at once, so nothing of one request may sit on the instance.
+        call = threading.local()
+
         class Identity(OpenIDCode):  # type: ignore[misc]
             def resolve_client_private_key(self, client: WorkspaceClient) -> Any:
-                key = server.wait(server.provider.signing_key())
-                assert key is not None, "ensure_key runs at start"
-                return private(key)
+                return private(call.key)
 
             def get_client_algorithm(self, client: WorkspaceClient) -> str:
                 return ALG
 
             def get_encode_header(self, client: WorkspaceClient) -> dict[str, str]:
-                key = server.wait(server.provider.signing_key())
-                assert key is not None
-                return {"alg": ALG, "kid": key.kid, "typ": "JWT"}
+                return {"alg": ALG, "kid": call.key.kid, "typ": "JWT"}
 
             def get_client_claims(self, client: WorkspaceClient) -> dict[str, Any]:
                 now = server.provider.clock.now()
@@ -276,12 +277,20 @@ class OidcServer(AuthorizationServer):  # type: ignore[misc]
                 return False  # a code is single use, so its nonce is too
 
             def generate_user_info(self, user: Person, scope: str) -> UserInfo:
-                client: WorkspaceClient = self._request_client
+                client: WorkspaceClient = call.client
                 return server.wait(server.claims(client.client, user.account_id, scope))
 
             def encode_id_token(self, token: dict[str, Any], request: AioRequest) -> str:
-                self._request_client = request.client
-                return str(super().encode_id_token(token, request))
+                # The signing key is read from the store for each ID token, so a rotated key
+                # signs from its time on every instance without a restart; read once, so the
+                # header's kid and the signature are the same key even at the rotation's moment.
+                key = server.wait(server.provider.signing_key())
+                assert key is not None, "ensure_key runs at start"
+                call.key, call.client = key, request.client
+                try:
+                    return str(super().encode_id_token(token, request))
+                finally:
+                    call.key = call.client = None
 
         self._code_grant = Code
         self.register_grant(Code, [S256Only(required=True), Identity(require_nonce=False)])
