@@ -75,6 +75,13 @@ class OpsMetrics:
             ["reason"],
             registry=self.registry,
         )
+        self.workspace_notices = Counter(
+            "accountbot_workspace_notices",
+            "Back-channel notices to workspaces, by outcome (delivered, retried, abandoned, "
+            "dropped: the address changed again before it went)",
+            ["outcome"],
+            registry=self.registry,
+        )
 
     def observe(self, name: str, documentation: str, read: Callable[[], float]) -> None:
         """A counter kept elsewhere (the Bot API pacer's 429s), read at every scrape."""
