@@ -1,5 +1,6 @@
 """The provider's endpoints (PRODUCT §1.11): discovery, JWKS, authorize, token, userinfo,
-revocation and RP-initiated logout, on `web.oidc.server.OidcServer`."""
+revocation and RP-initiated logout, on `web.oidc.server.OidcServer`; and its sign-in page's social
+sign-in (`web.oidc.social`), which comes back through the chat's callback."""
 
 from __future__ import annotations
 
@@ -14,12 +15,14 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
-from core.domain.models import Binding
+from core.domain.models import Binding, SocialProfile
 from core.errors import AuthenticationFailed, Throttled
-from web.context import CONTEXT, context
-from web.oidc import keys
+from web.context import CONTEXT, context, locale_of, speak
+from web.oidc import keys, social
 from web.oidc.server import SCOPES, Answer, OidcServer, Person, Prepared
-from web.pages import render
+from web.pages import redirect, render
+from web.providers import ProviderError
+from web.routes.consent import BROWSER_COOKIE
 from web.routes.login import _authenticate, _retry_after
 
 log = logging.getLogger(__name__)
@@ -41,6 +44,7 @@ def register(app: web.Application) -> None:
     router.add_route("POST", "/oidc/userinfo", userinfo)
     router.add_post("/oidc/revoke", revoke)
     router.add_get("/oidc/logout", logout)
+    router.add_get("/oidc/social/{provider}", social_start)
 
 
 async def _start(app: web.Application) -> None:
@@ -282,7 +286,13 @@ async def _sign_in(
     status: int = 200,
     retry_after: str = "",
 ) -> web.Response:
-    csrf = await context(request).services.forms.issue(FORM)
+    ctx = context(request)
+    csrf = await ctx.services.forms.issue(FORM)
+    # One button per configured provider; the authorization request is always the query.
+    buttons = [
+        (provider.title, social.start_path(name, request.query))
+        for name, provider in ctx.providers.items()
+    ]
     response = render(
         request,
         "oidc_login.html",
@@ -292,6 +302,7 @@ async def _sign_in(
         login=login,
         csrf=csrf,
         retry_after=retry_after,
+        social=buttons,
     )
     return _allow_form_to(response, redirect_uri)
 
@@ -304,6 +315,158 @@ async def _consent(
     claims = ", ".join(s for s in scope if s != "openid") or "—"
     response = render(request, "oidc_consent.html", workspace=workspace, claims=claims, csrf=csrf)
     return _allow_form_to(response, redirect_uri)
+
+
+# --- social sign-in on the sign-in page ----------------------------------------------------------
+
+
+def _private(response: web.Response) -> web.Response:
+    """What the web server's own pages get (web.security): nothing cached, no Referer sent."""
+    response.headers.setdefault("Cache-Control", "no-store")
+    response.headers.setdefault("Referrer-Policy", "no-referrer")
+    return response
+
+
+async def social_start(request: web.Request) -> web.StreamResponse:
+    """A provider's button: the authorization request checked again (it is kept for the way
+    back, so only a valid one for a registered client and redirect URI is), then the provider."""
+    ctx = context(request)
+    server = server_of(request)
+    args = dict(request.query)
+    uri = _url(server, social.sign_in_page(args))
+    prepared = Prepared("GET", uri, dict(request.headers), args, {})
+    try:
+        await server.run(server.get_consent_grant, prepared)
+    except OAuth2Error as error:
+        log.info("oidc social sign-in refused: %s %s", error.error, error.description)
+        return _private(render(request, "oidc_error.html", status=400))
+    name = request.match_info["provider"]
+    provider = ctx.providers.get(name)
+    if provider is None:
+        ctx.metrics.failures.labels("unknown_provider").inc()
+        return _private(render(request, "oidc_error.html", status=404))
+    attempts = social.SocialAttempts.of(ctx.services)
+    begun = await attempts.begin(
+        name, request.cookies.get(BROWSER_COOKIE), args, locale_of(request)
+    )
+    try:
+        location = await provider.authorization_url(ctx.client(), begun.pending)
+    except ProviderError as error:
+        ctx.metrics.failures.labels(error.reason).inc()
+        return await _social_failed(request, server, args, provider.title, declined=False)
+    response = _private(redirect(location))
+    # The chat's binding cookie (web.routes.signin.start): the callback is under /auth.
+    response.set_cookie(
+        BROWSER_COOKIE,
+        begun.browser,
+        path="/auth",
+        httponly=True,
+        samesite="Lax",
+        secure=ctx.services.settings.public_is_https,
+        max_age=int(attempts.ttl.total_seconds()),
+    )
+    return response
+
+
+async def social_callback(
+    request: web.Request, name: str, params: dict[str, str]
+) -> web.StreamResponse | None:
+    """The provider's answer to an attempt begun on the sign-in page, or None when the state is
+    not one of ours (the chat's callback goes on). An identity with an account signs in to the
+    provider and goes back to the authorization request; one without signs nobody in and is
+    told to make the account in the chat (PRODUCT §1.11)."""
+    ctx = context(request)
+    attempts = social.SocialAttempts.of(ctx.services)
+    try:
+        returned = await attempts.claim(
+            params.get("state", ""), name, request.cookies.get(BROWSER_COOKIE)
+        )
+    except social.Refused as refused:
+        ctx.metrics.failures.labels(refused.reason).inc()
+        speak(request, refused.locale)
+        again = social.sign_in_page(refused.request) if refused.request else ""
+        return _private(
+            render(
+                request,
+                "oidc_social.html",
+                status=410,
+                outcome="expired",
+                again=again,
+                provider="",
+                workspace="",
+            )
+        )
+    if returned is None:
+        return None
+    speak(request, returned.locale)
+    server = server_of(request)
+    provider = ctx.providers.get(name)
+    title = provider.title if provider else name
+    if "error" in params or provider is None:
+        declined = params.get("error") == "access_denied"
+        ctx.metrics.failures.labels("declined" if declined else "provider_error").inc()
+        return await _social_failed(request, server, returned.request, title, declined=declined)
+    try:
+        profile = await provider.profile(ctx.client(), params, returned.pending)
+    except ProviderError as error:
+        ctx.metrics.failures.labels(error.reason).inc()
+        return await _social_failed(request, server, returned.request, title, declined=False)
+    account_id = await _account_of(request, profile)
+    if account_id is None:
+        ctx.metrics.failures.labels("no_account").inc()
+        workspace = await _workspace_title(server, returned.request.get("client_id", ""))
+        return _private(
+            render(
+                request,
+                "oidc_social.html",
+                outcome="no_account",
+                again=social.sign_in_page(returned.request),
+                provider=title,
+                workspace=workspace,
+            )
+        )
+    ctx.metrics.sign_ins.labels(profile.provider).inc()
+    response = _private(redirect(social.sign_in_page(returned.request), status=303))
+    _set_session(request, response, server, Person(account_id, server.provider.clock.now()))
+    return response
+
+
+async def _account_of(request: web.Request, profile: SocialProfile) -> int | None:
+    """The account this social identity signs in to; none is made here: accounts are made in
+    the chat, where a person is, and linked to their Telegram (PRODUCT §1.11)."""
+    kit = context(request).services.kit
+    async with kit.reader() as uow:
+        identity = await uow.identities.find(profile.provider, profile.subject)
+    if identity is None:
+        return None
+    async with kit.unit() as uow:
+        event = kit.event("signed_in.social", identity.account_id, "web", provider=profile.provider)
+        await uow.audit.record(event)
+        await uow.commit()
+    return identity.account_id
+
+
+async def _social_failed(
+    request: web.Request,
+    server: OidcServer,
+    authorization: dict[str, str],
+    provider: str,
+    *,
+    declined: bool,
+) -> web.Response:
+    """The provider refused or failed: the person is not signed in and may try again."""
+    workspace = await _workspace_title(server, authorization.get("client_id", ""))
+    return _private(
+        render(
+            request,
+            "oidc_social.html",
+            status=400,
+            outcome="declined" if declined else "failed",
+            again=social.sign_in_page(authorization),
+            provider=provider,
+            workspace=workspace,
+        )
+    )
 
 
 # --- token, userinfo, revocation, logout ---------------------------------------------------------

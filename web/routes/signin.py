@@ -8,6 +8,7 @@ from aiohttp import web
 
 from core.flows.sign_in import Attempt, AttemptRefused
 from web.context import context, speak
+from web.oidc import routes as oidc
 from web.pages import expired, provider_error, redirect, render
 from web.providers import Pending, ProviderError
 from web.routes.consent import BROWSER_COOKIE
@@ -74,6 +75,11 @@ async def callback(request: web.Request) -> web.StreamResponse:
     ctx = context(request)
     name = request.match_info["provider"]
     params = {key: request.query[key] for key in request.query}
+    # A sign-in begun on the provider's own sign-in page (PRODUCT §1.11) comes back here too:
+    # the operator registers one redirect URI per provider. Its states are its own.
+    answer = await oidc.social_callback(request, name, params)
+    if answer is not None:
+        return answer
     try:
         attempt = await ctx.services.sign_in.claim(
             params.get("state", ""), name, request.cookies.get(BROWSER_COOKIE)
