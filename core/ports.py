@@ -21,6 +21,7 @@ from core.domain.models import (
     Workspace,
 )
 from core.notices import Notice
+from core.provider.ports import NoticeOutbox
 
 
 class Clock(Protocol):
@@ -126,6 +127,7 @@ class UnitOfWork(Protocol):
     workspaces: WorkspaceRepository
     audit: AuditLog
     retention: RetentionRepository
+    notices: NoticeOutbox  # back-channel notices to workspaces (PRODUCT §1.11)
 
     async def __aenter__(self) -> Self: ...
     async def __aexit__(

@@ -144,6 +144,10 @@ class BindingFlow:
             await uow.bindings.confirm(account_id, kind, address, now)
             if update_workspaces:
                 await uow.workspaces.update_contacts(account_id, kind, address)
+                if previous != address:
+                    # PRODUCT §1.11: the workspaces' clients hear of it by a back-channel notice,
+                    # queued in this transaction: kept exactly when the change is.
+                    await uow.notices.enqueue(account_id, kind, address, now)
             await uow.audit.record(
                 kit.event(
                     f"{kind.value}.bound",

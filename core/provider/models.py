@@ -24,6 +24,7 @@ class Client:
     subject_kind: SubjectKind
     secret_hash: str | None  # None: a public client (PKCE only)
     created_at: datetime
+    notice_uri: str | None = None  # where back-channel notices go (None: none are sent)
 
     @property
     def confidential(self) -> bool:
@@ -81,3 +82,19 @@ class SigningKey:
     created_at: datetime = field(default_factory=lambda: datetime.min)
     signs_from: datetime = field(default_factory=lambda: datetime.min)
     retired_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class PendingNotice:
+    """A back-channel notice claimed for a send: the client it goes to, the new address, and
+    which attempt this is (1 for the first). `jti` and `created_at` stay the same on every retry,
+    so a workspace that got a notice twice (a lost answer) recognises it."""
+
+    notice_id: int
+    jti: str
+    client: Client
+    account_id: int
+    kind: str  # "email" or "phone"
+    address: str
+    created_at: datetime
+    attempt: int

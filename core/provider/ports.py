@@ -6,11 +6,12 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Protocol
 
-from core.domain.models import AuditEvent
+from core.domain.models import AddressKind, AuditEvent
 from core.provider.models import (
     AuthorizationCode,
     Client,
     Consent,
+    PendingNotice,
     RefreshToken,
     SigningKey,
     SubjectKind,
@@ -29,11 +30,13 @@ class ProviderStore(Protocol):
         subject_kind: SubjectKind,
         secret_hash: str | None,
         at: datetime,
+        notice_uri: str | None = None,
     ) -> Client | None: ...  # None: no such workspace
 
     async def client(self, client_id: str) -> Client | None: ...
     async def clients(self) -> list[tuple[Client, str, str]]: ...  # the workspace's slug, title
     async def set_client_secret(self, client_id: str, secret_hash: str) -> bool: ...
+    async def set_notice_uri(self, client_id: str, notice_uri: str | None) -> bool: ...
     async def remove_client(self, client_id: str) -> bool: ...
 
     # consents
@@ -70,5 +73,35 @@ class ProviderStore(Protocol):
     async def retire_key(self, kid: str, at: datetime) -> None: ...
     async def drop_key(self, kid: str) -> None: ...
 
+    # back-channel notices (the outbox; `NoticeOutbox` writes it)
+    async def notices_due(self, at: datetime) -> bool: ...
+
+    async def claim_notices(
+        self, at: datetime, lease_until: datetime, limit: int
+    ) -> tuple[list[PendingNotice], int]:
+        """Due notices, each leased to this caller until `lease_until` and its attempt counted;
+        of several callers at once each notice goes to one (PostgreSQL: SKIP LOCKED). A notice
+        no longer to send (the address changed again or went, the client's URI cleared) is
+        deleted instead; the second value counts those."""
+        ...
+
+    async def finish_notice(
+        self, notice_id: int, attempt: int, retry_at: datetime | None, error: str | None
+    ) -> None:
+        """After a send: delete the notice (`retry_at` None), or make it due again then; nothing
+        when the notice is no longer at that attempt (superseded meanwhile)."""
+        ...
+
     # audit
     async def record(self, event: AuditEvent) -> None: ...
+
+
+class NoticeOutbox(Protocol):
+    """The outbox inside a unit of work (`UnitOfWork.notices`): a notice is queued in the very
+    transaction that changed the address, so it is kept exactly when the change is."""
+
+    async def enqueue(self, account_id: int, kind: AddressKind, address: str, at: datetime) -> int:
+        """A notice to every client with a notice URI whose workspace the account is a member
+        of or consented to; one not yet delivered for the same client and kind is replaced.
+        How many were queued."""
+        ...

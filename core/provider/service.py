@@ -51,16 +51,27 @@ def s256(verifier: str) -> str:
     return base64.urlsafe_b64encode(digest).rstrip(b"=").decode("ascii")
 
 
-def check_redirect_uri(uri: str) -> str:
-    """An absolute https URI without a fragment, or http on the loopback (RFC 8252 §7.3)."""
+def _https_or_loopback(uri: str) -> bool:
     parts = urlsplit(uri)
     loopback = parts.hostname in ("127.0.0.1", "::1", "localhost")
-    if (
-        parts.fragment
-        or not parts.netloc
-        or not (parts.scheme == "https" or (parts.scheme == "http" and loopback))
-    ):
+    return bool(
+        not parts.fragment
+        and parts.netloc
+        and (parts.scheme == "https" or (parts.scheme == "http" and loopback))
+    )
+
+
+def check_redirect_uri(uri: str) -> str:
+    """An absolute https URI without a fragment, or http on the loopback (RFC 8252 §7.3)."""
+    if not _https_or_loopback(uri):
         raise ProviderError("invalid_redirect_uri", f"not an acceptable redirect URI: {uri}")
+    return uri
+
+
+def check_notice_uri(uri: str) -> str:
+    """Where notices are pushed (RFC 8935): https, or http on the loopback, as redirect URIs."""
+    if not _https_or_loopback(uri):
+        raise ProviderError("invalid_request", f"not an acceptable notice URI: {uri}")
     return uri
 
 
@@ -103,11 +114,13 @@ class ProviderService:
         *,
         confidential: bool,
         subject_kind: SubjectKind = SubjectKind.PUBLIC,
+        notice_uri: str | None = None,
     ) -> tuple[Client, str | None]:
         """The new client and its secret (shown once; None for a public client)."""
         if not redirect_uris:
             raise ProviderError("invalid_redirect_uri", "at least one redirect URI")
         uris = [check_redirect_uri(uri) for uri in redirect_uris]
+        notice = check_notice_uri(notice_uri) if notice_uri else None
         secret = secrets.token_urlsafe(32) if confidential else None
         client_id = f"{workspace_slug}-{secrets.token_hex(6)}"
         client = await self.store.add_client(
@@ -117,6 +130,7 @@ class ProviderService:
             subject_kind,
             secret_hash(secret) if secret else None,
             self.clock.now(),
+            notice,
         )
         if client is None:
             raise ProviderError("invalid_request", f"no workspace {workspace_slug!r}")
@@ -134,6 +148,19 @@ class ProviderService:
         await self.store.set_client_secret(client_id, secret_hash(secret))
         await self._audit("oidc.client_secret_rotated", None, "operator", client_id=client_id)
         return secret
+
+    async def set_notice_uri(self, client_id: str, notice_uri: str | None) -> None:
+        """Where the client's back-channel notices go; None: none any more (the ones waiting
+        are dropped)."""
+        uri = check_notice_uri(notice_uri) if notice_uri else None
+        if not await self.store.set_notice_uri(client_id, uri):
+            raise ProviderError("invalid_client", "no client with that id")
+        await self._audit(
+            "oidc.client_notice_uri_set" if uri else "oidc.client_notice_uri_cleared",
+            None,
+            "operator",
+            client_id=client_id,
+        )
 
     async def remove_client(self, client_id: str) -> bool:
         removed = await self.store.remove_client(client_id)

@@ -8,7 +8,8 @@ transaction, and on SQLite a write waits in the writer line as every other write
 from __future__ import annotations
 
 import contextlib
-from collections.abc import AsyncIterator, Sequence
+import secrets
+from collections.abc import AsyncIterator, Callable, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, cast
 
@@ -18,18 +19,22 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from core.adapters.db.repositories import upsert
 from core.adapters.db.tables import (
     audit_events,
+    bindings,
+    memberships,
     oidc_clients,
     oidc_codes,
     oidc_consents,
     oidc_keys,
+    oidc_notices,
     oidc_refresh_tokens,
     workspaces,
 )
-from core.domain.models import AuditEvent
+from core.domain.models import AddressKind, AuditEvent, BindingStatus
 from core.provider.models import (
     AuthorizationCode,
     Client,
     Consent,
+    PendingNotice,
     RefreshToken,
     SigningKey,
     SubjectKind,
@@ -43,6 +48,7 @@ cs = oidc_consents.c
 cd = oidc_codes.c
 rt = oidc_refresh_tokens.c
 k = oidc_keys.c
+n = oidc_notices.c
 w = workspaces.c
 
 
@@ -54,6 +60,7 @@ def _client(row: Any) -> Client:
         subject_kind=SubjectKind(row.subject_kind),
         secret_hash=row.secret_hash,
         created_at=row.created_at,
+        notice_uri=row.notice_uri,
     )
 
 
@@ -64,6 +71,7 @@ _CLIENT = (
     c.subject_kind,
     c.secret_hash,
     c.created_at,
+    c.notice_uri,
 )
 
 
@@ -92,6 +100,7 @@ class SqlProviderStore:
         subject_kind: SubjectKind,
         secret_hash: str | None,
         at: datetime,
+        notice_uri: str | None = None,
     ) -> Client | None:
         async with self._writing() as conn:
             workspace_id = await conn.scalar(sa.select(w.id).where(w.slug == workspace_slug))
@@ -104,9 +113,12 @@ class SqlProviderStore:
                 "subject_kind": subject_kind.value,
                 "secret_hash": secret_hash,
                 "created_at": at,
+                "notice_uri": notice_uri,
             }
             await conn.execute(oidc_clients.insert().values(values))
-        return Client(client_id, workspace_id, tuple(redirect_uris), subject_kind, secret_hash, at)
+        return Client(
+            client_id, workspace_id, tuple(redirect_uris), subject_kind, secret_hash, at, notice_uri
+        )
 
     async def client(self, client_id: str) -> Client | None:
         async with self._reading() as conn:
@@ -133,10 +145,19 @@ class SqlProviderStore:
             )
         return bool(result.rowcount)
 
+    async def set_notice_uri(self, client_id: str, notice_uri: str | None) -> bool:
+        async with self._writing() as conn:
+            result = await conn.execute(
+                oidc_clients.update().where(c.client_id == client_id).values(notice_uri=notice_uri)
+            )
+            if notice_uri is None:
+                await conn.execute(oidc_notices.delete().where(n.client_id == client_id))
+        return bool(result.rowcount)
+
     async def remove_client(self, client_id: str) -> bool:
         async with self._writing() as conn:
             # Explicit, not only ON DELETE CASCADE: SQLite may run without foreign keys.
-            for table in (oidc_consents, oidc_codes, oidc_refresh_tokens):
+            for table in (oidc_consents, oidc_codes, oidc_refresh_tokens, oidc_notices):
                 await conn.execute(table.delete().where(table.c.client_id == client_id))
             result = await conn.execute(oidc_clients.delete().where(c.client_id == client_id))
         return bool(result.rowcount)
@@ -274,6 +295,92 @@ class SqlProviderStore:
         async with self._writing() as conn:
             await conn.execute(oidc_keys.delete().where(k.kid == kid))
 
+    # --- back-channel notices -------------------------------------------------------------------
+
+    async def notices_due(self, at: datetime) -> bool:
+        async with self._reading() as conn:
+            found = await conn.scalar(sa.select(n.id).where(n.due_at <= at).limit(1))
+        return found is not None
+
+    async def claim_notices(
+        self, at: datetime, lease_until: datetime, limit: int
+    ) -> tuple[list[PendingNotice], int]:
+        due = (
+            sa.select(oidc_notices)
+            .where(n.due_at <= at)
+            .order_by(n.due_at, n.id)
+            .limit(limit)
+            # PostgreSQL: rows another deliverer is claiming are skipped, not waited for; the
+            # lease it then writes keeps them from being due until its sends are over. SQLite
+            # ignores it: there the claim is one write transaction, and writers take turns.
+            .with_for_update(skip_locked=True, of=oidc_notices)
+        )
+        claimed: list[PendingNotice] = []
+        async with self._writing() as conn:
+            rows = (await conn.execute(due)).all()
+            if not rows:
+                return [], 0
+            ids = [row.id for row in rows]
+            clients = {
+                row.client_id: _client(row)
+                for row in await conn.execute(
+                    sa.select(*_CLIENT).where(c.client_id.in_({r.client_id for r in rows}))
+                )
+            }
+            bound = {
+                (row.account_id, row.kind, row.address)
+                for row in await conn.execute(
+                    sa.select(bindings.c.account_id, bindings.c.kind, bindings.c.address).where(
+                        bindings.c.account_id.in_({r.account_id for r in rows}),
+                        bindings.c.status == BindingStatus.CONFIRMED.value,
+                    )
+                )
+            }
+            stale: list[int] = []
+            for row in rows:
+                client = clients.get(row.client_id)
+                if (
+                    client is None
+                    or client.notice_uri is None
+                    or (row.account_id, row.kind, row.address) not in bound
+                ):
+                    stale.append(row.id)
+                    continue
+                claimed.append(
+                    PendingNotice(
+                        notice_id=row.id,
+                        jti=row.jti,
+                        client=client,
+                        account_id=row.account_id,
+                        kind=row.kind,
+                        address=row.address,
+                        created_at=row.created_at,
+                        attempt=row.attempts + 1,
+                    )
+                )
+            if stale:
+                await conn.execute(oidc_notices.delete().where(n.id.in_(stale)))
+            live = [i for i in ids if i not in stale]
+            if live:
+                await conn.execute(
+                    oidc_notices.update()
+                    .where(n.id.in_(live))
+                    .values(attempts=n.attempts + 1, due_at=lease_until)
+                )
+        return claimed, len(stale)
+
+    async def finish_notice(
+        self, notice_id: int, attempt: int, retry_at: datetime | None, error: str | None
+    ) -> None:
+        mine = oidc_notices.c.id == notice_id, n.attempts == attempt
+        async with self._writing() as conn:
+            if retry_at is None:
+                await conn.execute(oidc_notices.delete().where(*mine))
+            else:
+                await conn.execute(
+                    oidc_notices.update().where(*mine).values(due_at=retry_at, last_error=error)
+                )
+
     # --- audit ---------------------------------------------------------------------------------
 
     async def record(self, event: AuditEvent) -> None:
@@ -287,3 +394,49 @@ class SqlProviderStore:
                     at=event.at,
                 )
             )
+
+
+class SqlNoticeOutbox:
+    """`core.provider.ports.NoticeOutbox` on a unit of work's connection (its transaction)."""
+
+    def __init__(self, conn: AsyncConnection, new_jti: Callable[[], str] | None = None) -> None:
+        self._conn = conn
+        self._new_jti = new_jti or (lambda: secrets.token_urlsafe(24))
+
+    async def enqueue(self, account_id: int, kind: AddressKind, address: str, at: datetime) -> int:
+        member = sa.exists().where(
+            memberships.c.account_id == account_id, memberships.c.workspace_id == c.workspace_id
+        )
+        consented = sa.exists().where(cs.account_id == account_id, cs.client_id == c.client_id)
+        recipients = list(
+            await self._conn.scalars(
+                sa.select(c.client_id)
+                .where(c.notice_uri.is_not(None), sa.or_(member, consented))
+                .order_by(c.client_id)
+            )
+        )
+        if not recipients:
+            return 0
+        # A newer change replaces a notice not yet delivered: the workspace hears the latest.
+        await self._conn.execute(
+            oidc_notices.delete().where(
+                n.account_id == account_id, n.kind == kind.value, n.client_id.in_(recipients)
+            )
+        )
+        await self._conn.execute(
+            oidc_notices.insert(),
+            [
+                {
+                    "jti": self._new_jti(),
+                    "client_id": client_id,
+                    "account_id": account_id,
+                    "kind": kind.value,
+                    "address": address,
+                    "created_at": at,
+                    "due_at": at,
+                    "attempts": 0,
+                }
+                for client_id in recipients
+            ],
+        )
+        return len(recipients)

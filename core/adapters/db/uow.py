@@ -14,6 +14,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlch
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from core.adapters.db.bindings import SqlBindings
+from core.adapters.db.oidc import SqlNoticeOutbox
 from core.adapters.db.repositories import (
     SqlAccounts,
     SqlIdentities,
@@ -146,6 +147,7 @@ class SqlUnitOfWork(UnitOfWork):
         self.workspaces = SqlWorkspaces(conn)
         self.audit = SqlAuditLog(conn)
         self.retention = SqlRetention(conn)
+        self.notices = SqlNoticeOutbox(conn)
         return self
 
     async def __aexit__(
@@ -343,6 +345,7 @@ class ScopedUnitOfWork(UnitOfWork):
         self.workspaces = SqlWorkspaces(conn)
         self.audit = SqlAuditLog(conn)
         self.retention = SqlRetention(conn)
+        self.notices = SqlNoticeOutbox(conn)
         return self
 
     async def __aexit__(
