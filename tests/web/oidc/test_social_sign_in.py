@@ -11,14 +11,17 @@ from urllib.parse import parse_qs, urlsplit
 
 import aiohttp
 import pytest
+from oic.oic.message import AuthorizationResponse
+from playwright.async_api import expect
 
 from core.provider.service import ProviderService
 from sandbox.idp.models import DevUser
+from tests.browser.conftest import Screenshot
 from tests.web.conftest import Site, SiteFactory, cookie_session
 from tests.web.oidc.conftest import REDIRECT, RelyingParty, provider_of, query_of
 from web.oidc.routes import COOKIE
 from web.providers.google import Google
-from web.providers.oidc import OpenIDProvider
+from web.providers.openid import OpenIDProvider
 
 BUTTON = re.compile(r'<a class="button" href="(/oidc/social/[^"]+)">([^<]+)</a>')
 NAME, EMAIL = "Ivan Petrov", "ivan@example.com"
@@ -86,6 +89,9 @@ async def test_an_account_s_social_identity_signs_in_to_the_workspace(make_rp: A
     location = returned.headers["Location"]
     assert location == "/oidc/authorize?" + urlsplit(url).query  # the request, as it came
     assert session_of(rp.browser) is not None
+    async with rp.site.world.services.kit.unit() as uow:
+        events = await uow.audit.for_account(account_id)
+    assert ("signed_in.social", {"provider": "dev"}) in [(e.action, e.details) for e in events]
     answer = rp.callback(await rp.browse(rp.site.url + location))  # consent, then the code
     assert answer["state"] == state and answer["iss"] == rp.site.url
     tokens = await rp.exchange(answer["code"], state)
@@ -262,3 +268,38 @@ async def test_the_pages_speak_the_person_s_language(make_rp: Any, language: str
         "en": "No account signs in with this Dev ID profile yet.",
     }[language]
     assert expected in page
+
+
+@pytest.mark.browser
+async def test_in_chromium_the_button_signs_in_and_the_workspace_gets_its_code(
+    make_rp: Any, page: Any, screenshot: Screenshot
+) -> None:
+    """What plain HTTP cannot show: the pages' CSP lets the whole walk through (the consent's
+    form ends in a redirect to the workspace), and the cookies travel as a browser sends them."""
+    rp: RelyingParty = await make_rp()
+    account_id, _ = await rp.site.world.account(provider="dev", subject=dev_subject())
+    url, state = rp.login_url()
+    arrived: list[str] = []
+
+    async def workspace(route: Any) -> None:
+        arrived.append(route.request.url)
+        await route.fulfill(status=200, body="Welcome to The Shop", content_type="text/plain")
+
+    await page.route("https://shop.example/**", workspace)
+    await page.goto(url)
+    await expect(page.locator("main")).to_contain_text("Sign in to continue to The Shop.")
+    await screenshot(page, "oidc-sign-in-social-phone.png")
+    await page.click("text=Sign in with Dev ID")
+    await page.fill("#name", NAME)
+    await page.fill("#email", EMAIL)
+    await page.click("button[type=submit]")
+    await expect(page.locator("main")).to_contain_text("The Shop asks to sign you in")
+    await page.click("button[value=allow]")
+
+    await expect(page.locator("body")).to_contain_text("Welcome to The Shop")
+    answer = rp.oic.parse_response(
+        AuthorizationResponse, info=urlsplit(arrived[0]).query, sformat="urlencoded"
+    )
+    assert answer["state"] == state
+    tokens = await rp.exchange(answer["code"], state)
+    assert tokens["id_token"]["sub"] == str(account_id)
