@@ -18,7 +18,7 @@ from joserfc.jwk import KeySet
 from core.domain.models import Binding, SocialProfile
 from core.errors import AuthenticationFailed, Throttled
 from web.context import CONTEXT, context, locale_of, speak
-from web.oidc import keys, social
+from web.oidc import keys, notices, social
 from web.oidc.server import SCOPES, Answer, OidcServer, Person, Prepared
 from web.pages import redirect, render
 from web.providers import ProviderError
@@ -34,6 +34,7 @@ FORM = "oidc"
 def register(app: web.Application) -> None:
     """Add the provider's routes; its first signing key is made at start when there is none."""
     app.on_startup.append(_start)
+    app.cleanup_ctx.append(notices.delivering)  # back-channel notices to workspaces
     router = app.router
     router.add_get("/.well-known/openid-configuration", discovery)
     router.add_get("/oidc/jwks", jwks)
