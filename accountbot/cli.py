@@ -66,6 +66,7 @@ def _parser() -> argparse.ArgumentParser:
     members = verbs.add_parser("memberships", help="an account's workspaces and contacts")
     members.add_argument("account_id", type=int)
     _client_parser(verbs)
+    _keys_parser(verbs)
     return parser
 
 
@@ -83,6 +84,25 @@ def _client_parser(verbs: Any) -> None:
     rotate.add_argument("client_id")
     remove = actions.add_parser("remove", help="remove a client, its consents and tokens")
     remove.add_argument("client_id")
+
+
+def _keys_parser(verbs: Any) -> None:
+    """`accountbot workspace keys ...`: the provider's signing keys (PRODUCT §1.11)."""
+    keys = verbs.add_parser("keys", help="the OpenID Provider's signing keys")
+    actions = keys.add_subparsers(dest="keys_verb", required=True)
+    actions.add_parser("list", help="every key: signing, published ahead or retiring, and until")
+    ahead = (
+        "a new signing key: in JWKS at once, signing after OP_KEY_PUBLISH_AHEAD; the key it"
+        " replaces stays in JWKS until every ID token it signed has expired (OP_ACCESS_TOKEN_TTL)"
+    )
+    rotate = actions.add_parser("rotate", help=ahead, description=ahead)
+    rotate.add_argument(
+        "--now",
+        action="store_true",
+        help="emergency (a leaked key): the new key signs at once and every other key leaves"
+        " JWKS at once, so the ID tokens they signed stop verifying; relying parties that"
+        " cached JWKS may trust the old key up to 5 minutes more",
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -191,6 +211,10 @@ async def _check_stores(settings: Settings) -> bool:
 
 
 async def _workspace(args: argparse.Namespace) -> int:
+    if args.verb == "keys":
+        from accountbot.oidc_keys import keys_command
+
+        return await keys_command(args)
     from accountbot.workspaces import workspace_command
 
     return await workspace_command(StorageSettings().database_url, args)
