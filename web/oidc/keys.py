@@ -9,8 +9,10 @@ from joserfc.jwk import ECKey, KeySet
 
 from core.provider.models import SigningKey
 from core.provider.service import ProviderService
+from core.settings import Settings
 
 ALG = "ES256"
+JWKS_MAX_AGE = 300  # seconds relying parties may cache JWKS (a rotation's new key is seen by then)
 
 
 def _new() -> tuple[str, dict[str, str]]:
@@ -55,3 +57,8 @@ def jwks(keys: list[SigningKey]) -> dict[str, Any]:
         entry.setdefault("alg", ALG)
         entry.setdefault("use", "sig")
     return public
+
+
+def cache_control(settings: Settings) -> str:
+    """At most `JWKS_MAX_AGE`, and never longer than a new key is published before it signs."""
+    return f"public, max-age={min(JWKS_MAX_AGE, settings.op_key_publish_ahead)}"

@@ -145,7 +145,10 @@ async def jwks(request: web.Request) -> web.Response:
     server = server_of(request)
     return web.json_response(
         keys.jwks(await server.provider.published_keys()),
-        headers={"Cache-Control": "max-age=300"},
+        # A relying party's cache outlives no key's publication ahead of signing.
+        headers={
+            "Cache-Control": keys.cache_control(request.config_dict[CONTEXT].services.settings)
+        },
     )
 
 
