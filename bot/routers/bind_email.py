@@ -5,6 +5,7 @@ Which of these steps apply, and their count, is core's plan (`BindEmailFlow.plan
 
 from __future__ import annotations
 
+from functools import partial
 from html import escape
 
 from aiogram import F, Router
@@ -121,7 +122,8 @@ async def before_password(talk: SignedTalk) -> None:
 
 async def after_workspaces(talk: SignedTalk, plan: BindingPlan | None = None) -> None:
     plan = plan or await _plan(talk)
-    await password.in_plan(talk, plan, BindEmail.awaiting_password, send_letter)
+    then = partial(send_letter, plan=plan)  # "step k of n" of the letter from the same plan
+    await password.in_plan(talk, plan, BindEmail.awaiting_password, then)
 
 
 async def ask_password(talk: SignedTalk) -> None:
@@ -135,8 +137,10 @@ async def ask_code(talk: SignedTalk) -> None:
     await letter_sent(talk, await talk.recall("address") or "")
 
 
-async def send_letter(talk: SignedTalk) -> None:
-    """The last step: bound at once when the provider vouches, otherwise the letter goes out."""
+async def send_letter(talk: SignedTalk, plan: BindingPlan | None = None) -> None:
+    """The last step: bound at once when the provider vouches, otherwise the letter goes out.
+    `plan`: the one this update read already (after the letter the connection was given back,
+    so reading it again would be another unit of work)."""
     if await resumed(talk):
         return
     address = await talk.recall("address")
@@ -150,12 +154,12 @@ async def send_letter(talk: SignedTalk) -> None:
         # crash, and the update came again): the person is sent on to its code, not told to wait.
         if await talk.services.bind_email.pending_address(talk.account_id) != address:
             raise
-        await letter_sent(talk, address)
+        await letter_sent(talk, address, plan)
         return
     if isinstance(outcome, EmailBound):
         await done(talk, outcome.address)
         return
-    await letter_sent(talk, outcome.address)
+    await letter_sent(talk, outcome.address, plan)
 
 
 async def start(talk: SignedTalk) -> EmailBound | EmailPending:
@@ -168,9 +172,9 @@ async def start(talk: SignedTalk) -> EmailBound | EmailPending:
     )
 
 
-async def letter_sent(talk: SignedTalk, address: str) -> None:
+async def letter_sent(talk: SignedTalk, address: str, plan: BindingPlan | None = None) -> None:
     await talk.state.set_state(BindEmail.awaiting_code)
-    step = await step_of(talk, await _plan(talk), Steps.CODE)
+    step = await step_of(talk, plan or await _plan(talk), Steps.CODE)
     text = _(
         "I sent a letter to {email}. Press the button in it, or send me the 6-digit code from it."
     ).format(email=escape(address))
