@@ -79,10 +79,27 @@ class PasswordRepository(Protocol):
     async def remove(self, account_id: int) -> None: ...
 
 
+@dataclass(frozen=True)
+class AccountRecord:
+    """An account with the rows its card is made of (PRODUCT §1.2), read in one round trip."""
+
+    account: Account
+    identities: tuple[SocialIdentity, ...]
+    bindings: tuple[Binding, ...]  # pending ones past their lifetime included, as stored
+    has_password: bool
+
+
 class TelegramLinkRepository(Protocol):
     """Which account a Telegram user is signed in to."""
 
     async def account_for(self, telegram_user_id: int) -> int | None: ...
+    async def person(self, telegram_user_id: int) -> AccountRecord | None:
+        """The account this Telegram user is signed in to, with its identities, bindings and
+        whether it has a password, in one read. Inside an update's read transaction the
+        repositories then answer for these rows without asking again (until a write or the
+        transaction's end)."""
+        ...
+
     async def link(self, telegram_user_id: int, account_id: int, now: datetime) -> None: ...
     async def unlink(self, telegram_user_id: int) -> None: ...
     async def users_of(self, account_id: int) -> list[int]: ...

@@ -21,13 +21,13 @@ class AccountFlow:
             return await uow.telegram.account_for(telegram_user_id)
 
     async def person(self, telegram_user_id: int) -> tuple[int, str | None] | None:
-        """The account a Telegram user is signed in to and its chosen language, in one read."""
+        """The account a Telegram user is signed in to and its chosen language, in one read.
+
+        The read brings the card's rows along (`TelegramLinkRepository.person`): the update's
+        card, plan and checks that follow in the same read transaction do not ask again."""
         async with self.kit.reader() as uow:
-            account_id = await uow.telegram.account_for(telegram_user_id)
-            if account_id is None:
-                return None
-            account = await uow.accounts.get(account_id)
-        return (account_id, account.locale) if account else None
+            found = await uow.telegram.person(telegram_user_id)
+        return (found.account.id, found.account.locale) if found else None
 
     async def require(self, telegram_user_id: int) -> int:
         account_id = await self.account_for(telegram_user_id)

@@ -20,7 +20,8 @@ from core.adapters.db.tables import (
     support_handoffs,
     telegram_links,
 )
-from core.domain.models import Account, BindingStatus, SocialIdentity
+from core.domain.models import Account, AddressKind, Binding, BindingStatus, SocialIdentity
+from core.ports import AccountRecord
 
 
 async def upsert(
@@ -180,6 +181,84 @@ class SqlTelegramLinks:
         query = sa.select(c.account_id).where(c.telegram_user_id == telegram_user_id)
         value = (await self._conn.execute(query)).scalar_one_or_none()
         return int(value) if value is not None else None
+
+    async def person(self, telegram_user_id: int) -> AccountRecord | None:
+        found = await self.read_person(telegram_user_id)
+        return found[0] if found else None
+
+    async def read_person(self, telegram_user_id: int) -> tuple[AccountRecord, str | None] | None:
+        """`person`, and the password's hash (for the scope's memo, `seen.py`): one SELECT.
+
+        The link, the account and its password are one row each; the identities and bindings
+        (a few of each) are joined beside them, so the rows are their product, folded here.
+        """
+        a, p, i, b = accounts.c, password_credentials.c, social_identities.c, bindings.c
+        query = sa.select(
+            a.id,
+            a.name,
+            a.locale,
+            a.created_at,
+            a.terms_accepted_at,
+            p.password_hash,
+            i.id.label("i_id"),
+            i.provider,
+            i.subject,
+            i.email,
+            i.email_verified,
+            i.created_at.label("i_created_at"),
+            b.id.label("b_id"),
+            b.kind,
+            b.address,
+            b.status,
+            b.created_at.label("b_created_at"),
+            b.confirmed_at,
+            b.expires_at,
+        ).select_from(
+            telegram_links.join(accounts, a.id == telegram_links.c.account_id)
+            .outerjoin(password_credentials, p.account_id == a.id)
+            .outerjoin(social_identities, i.account_id == a.id)
+            .outerjoin(bindings, b.account_id == a.id)
+        )
+        query = query.where(
+            telegram_links.c.telegram_user_id == telegram_user_id, a.deleted_at.is_(None)
+        )
+        rows = (await self._conn.execute(query)).all()
+        if not rows:
+            return None
+        first = rows[0]
+        identities: dict[int, SocialIdentity] = {}
+        found: dict[int, Binding] = {}
+        for row in rows:
+            if row.i_id is not None and row.i_id not in identities:
+                identities[row.i_id] = SocialIdentity(
+                    first.id,
+                    row.provider,
+                    row.subject,
+                    row.email,
+                    row.email_verified,
+                    row.i_created_at,
+                )
+            if row.b_id is not None and row.b_id not in found:
+                found[row.b_id] = Binding(
+                    first.id,
+                    AddressKind(row.kind),
+                    row.address,
+                    BindingStatus(row.status),
+                    row.b_created_at,
+                    row.confirmed_at,
+                    row.expires_at,
+                )
+        account = Account(
+            first.id, first.name, first.locale, first.created_at, first.terms_accepted_at
+        )
+        record = AccountRecord(
+            account,
+            tuple(identities[key] for key in sorted(identities)),  # as `SqlIdentities`: by id
+            tuple(sorted(found.values(), key=lambda x: (x.kind.value, x.status.value))),
+            first.password_hash is not None,
+        )
+        hashed = first.password_hash
+        return record, str(hashed) if hashed is not None else None
 
     async def link(self, telegram_user_id: int, account_id: int, now: datetime) -> None:
         values = {"telegram_user_id": telegram_user_id, "account_id": account_id, "linked_at": now}

@@ -22,8 +22,15 @@ from core.adapters.db.repositories import (
     SqlRetention,
     SqlTelegramLinks,
 )
+from core.adapters.db.seen import (
+    Seen,
+    SeenAccounts,
+    SeenBindings,
+    SeenIdentities,
+    SeenPasswords,
+    SeenTelegramLinks,
+)
 from core.adapters.db.workspaces import SqlAuditLog, SqlWorkspaces
-from core.domain.models import Account
 from core.errors import Unavailable
 from core.ports import UnitOfWork
 
@@ -219,9 +226,9 @@ class UpdateScope:
         self.active = False  # a unit of this scope is inside its `async with`
         self.writing = False  # the open transaction is a writer's
         self._queued = False
-        # Accounts read in the open transaction before any write: the update's later reads of
-        # the same account (the card after `Person`) need not ask again.
-        self.accounts: dict[int, Account | None] = {}
+        # Rows read in the open transaction before any write: the update's later reads of the
+        # same rows (the card, the plan and the checks after `Person`) need not ask again.
+        self.seen = Seen()
 
     def usable(self) -> bool:
         """Units share the scope only in its own task, one at a time (a nested one is its own)."""
@@ -250,7 +257,7 @@ class UpdateScope:
                 await conn.execution_options(**{READONLY: readonly})
                 await conn.begin()
             if not readonly:
-                self.accounts.clear()
+                self.seen.clear()
             self.writing = self.writing or not readonly
         except BaseException as exc:
             self.active = False
@@ -265,7 +272,7 @@ class UpdateScope:
         the connection back: with no transaction open the update holds none."""
         conn, self.conn = self.conn, None
         self.writing = False
-        self.accounts.clear()
+        self.seen.clear()
         try:
             if conn is not None:
                 if conn.in_transaction():
@@ -300,7 +307,7 @@ class UpdateScope:
         """Roll back whatever is open and return (or, broken, discard) the connection."""
         conn, self.conn = self.conn, None
         self.writing = False
-        self.accounts.clear()
+        self.seen.clear()
         try:
             if conn is not None:
                 with contextlib.suppress(SQLAlchemyError, OSError):
@@ -335,13 +342,19 @@ class ScopedUnitOfWork(UnitOfWork):
         self._inside = True
         self._conn = conn
         scope = self._scope
-        self.accounts = (
-            SeenAccounts(conn, scope.accounts) if not scope.writing else SqlAccounts(conn)
-        )
-        self.identities = SqlIdentities(conn)
-        self.bindings = SqlBindings(conn)
-        self.passwords = SqlPasswords(conn)
-        self.telegram = SqlTelegramLinks(conn)
+        if scope.writing:  # a writer reads the database itself, and forgets what was seen
+            self.accounts = SqlAccounts(conn)
+            self.identities = SqlIdentities(conn)
+            self.bindings = SqlBindings(conn)
+            self.passwords = SqlPasswords(conn)
+            self.telegram = SqlTelegramLinks(conn)
+        else:
+            seen = scope.seen
+            self.accounts = SeenAccounts(conn, seen)
+            self.identities = SeenIdentities(conn, seen)
+            self.bindings = SeenBindings(conn, seen)
+            self.passwords = SeenPasswords(conn, seen)
+            self.telegram = SeenTelegramLinks(conn, seen)
         self.workspaces = SqlWorkspaces(conn)
         self.audit = SqlAuditLog(conn)
         self.retention = SqlRetention(conn)
@@ -384,16 +397,3 @@ class ScopedUnitOfWork(UnitOfWork):
         if not self._inside or self._conn is None:
             raise RuntimeError("the connection outside `async with` of the unit of work")
         return self._conn
-
-
-class SeenAccounts(SqlAccounts):
-    """`SqlAccounts` whose `get` remembers, for the rest of a read transaction, what it read."""
-
-    def __init__(self, conn: AsyncConnection, seen: dict[int, Account | None]) -> None:
-        super().__init__(conn)
-        self._seen = seen
-
-    async def get(self, account_id: int) -> Account | None:
-        if account_id not in self._seen:
-            self._seen[account_id] = await super().get(account_id)
-        return self._seen[account_id]
