@@ -4,18 +4,23 @@ callback, then back to the request with the provider's session, and a code for t
 
 from __future__ import annotations
 
+import asyncio
 import html
 import re
+import uuid
+from types import SimpleNamespace
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import aiohttp
 import pytest
+from authlib.oauth2.rfc7636 import create_s256_code_challenge
 from oic.oic.message import AuthorizationResponse
 from playwright.async_api import expect
 
 from core.provider.service import ProviderService
 from sandbox.idp.models import DevUser
+from tests import services
 from tests.browser.conftest import Screenshot
 from tests.web.conftest import Site, SiteFactory, cookie_session
 from tests.web.oidc.conftest import REDIRECT, RelyingParty, provider_of, query_of
@@ -303,3 +308,47 @@ async def test_in_chromium_the_button_signs_in_and_the_workspace_gets_its_code(
     assert answer["state"] == state
     tokens = await rp.exchange(answer["code"], state)
     assert tokens["id_token"]["sub"] == str(account_id)
+
+
+@pytest.fixture(params=["memory", "redis"])
+async def any_store_rp(request: pytest.FixtureRequest, make_site: SiteFactory) -> Any:
+    """A workspace's client and a browser on a site with its tokens in memory or in Redis."""
+    settings: dict[str, Any] = {}
+    if request.param == "redis":
+        prefix = f"test-{uuid.uuid4().hex[:8]}:"
+        settings = {"redis_url": services.redis_url(), "redis_prefix": prefix}
+    site = await make_site(settings=settings)
+    async with site.world.services.kit.unit() as uow:
+        await uow.workspaces.create("shop", "The Shop")
+        await uow.commit()
+    client, _secret = await provider_of(site).add_client("shop", [REDIRECT], confidential=True)
+    async with cookie_session() as browser:
+        yield SimpleNamespace(site=site, browser=browser, client_id=client.client_id)
+    if request.param == "redis":
+        redis = site.world.services.redis
+        assert redis is not None
+        async for key in redis.scan_iter(match=settings["redis_prefix"] + "*"):
+            await redis.delete(key)
+
+
+async def test_the_same_callback_sent_five_times_at_once_signs_in_once(any_store_rp: Any) -> None:
+    rp = any_store_rp
+    await rp.site.world.account(provider="dev", subject=dev_subject())
+    challenge = create_s256_code_challenge("v" * 43)
+    url = f"{rp.site.url}/oidc/authorize?" + urlencode(
+        {
+            "client_id": rp.client_id,
+            "response_type": "code",
+            "scope": "openid",
+            "redirect_uri": REDIRECT,
+            "state": "s-1",
+            "code_challenge": challenge,
+            "code_challenge_method": "S256",
+        }
+    )
+    callback = await to_dev_id(rp, url)
+
+    answers = await asyncio.gather(*(back(rp, callback) for _ in range(5)))
+
+    assert sorted(answer.status for answer in answers) == [303, 410, 410, 410, 410]
+    assert await failures(rp.site, "state") == 4
