@@ -79,7 +79,16 @@ def _client_parser(verbs: Any) -> None:
     add.add_argument("--redirect-uri", action="append", required=True, dest="redirect_uris")
     add.add_argument("--public", action="store_true", help="no secret: a public client (PKCE)")
     add.add_argument("--subject", choices=["public", "pairwise"], default="public")
-    actions.add_parser("list", help="every client with its workspace and redirect URIs")
+    add.add_argument(
+        "--notice-uri",
+        help="where back-channel notices of a changed email or phone are pushed (RFC 8935)",
+    )
+    actions.add_parser("list", help="every client with its workspace, redirect and notice URIs")
+    notice = actions.add_parser(
+        "set-notice-uri", help="set the client's notice URI; without one, it gets no notices"
+    )
+    notice.add_argument("client_id")
+    notice.add_argument("notice_uri", nargs="?")
     rotate = actions.add_parser("rotate-secret", help="a new secret; the old stops working")
     rotate.add_argument("client_id")
     remove = actions.add_parser("remove", help="remove a client, its consents and tokens")

@@ -1,4 +1,4 @@
-"""`accountbot workspace client add|list|rotate-secret|remove` (PRODUCT §1.11)."""
+"""`accountbot workspace client add|list|set-notice-uri|rotate-secret|remove` (PRODUCT §1.11)."""
 
 from __future__ import annotations
 
@@ -28,6 +28,7 @@ async def client_command(database_url: str, args: argparse.Namespace) -> int:
                 args.redirect_uris,
                 confidential=not args.public,
                 subject_kind=SubjectKind(args.subject),
+                notice_uri=args.notice_uri,
             )
             print(f"client_id: {client.client_id}")
             if secret is not None:
@@ -38,7 +39,14 @@ async def client_command(database_url: str, args: argparse.Namespace) -> int:
                 kind = "confidential" if view.client.confidential else "public"
                 uris = " ".join(view.client.redirect_uris)
                 subject = view.client.subject_kind.value
-                print(f"{view.client.client_id}\t{view.workspace_slug}\t{kind}\t{subject}\t{uris}")
+                notice = view.client.notice_uri or "-"
+                print(
+                    f"{view.client.client_id}\t{view.workspace_slug}\t{kind}\t{subject}\t{uris}"
+                    f"\t{notice}"
+                )
+        elif verb == "set-notice-uri":
+            await provider.set_notice_uri(args.client_id, args.notice_uri or None)
+            print(f"Notices go to {args.notice_uri}." if args.notice_uri else "No notices.")
         elif verb == "rotate-secret":
             print(f"client_secret: {await provider.rotate_secret(args.client_id)}")
         else:

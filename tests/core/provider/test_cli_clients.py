@@ -49,3 +49,44 @@ def test_a_workspace_client_is_added_listed_rotated_and_removed(tmp_path: Path) 
         cwd=tmp_path,
     )
     assert refused.returncode == 1 and "Refused" in refused.stdout
+
+
+def test_a_client_notice_uri_is_set_at_add_changed_cleared_and_listed(tmp_path: Path) -> None:
+    env = {"DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path}/w.sqlite3"}
+    assert accountbot("migrate", env=env, cwd=tmp_path).returncode == 0
+    assert accountbot("workspace", "create", "shop", "Shop", env=env, cwd=tmp_path).returncode == 0
+
+    def run(*args: str, code: int = 0) -> str:
+        done = accountbot("workspace", "client", *args, env=env, cwd=tmp_path)
+        assert done.returncode == code, done.stdout + done.stderr
+        return done.stdout
+
+    added = run(
+        "add",
+        "shop",
+        "--redirect-uri",
+        "https://shop.example/cb",
+        "--notice-uri",
+        "https://shop.example/secevent",
+    )
+    client_id = added.splitlines()[0].split(": ", 1)[1]
+    assert f"{client_id}\tshop\tconfidential\tpublic\thttps://shop.example/cb\t" in run("list")
+    assert run("list").splitlines()[0].endswith("\thttps://shop.example/secevent")
+
+    run("set-notice-uri", client_id, "http://127.0.0.1:9000/notices")
+    assert run("list").splitlines()[0].endswith("\thttp://127.0.0.1:9000/notices")
+    assert "No notices." in run("set-notice-uri", client_id)
+    assert run("list").splitlines()[0].endswith("\t-")
+
+    assert "Refused" in run("set-notice-uri", client_id, "http://shop.example/notices", code=1)
+    assert "Refused" in run("set-notice-uri", "nobody", "https://x.example/n", code=1)
+    refused = run(
+        "add",
+        "shop",
+        "--redirect-uri",
+        "https://shop.example/cb",
+        "--notice-uri",
+        "ftp://x",
+        code=1,
+    )
+    assert "not an acceptable notice URI" in refused
