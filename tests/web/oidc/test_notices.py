@@ -409,3 +409,20 @@ async def test_two_deliverers_on_postgresql_never_send_a_notice_twice(
     jtis = [jwt.decode(t, published, algorithms=[keys.ALG]).claims["jti"] for t in receiver.tokens]
     assert len(jtis) == 40 and len(set(jtis)) == 40
     assert await one.tick() == 0 and await two.tick() == 0
+
+
+async def test_the_web_process_sends_them_by_itself(
+    make_site: SiteFactory, receiver: Receiver
+) -> None:
+    # The app's own loop (web.oidc.notices.delivering), looking often: the test waits for the
+    # receiver to be reached, not for any time to pass.
+    site = await a_site(make_site, op_notice_interval=0.05)
+    world = site.world
+    account_id, _ = await world.account(email=OLD)
+    await client_for(world, "shop", receiver.url, consent_of=account_id)
+
+    await change_email(world, account_id)
+    async with asyncio.timeout(60):
+        await receiver.arrived.wait()
+    _, claims = await verified(site, receiver.tokens[0])
+    assert claims["events"][IDENTIFIER_CHANGED]["email"] == NEW
