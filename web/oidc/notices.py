@@ -20,6 +20,8 @@ import aiohttp
 from aiohttp import web
 from joserfc import jwt
 
+from core.adapters.db.engine import Database, PgPool
+from core.adapters.db.oidc import SqlProviderStore
 from core.bootstrap import Services
 from core.provider.models import SigningKey
 from core.provider.notices import NoticeDeliverer, NoticePolicy, Push
@@ -77,14 +79,31 @@ def policy(services: Services) -> NoticePolicy:
     )
 
 
-def deliverer(services: Services, session: aiohttp.ClientSession) -> NoticeDeliverer:
+def deliverer(
+    services: Services, session: aiohttp.ClientSession, lookout: Database | None = None
+) -> NoticeDeliverer:
+    """The deliverer; with `lookout`, its look for due notices goes through that database."""
     provider = services.provider
     assert provider is not None, "core.bootstrap builds it"
     settings = services.settings
     issuer = (settings.op_issuer or settings.public_url).rstrip("/")
     rules = policy(services)
     push = pusher(session, rules.timeout.total_seconds())
-    return NoticeDeliverer(provider, issuer, sign, push, rules, services.metrics)
+    due = SqlProviderStore(lookout).notices_due if lookout is not None else None
+    return NoticeDeliverer(provider, issuer, sign, push, rules, services.metrics, due)
+
+
+def _lookout(services: Services) -> Database:
+    """One connection of its own for the look every few seconds: it never waits for a pooled
+    connection behind the updates, nor counts among theirs. Claims and outcomes, only when a
+    notice is due, go through the product's database (on SQLite, in its writer line)."""
+    database = services.database
+    return Database(
+        database.engine.url.render_as_string(hide_password=False),
+        timeouts=database.timeouts,
+        sqlite_busy_timeout=database.sqlite_busy_timeout,
+        pool=PgPool(size=1, max_overflow=0),
+    )
 
 
 async def delivering(app: web.Application) -> AsyncIterator[None]:
@@ -96,8 +115,9 @@ async def delivering(app: web.Application) -> AsyncIterator[None]:
         yield
         return
     session = aiohttp.ClientSession()
+    lookout = _lookout(services)
     stop = asyncio.Event()
-    task = asyncio.create_task(deliverer(services, session).run(stop, interval))
+    task = asyncio.create_task(deliverer(services, session, lookout).run(stop, interval))
     try:
         yield
     finally:
@@ -108,3 +128,4 @@ async def delivering(app: web.Application) -> AsyncIterator[None]:
         except TimeoutError:
             log.info("workspace notices: stopped in the middle of a push; it goes again later")
         await session.close()
+        await lookout.dispose()
