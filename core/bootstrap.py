@@ -21,6 +21,7 @@ from core.flows.recovery import RecoveryFlow
 from core.flows.release import ReleaseFlow
 from core.flows.sign_in import SignInFlow
 from core.flows.support import SupportFlow
+from core.flows.workspace_sign_in import WorkspaceSignIn
 from core.metrics import OpsMetrics
 from core.notices import Notice
 from core.ports import Clock, Notifier
@@ -62,6 +63,7 @@ class Services:
     settings: Settings
     kit: Kit
     sign_in: SignInFlow
+    workspace_sign_in: WorkspaceSignIn  # social sign-in on the provider's page (§1.11)
     account: AccountFlow
     bind_email: BindEmailFlow
     bind_phone: BindPhoneFlow
@@ -225,6 +227,7 @@ def build_services(settings: Settings, **overrides: Any) -> Services:
         settings=settings,
         kit=kit,
         sign_in=SignInFlow.from_kit(kit),
+        workspace_sign_in=WorkspaceSignIn.from_kit(kit),
         account=AccountFlow(kit),
         bind_email=BindEmailFlow(kit),
         bind_phone=BindPhoneFlow(kit),

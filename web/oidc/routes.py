@@ -15,8 +15,9 @@ from joserfc import jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
-from core.domain.models import Binding, SocialProfile
+from core.domain.models import Binding
 from core.errors import AuthenticationFailed, Throttled
+from core.flows.workspace_sign_in import WorkspaceAttemptRefused
 from web.context import CONTEXT, context, locale_of, speak
 from web.oidc import keys, notices, social
 from web.oidc.server import SCOPES, Answer, OidcServer, Person, Prepared
@@ -349,12 +350,12 @@ async def social_start(request: web.Request) -> web.StreamResponse:
     if provider is None:
         ctx.metrics.failures.labels("unknown_provider").inc()
         return _private(render(request, "oidc_error.html", status=404))
-    attempts = social.SocialAttempts.of(ctx.services)
+    attempts = ctx.services.workspace_sign_in
     begun = await attempts.begin(
         name, request.cookies.get(BROWSER_COOKIE), args, locale_of(request)
     )
     try:
-        location = await provider.authorization_url(ctx.client(), begun.pending)
+        location = await provider.authorization_url(ctx.client(), social.pending(begun))
     except ProviderError as error:
         ctx.metrics.failures.labels(error.reason).inc()
         return await _social_failed(request, server, args, provider.title, declined=False)
@@ -380,12 +381,12 @@ async def social_callback(
     provider and goes back to the authorization request; one without signs nobody in and is
     told to make the account in the chat (PRODUCT §1.11)."""
     ctx = context(request)
-    attempts = social.SocialAttempts.of(ctx.services)
+    attempts = ctx.services.workspace_sign_in
     try:
         returned = await attempts.claim(
             params.get("state", ""), name, request.cookies.get(BROWSER_COOKIE)
         )
-    except social.Refused as refused:
+    except WorkspaceAttemptRefused as refused:
         ctx.metrics.failures.labels(refused.reason).inc()
         speak(request, refused.locale)
         again = social.sign_in_page(refused.request) if refused.request else ""
@@ -411,11 +412,11 @@ async def social_callback(
         ctx.metrics.failures.labels("declined" if declined else "provider_error").inc()
         return await _social_failed(request, server, returned.request, title, declined=declined)
     try:
-        profile = await provider.profile(ctx.client(), params, returned.pending)
+        profile = await provider.profile(ctx.client(), params, social.pending(returned))
     except ProviderError as error:
         ctx.metrics.failures.labels(error.reason).inc()
         return await _social_failed(request, server, returned.request, title, declined=False)
-    account_id = await _account_of(request, profile)
+    account_id = await ctx.services.workspace_sign_in.account_of(profile)
     if account_id is None:
         ctx.metrics.failures.labels("no_account").inc()
         workspace = await _workspace_title(server, returned.request.get("client_id", ""))
@@ -433,21 +434,6 @@ async def social_callback(
     response = _private(redirect(social.sign_in_page(returned.request), status=303))
     _set_session(request, response, server, Person(account_id, server.provider.clock.now()))
     return response
-
-
-async def _account_of(request: web.Request, profile: SocialProfile) -> int | None:
-    """The account this social identity signs in to; none is made here: accounts are made in
-    the chat, where a person is, and linked to their Telegram (PRODUCT §1.11)."""
-    kit = context(request).services.kit
-    async with kit.reader() as uow:
-        identity = await uow.identities.find(profile.provider, profile.subject)
-    if identity is None:
-        return None
-    async with kit.unit() as uow:
-        event = kit.event("signed_in.social", identity.account_id, "web", provider=profile.provider)
-        await uow.audit.record(event)
-        await uow.commit()
-    return identity.account_id
 
 
 async def _social_failed(
