@@ -215,6 +215,8 @@ async def authorize(request: web.Request) -> web.StreamResponse:
     form = full.form if request.method == "POST" else {}
 
     person = _session(request, server)
+    if person is not None and (await server.account(person.account_id))[0] is None:
+        person = None  # the account was deleted since (PRODUCT §1.12): nobody is signed in
     fresh: Person | None = None
     if person is None:
         if "login" not in form:

@@ -15,6 +15,10 @@ from core.adapters.db.tables import (
     audit_events,
     bindings,
     memberships,
+    oidc_codes,
+    oidc_consents,
+    oidc_notices,
+    oidc_refresh_tokens,
     password_credentials,
     social_identities,
     support_handoffs,
@@ -69,6 +73,13 @@ class SqlAccounts:
             password_credentials,
             telegram_links,
             memberships,
+            # The workspaces' grants (PRODUCT §1.11): a code or refresh token in flight is
+            # void, a consent goes (and with it every access token's userinfo), and a notice not
+            # yet pushed carries an address that must not outlive the account.
+            oidc_codes,
+            oidc_refresh_tokens,
+            oidc_consents,
+            oidc_notices,
             audit_events,
         ):
             await self._conn.execute(table.delete().where(table.c.account_id == account_id))

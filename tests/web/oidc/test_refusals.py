@@ -213,3 +213,40 @@ async def test_an_access_token_reads_userinfo_until_the_consent_is_revoked(
         ) as response:
             assert response.status == 401
     assert await provider.consents(account_id) == []
+
+
+async def test_a_deleted_account_leaves_no_grant_and_no_signed_in_browser(make_rp: Any) -> None:
+    """PRODUCT §1.12: deleting the account voids what the workspaces hold of it: its refresh
+    token, an unredeemed code, its consent (so its access token reads no userinfo), and the
+    browser signed in to the provider is signed in no more."""
+    rp: RelyingParty = await make_rp()
+    world = rp.site.world
+    account_id, _ = await world.account(email="ivan@example.com", password=PASSWORD)
+    tokens, _state = await rp.sign_in("ivan@example.com")
+    url, state = rp.login_url()
+    waiting = rp.callback(await rp.browse(url))  # signed in already: a code at once
+    assert await world.services.delete.erase(account_id, "en")
+
+    status, body = await token_call(
+        rp, grant_type="refresh_token", refresh_token=tokens["refresh_token"]
+    )
+    assert (status, body["error"]) == (400, "invalid_grant")
+    status, body = await token_call(
+        rp,
+        grant_type="authorization_code",
+        code=waiting["code"],
+        redirect_uri=REDIRECT,
+        code_verifier=rp.verifiers[state],
+    )
+    assert (status, body["error"]) == (400, "invalid_grant")
+    async with aiohttp.ClientSession() as http:
+        async with http.get(
+            rp.site.url + "/oidc/userinfo",
+            headers={"Authorization": f"Bearer {tokens['access_token']}"},
+        ) as response:
+            assert response.status == 401
+    provider = world.services.provider
+    assert provider is not None and await provider.consents(account_id) == []
+    url, _ = rp.login_url()
+    page = await rp.browser.get(url, allow_redirects=False)  # the same browser, its cookie kept
+    assert page.status == 200 and 'name="password"' in await page.text()
