@@ -24,6 +24,8 @@ OWN_PATHS = (
     "/password/",
     "/login",
     "/idp/",
+    "/oidc/",  # the OpenID Provider's pages and endpoints (PRODUCT §1.11)
+    "/.well-known/openid-configuration",
     "/healthz",
     "/livez",
     "/readyz",

@@ -104,3 +104,21 @@ async def raw_refresh(rp: RelyingParty, token: str) -> tuple[int, dict[str, Any]
             headers={"Authorization": basic(rp)},
         ) as response:
             return response.status, await response.json()
+
+
+async def test_the_providers_pages_and_answers_carry_the_pages_headers(make_rp: Any) -> None:
+    """The sign-in page holds a form token and the token endpoint's answer the tokens: neither
+    is cached, sent on as a referrer, framed or sniffed (as the web server's other pages)."""
+    rp: RelyingParty = await make_rp()
+    url, _state = rp.login_url()
+    async with rp.browser.get(url, allow_redirects=False) as page:
+        assert page.status == 200 and 'name="password"' in await page.text()
+        headers = page.headers
+    assert headers["Cache-Control"] == "no-store"
+    assert headers["Referrer-Policy"] == "no-referrer"
+    assert headers["X-Frame-Options"] == "DENY"
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    async with rp.browser.get(rp.site.url + "/.well-known/openid-configuration") as found:
+        assert found.headers["X-Content-Type-Options"] == "nosniff"
+    async with rp.browser.get(rp.site.url + "/oidc/jwks") as jwks:
+        assert jwks.headers["Cache-Control"].startswith("public")  # its own, kept
