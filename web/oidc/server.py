@@ -127,8 +127,10 @@ class StoredCode:
     def get_acr(self) -> None:
         return None
 
-    def get_amr(self) -> list[str]:
-        return ["pwd"]
+    def get_amr(self) -> None:
+        # No `amr`: the code does not record how the person signed in (a password or a social
+        # provider), and "pwd" for a social sign-in would be false (OIDC Core §2: optional).
+        return None
 
     @property
     def code_challenge(self) -> str:

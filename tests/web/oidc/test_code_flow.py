@@ -122,3 +122,11 @@ async def test_the_providers_pages_and_answers_carry_the_pages_headers(make_rp: 
         assert found.headers["X-Content-Type-Options"] == "nosniff"
     async with rp.browser.get(rp.site.url + "/oidc/jwks") as jwks:
         assert jwks.headers["Cache-Control"].startswith("public")  # its own, kept
+
+
+async def test_the_id_token_claims_no_sign_in_method(make_rp: Any) -> None:
+    """`amr` would say "pwd" after a social sign-in too: the token leaves it out."""
+    rp: RelyingParty = await make_rp()
+    await rp.site.world.account(email="ivan@example.com", password=PASSWORD)
+    tokens, _state = await rp.sign_in("ivan@example.com")
+    assert "amr" not in tokens["id_token"].to_dict()
