@@ -168,6 +168,7 @@ audit_events = sa.Table(
     sa.Column("details", sa.JSON, nullable=False),
     sa.Column("at", UtcDateTime, nullable=False),
     sa.Index("ix_audit_events_account_id_at", "account_id", "at"),
+    sa.Index("ix_audit_events_at", "at"),  # housekeeping's oldest-first batches
 )
 
 # Support handoffs (PRODUCT §1.8). Keyed by the Telegram user, not the account: a person who is not
