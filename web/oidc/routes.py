@@ -319,8 +319,9 @@ async def _consent(
 ) -> web.Response:
     csrf = await context(request).services.forms.issue(FORM)
     scope = str(request.query.get("scope", "openid")).split()
-    claims = ", ".join(s for s in scope if s != "openid") or "—"
-    response = render(request, "oidc_consent.html", workspace=workspace, claims=claims, csrf=csrf)
+    # The page names what each scope gives in words; an unknown scope gives nothing (SCOPES).
+    asked = [s for s in ("profile", "email", "phone") if s in scope]
+    response = render(request, "oidc_consent.html", workspace=workspace, asked=asked, csrf=csrf)
     return _allow_form_to(response, redirect_uri)
 
 

@@ -130,3 +130,20 @@ async def test_the_id_token_claims_no_sign_in_method(make_rp: Any) -> None:
     await rp.site.world.account(email="ivan@example.com", password=PASSWORD)
     tokens, _state = await rp.sign_in("ivan@example.com")
     assert "amr" not in tokens["id_token"].to_dict()
+
+
+async def test_the_consent_page_names_in_words_what_the_workspace_gets(make_rp: Any) -> None:
+    rp: RelyingParty = await make_rp()
+    await rp.site.world.account(email="ivan@example.com", password=PASSWORD)
+    url, _state = rp.login_url("openid email phone")
+    page = await rp.browse(url, "ivan@example.com", allow=False)  # refused: asked again below
+    asked, _ = rp.login_url("openid email phone")
+    consent = await rp.browser.get(asked, headers={"Accept-Language": "ru"})
+    text = await consent.text()
+    assert "The Shop получит:" in text
+    assert "адрес вашей почты" in text and "номер вашего телефона" in text
+    assert "ваше имя" not in text and "profile" not in text  # only what it asked for
+    bare, _ = rp.login_url("openid")
+    consent = await rp.browser.get(bare)
+    assert "will learn only that it is you" in await consent.text()
+    assert page.status == 302
