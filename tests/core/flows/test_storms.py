@@ -40,9 +40,9 @@ async def world(
     request: pytest.FixtureRequest, clock: FakeClock, tmp_path: Any
 ) -> AsyncIterator[World]:
     """The core on SQLite with memory stores, or with Redis under a key prefix of its own."""
-    values: dict[str, Any] = {}
+    values: dict[str, Any] = dict(real.patient())  # a loaded machine is not an outage
     if request.param == "redis":
-        values = {"redis_url": real.redis_url(), "redis_prefix": f"test:{uuid.uuid4().hex[:8]}:"}
+        values |= {"redis_url": real.redis_url(), "redis_prefix": f"test:{uuid.uuid4().hex[:8]}:"}
     built = await make_world(
         clock, f"sqlite+aiosqlite:///{tmp_path}/storm.sqlite3", settings=values
     )
