@@ -190,8 +190,8 @@ async def test_an_old_back_after_the_flow_ended_is_a_stale_button(
 PROOF = {
     "en": ("First, show that the other account is yours.", "Done, the other account is yours."),
     "ru": (
-        "Сначала подтвердите, что другая учётная запись тоже ваша.",
-        "Готово, другая учётная запись тоже ваша.",
+        "Сначала подтвердите, что другой аккаунт тоже ваш.",
+        "Готово, другой аккаунт тоже ваш.",
     ),
 }
 RECOVERY = {
