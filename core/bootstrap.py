@@ -259,6 +259,9 @@ def build_services(settings: Settings, **overrides: Any) -> Services:
                 access_token=timedelta(seconds=settings.op_access_token_ttl),
                 refresh_token=timedelta(seconds=settings.op_refresh_token_ttl),
             ),
+            pairwise=Keyed(settings.op_pairwise_key.get_secret_value().encode())
+            if settings.op_pairwise_key is not None
+            else None,
         ),
     )
 

@@ -158,6 +158,9 @@ class Settings(StorageSettings):
     op_refresh_token_ttl: int = Field(2_592_000, gt=0)
     op_session_ttl: int = Field(3_600, gt=0)
     op_key_publish_ahead: int = Field(86_400, ge=0)
+    # The key of the pairwise subjects; unset: SECRET_KEY's. Kept when SECRET_KEY rotates, it
+    # keeps every pairwise `sub` (docs/DEPLOY.md §7).
+    op_pairwise_key: SecretStr | None = Field(None, min_length=32)
     op_notice_interval: float = Field(5.0, ge=0)
     op_notice_timeout: float = Field(5.0, gt=0, le=60)
     op_notice_max_attempts: int = Field(12, ge=1, le=100)

@@ -93,10 +93,19 @@ class ProviderService:
     """Clients, consents, codes, refresh-token families and signing keys."""
 
     def __init__(
-        self, store: ProviderStore, keyed: Keyed, clock: Clock, lifetimes: Lifetimes
+        self,
+        store: ProviderStore,
+        keyed: Keyed,
+        clock: Clock,
+        lifetimes: Lifetimes,
+        *,
+        pairwise: Keyed | None = None,
     ) -> None:
         self.store = store
         self.keyed = keyed
+        # The pairwise subjects' key (OP_PAIRWISE_KEY): SECRET_KEY's unless set apart, so that
+        # rotating SECRET_KEY need not change what a workspace knows everyone as.
+        self.pairwise = pairwise or keyed
         self.clock = clock
         self.lifetimes = lifetimes
 
@@ -180,7 +189,7 @@ class ProviderService:
     def subject(self, client: Client, account_id: int) -> str:
         """`sub`: the account id, or per workspace a keyed value no two workspaces share."""
         if client.subject_kind is SubjectKind.PAIRWISE:
-            return self.keyed.digest("oidc-pairwise", f"{client.workspace_id}:{account_id}")
+            return self.pairwise.digest("oidc-pairwise", f"{client.workspace_id}:{account_id}")
         return str(account_id)
 
     # --- consents (the chat's card: "Signed in to: …") -----------------------------------------

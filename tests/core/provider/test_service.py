@@ -214,3 +214,20 @@ async def test_a_new_key_is_published_before_it_signs_and_the_old_kept_until_tok
     clock.advance(minutes=10)
     assert await provider.prune_keys() == ["k1"]
     assert [k.kid for k in await provider.published_keys()] == ["k2"]
+
+
+async def test_pairwise_subjects_survive_a_secret_key_rotation_under_op_pairwise_key(
+    db: Database, clock: FakeClock
+) -> None:
+    """DEPLOY §7: SECRET_KEY rotates; with OP_PAIRWISE_KEY kept at the old value, a pairwise
+    workspace still knows everyone by the same `sub` (without it, everyone would be new)."""
+    [account] = await new_accounts(db, 1)
+    old, new = Keyed(b"o" * 32), Keyed(b"n" * 32)
+    before = ProviderService(SqlProviderStore(db), old, clock, LIFETIMES)
+    shop, _ = await before.add_client(
+        "shop", [URI], confidential=False, subject_kind=SubjectKind.PAIRWISE
+    )
+    rotated = ProviderService(SqlProviderStore(db), new, clock, LIFETIMES)
+    kept = ProviderService(SqlProviderStore(db), new, clock, LIFETIMES, pairwise=old)
+    assert rotated.subject(shop, account) != before.subject(shop, account)
+    assert kept.subject(shop, account) == before.subject(shop, account)
