@@ -4,6 +4,7 @@ stopped by SIGTERM mid-update: new updates refused with 503, the running one fin
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import sys
@@ -211,54 +212,81 @@ async def line_with(stream: asyncio.StreamReader, text: str) -> str:
             return line
 
 
-async def test_sigterm_refuses_new_updates_finishes_the_running_one_and_exits(
-    tmp_path: Path,
-) -> None:
+HEADERS = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
+
+
+def update(number: int, text: str) -> dict[str, object]:
+    chat = {"id": number, "type": "private"}
+    message = {"message_id": 1, "date": 0, "chat": chat, "text": text}
+    return {"update_id": number, "message": message}
+
+
+@dataclass
+class Instance:
+    process: asyncio.subprocess.Process
+    base: str  # its web server
+    http: aiohttp.ClientSession
+
+    async def line(self, text: str, *, stderr: bool = False) -> str:
+        stream = self.process.stderr if stderr else self.process.stdout
+        assert stream is not None
+        return await line_with(stream, text)
+
+    async def rest(self) -> str:
+        """What it prints until it exits, once it exited with 0."""
+        assert self.process.stdout is not None
+        said = (await self.process.stdout.read()).decode()
+        assert await self.process.wait() == 0
+        return said
+
+
+@contextlib.asynccontextmanager
+async def instance(tmp_path: Path, **extra: str) -> AsyncIterator[Instance]:
+    """INSTANCE on a migrated database (as `accountbot migrate` leaves it), listening."""
     telegram, url = await telegram_stand_in()
-    env = environment(tmp_path, url, PYTHONPATH=str(ROOT), TELEGRAM_MODE="webhook")
-    await upgrade(env["DATABASE_URL"])  # as `accountbot migrate` does before an instance starts
+    env = environment(tmp_path, url, PYTHONPATH=str(ROOT), TELEGRAM_MODE="webhook", **extra)
+    await upgrade(env["DATABASE_URL"])
     process = await asyncio.create_subprocess_exec(
         sys.executable, "-c", INSTANCE, cwd=tmp_cwd(env), env=env,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )  # fmt: skip
-    assert process.stdout is not None and process.stderr is not None
-    headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
-
-    def update(number: int, text: str) -> dict[str, object]:
-        chat = {"id": number, "type": "private"}
-        message = {"message_id": 1, "date": 0, "chat": chat, "text": text}
-        return {"update_id": number, "message": message}
-
+    assert process.stdout is not None
     try:
         async with asyncio.timeout(TIMEOUT), aiohttp.ClientSession() as http:
             port = int((await line_with(process.stdout, "listening")).split()[1])
-            base = f"http://127.0.0.1:{port}"
-            running = asyncio.create_task(
-                http.post(base + "/telegram/webhook", json=update(1, "slow"), headers=headers)
-            )
-            await line_with(process.stdout, "started slow")
-            process.send_signal(signal.SIGTERM)
-            await line_with(process.stderr, "updates in flight")  # the drain has begun
-
-            async with http.post(
-                base + "/telegram/webhook", json=update(2, "late"), headers=headers
-            ) as response:
-                assert response.status == 503  # unanswered: Telegram delivers it again
-            async with http.get(base + "/readyz") as response:
-                assert response.status == 503  # the proxy takes the instance out
-            assert not running.done()
-
-            async with http.post(base + "/release"):
-                pass
-            async with await running as response:
-                assert response.status == 200  # acknowledged once handled
-            rest = (await process.stdout.read()).decode()
-            assert await process.wait() == 0
+            yield Instance(process, f"http://127.0.0.1:{port}", http)
     finally:
         if process.returncode is None:
             process.kill()
             await process.wait()
         await telegram.cleanup()
+
+
+async def test_sigterm_refuses_new_updates_finishes_the_running_one_and_exits(
+    tmp_path: Path,
+) -> None:
+    async with instance(tmp_path) as bot:
+        http, base = bot.http, bot.base
+        running = asyncio.create_task(
+            http.post(base + "/telegram/webhook", json=update(1, "slow"), headers=HEADERS)
+        )
+        await bot.line("started slow")
+        bot.process.send_signal(signal.SIGTERM)
+        await bot.line("updates in flight", stderr=True)  # the drain has begun
+
+        async with http.post(
+            base + "/telegram/webhook", json=update(2, "late"), headers=HEADERS
+        ) as response:
+            assert response.status == 503  # unanswered: Telegram delivers it again
+        async with http.get(base + "/readyz") as response:
+            assert response.status == 503  # the proxy takes the instance out
+        assert not running.done()
+
+        async with http.post(base + "/release"):
+            pass
+        async with await running as response:
+            assert response.status == 200  # acknowledged once handled
+        rest = await bot.rest()
 
     assert "handled slow" in rest and "exited 0" in rest
     assert "late" not in rest
@@ -269,36 +297,16 @@ async def test_sigterm_waits_for_an_update_already_answered_past_the_ack_timeout
 ) -> None:
     """An update that ran past UPDATE_ACK_TIMEOUT was answered 200, so Telegram never sends it
     again: a SIGTERM waits for it as for one whose request is open, instead of cutting it off."""
-    telegram, url = await telegram_stand_in()
-    env = environment(
-        tmp_path, url, PYTHONPATH=str(ROOT), TELEGRAM_MODE="webhook", UPDATE_ACK_TIMEOUT="0.05"
-    )
-    await upgrade(env["DATABASE_URL"])
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-c", INSTANCE, cwd=tmp_cwd(env), env=env,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
-    )  # fmt: skip
-    assert process.stdout is not None and process.stderr is not None
-    headers = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
-    chat = {"id": 7, "type": "private"}
-    slow = {"update_id": 7, "message": {"message_id": 1, "date": 0, "chat": chat, "text": "slow"}}
-    try:
-        async with asyncio.timeout(TIMEOUT), aiohttp.ClientSession() as http:
-            port = int((await line_with(process.stdout, "listening")).split()[1])
-            base = f"http://127.0.0.1:{port}"
-            async with http.post(base + "/telegram/webhook", json=slow, headers=headers) as answer:
-                assert answer.status == 200  # answered early: the handler still waits
-            await line_with(process.stdout, "started slow")
-            process.send_signal(signal.SIGTERM)
-            await line_with(process.stderr, "1 updates still being handled")
-            async with http.post(base + "/release"):
-                pass
-            rest = (await process.stdout.read()).decode()
-            assert await process.wait() == 0
-    finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
-        await telegram.cleanup()
+    async with instance(tmp_path, UPDATE_ACK_TIMEOUT="0.05") as bot:
+        async with bot.http.post(
+            bot.base + "/telegram/webhook", json=update(7, "slow"), headers=HEADERS
+        ) as answer:
+            assert answer.status == 200  # answered early: the handler still waits
+        await bot.line("started slow")
+        bot.process.send_signal(signal.SIGTERM)
+        await bot.line("1 updates still being handled", stderr=True)
+        async with bot.http.post(bot.base + "/release"):
+            pass
+        rest = await bot.rest()
 
     assert "handled slow" in rest and "exited 0" in rest

@@ -78,6 +78,16 @@ class SignInResult(NamedTuple):
     needs_terms: bool
 
 
+def browser_digest(keyed: Keyed, cookie: str) -> str:
+    """What an attempt keeps of the browser's cookie that started it."""
+    return keyed.digest("oauth-browser", cookie)
+
+
+def same_browser(keyed: Keyed, cookie: str | None, expected: str) -> bool:
+    """The callback and the consent come from the browser that started (RFC 6749 §10.12)."""
+    return bool(cookie) and hmac.compare_digest(browser_digest(keyed, cookie or ""), expected)
+
+
 @dataclass(frozen=True)
 class Attempt:
     """One trip of a browser to the provider and back, for one link (RFC 6749 §4.1)."""
@@ -372,11 +382,10 @@ class SignInFlow:
         return "oauth:" + self.keyed.digest("oauth", state)
 
     def _browser(self, cookie: str) -> str:
-        return self.keyed.digest("oauth-browser", cookie)
+        return browser_digest(self.keyed, cookie)
 
     def _same_browser(self, cookie: str | None, expected: str) -> bool:
-        """The callback and the consent come from the browser that started (RFC 6749 §10.12)."""
-        return bool(cookie) and hmac.compare_digest(self._browser(cookie or ""), expected)
+        return same_browser(self.keyed, cookie, expected)
 
     async def begin(self, link: SignInLink, browser: str | None) -> Attempt:
         """A new attempt for an open link, remembered for `ttl`; `browser` is the browser's

@@ -15,7 +15,6 @@ where the person is linked, told and can recover (PRODUCT §1.11).
 
 from __future__ import annotations
 
-import hmac
 import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -25,7 +24,7 @@ from core.domain.models import SocialProfile
 from core.domain.secrets import Keyed
 from core.errors import DomainError
 from core.flows.kit import Kit
-from core.flows.sign_in import MEMORY
+from core.flows.sign_in import MEMORY, browser_digest, same_browser
 from core.ports import Clock, TokenStore
 
 
@@ -88,13 +87,6 @@ class WorkspaceSignIn:
     def _key(self, state: str) -> str:
         return "oidc-social:" + self.keyed.digest("oidc-social", state)
 
-    def _browser(self, cookie: str) -> str:
-        # The chat's binding (core.flows.sign_in): the same cookie, digested the same way.
-        return self.keyed.digest("oauth-browser", cookie)
-
-    def _same_browser(self, cookie: str | None, expected: str) -> bool:
-        return bool(cookie) and hmac.compare_digest(self._browser(cookie or ""), expected)
-
     def _redirect_uri(self, provider: str) -> str:
         return self.kit.url(f"/auth/callback/{provider}")
 
@@ -127,7 +119,7 @@ class WorkspaceSignIn:
             "provider": provider,
             "verifier": attempt.verifier,
             "nonce": attempt.nonce,
-            "browser": self._browser(attempt.browser),
+            "browser": browser_digest(self.keyed, attempt.browser),
             "request": json.dumps(attempt.request),
             "locale": locale or "",
             "expires_at": (self.clock.now() + self.ttl).isoformat(),
@@ -173,7 +165,7 @@ class WorkspaceSignIn:
         locale = record.get("locale") or None
         if record.get("provider") != provider:
             raise WorkspaceAttemptRefused("state_provider", None, locale)  # mix-up (RFC 9700 §4.4)
-        if not self._same_browser(browser, record.get("browser", "")):
+        if not same_browser(self.keyed, browser, record.get("browser", "")):
             raise WorkspaceAttemptRefused("state_browser", None, locale)
         expires_at = datetime.fromisoformat(record["expires_at"])
         if "used" in record or self.clock.now() >= expires_at:

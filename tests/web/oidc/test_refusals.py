@@ -206,12 +206,7 @@ async def test_an_access_token_reads_userinfo_until_the_consent_is_revoked(
         rp, grant_type="refresh_token", refresh_token=tokens["refresh_token"]
     )
     assert (status, body["error"]) == (400, "invalid_grant")
-    async with aiohttp.ClientSession() as http:
-        async with http.get(
-            rp.site.url + "/oidc/userinfo",
-            headers={"Authorization": f"Bearer {tokens['access_token']}"},
-        ) as response:
-            assert response.status == 401
+    assert await userinfo_status(rp, tokens["access_token"]) == 401
     assert await provider.consents(account_id) == []
 
 
@@ -239,14 +234,17 @@ async def test_a_deleted_account_leaves_no_grant_and_no_signed_in_browser(make_r
         code_verifier=rp.verifiers[state],
     )
     assert (status, body["error"]) == (400, "invalid_grant")
-    async with aiohttp.ClientSession() as http:
-        async with http.get(
-            rp.site.url + "/oidc/userinfo",
-            headers={"Authorization": f"Bearer {tokens['access_token']}"},
-        ) as response:
-            assert response.status == 401
+    assert await userinfo_status(rp, tokens["access_token"]) == 401
     provider = world.services.provider
     assert provider is not None and await provider.consents(account_id) == []
     url, _ = rp.login_url()
     page = await rp.browser.get(url, allow_redirects=False)  # the same browser, its cookie kept
     assert page.status == 200 and 'name="password"' in await page.text()
+
+
+async def userinfo_status(rp: RelyingParty, access_token: str) -> int:
+    async with aiohttp.ClientSession() as http:
+        async with http.get(
+            rp.site.url + "/oidc/userinfo", headers={"Authorization": f"Bearer {access_token}"}
+        ) as response:
+            return response.status
