@@ -25,7 +25,6 @@ chat's value: appended to in the closing script without being read, and read onl
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import uuid
@@ -303,7 +302,8 @@ class RedisConversations(BaseStorage):
             session.update, session.verdict = update, _VERDICTS.get(int(opened[0]))
         sessions = _SESSIONS.set({**(_SESSIONS.get() or {}), suffix: session})
         held = _HELD.set(session if update_arg != "" else _HELD.get())
-        renewal = asyncio.create_task(self._keep(keys[0], token))
+        done = asyncio.Event()
+        renewal = asyncio.create_task(self._keep(keys[0], token, done))
         failed: BaseException | None = None
         try:
             yield None
@@ -314,9 +314,11 @@ class RedisConversations(BaseStorage):
             session.closed = True
             _HELD.reset(held)
             _SESSIONS.reset(sessions)
+            done.set()
             renewal.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await renewal
+            # Never waits long: the flag ends a renewal whose cancellation was swallowed at its
+            # next step. (Nor swallows this update's own cancellation, as a suppress would.)
+            await asyncio.wait({renewal}, timeout=self.lock_timeout)
             # Cancelled (a shutdown): nothing is written nor recorded, the update comes again.
             keep = failed is None or isinstance(failed, Exception)
             try:
@@ -326,9 +328,15 @@ class RedisConversations(BaseStorage):
                     raise
                 log.warning("could not write a chat's conversation after a failed update")
 
-    async def _keep(self, lock: str, token: str) -> None:
-        while True:
+    async def _keep(self, lock: str, token: str, done: asyncio.Event) -> None:
+        """Renew the chat's lock until the update is `done`. The flag ends it, not only the
+        cancellation: on Python 3.11 redis-py's socket write (`asyncio.wait_for`) swallows a
+        cancellation that lands as the write finishes, and a renewal that went on would hold
+        the chat's lock, and so the chat, for good (22 chats of 500 at once fell silent so)."""
+        while not done.is_set():
             await asyncio.sleep(self.lock_timeout / 3)
+            if done.is_set():
+                return
             try:
                 renewed = await self._renew(keys=[lock], args=[token, self.lock_ms])
             except Exception:  # Redis down: the handler finds out by itself

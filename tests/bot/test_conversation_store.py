@@ -268,3 +268,46 @@ async def test_a_conversation_aiogram_kept_is_carried_over_on_its_next_update(
     await FSMContext(store, k).clear()  # cleared stays cleared: nothing comes back from there
     async with store.session(k):
         assert await store.get_state(k) is None
+
+
+async def test_the_lock_is_let_go_even_when_its_renewal_swallows_the_cancellation(
+    redis_client: Any,
+) -> None:
+    """On Python 3.11 redis-py's write (asyncio.wait_for) returns instead of raising when the
+    cancellation lands as the write finishes: the renewal must end all the same, or it renews
+    the chat's lock for good and the chat never answers again."""
+    store = RedisConversations(
+        redis_client,
+        redis_client.test_prefix,
+        ttl=TTL,
+        lock_timeout=0.03,  # the renewal comes at once: the test waits on it, not on time
+        ledger_window=100,
+        ledger_memory_ms=60_000,
+    )
+    renewing = asyncio.Event()
+    swallowed: list[bool] = []
+    renewals: set[asyncio.Task[Any]] = set()
+
+    async def swallowing_renew(**_: Any) -> int:
+        renewals.add(asyncio.current_task())  # type: ignore[arg-type]
+        renewing.set()
+        try:
+            await asyncio.Event().wait()  # the renewal's write, in flight
+        except asyncio.CancelledError:
+            if swallowed:
+                raise
+            swallowed.append(True)  # the write finished as the cancellation came
+        return 1
+
+    store._renew = swallowing_renew  # type: ignore[method-assign, assignment]
+
+    async def update() -> None:
+        async with store.session(key()):
+            await renewing.wait()
+
+    handled = asyncio.create_task(update())
+    await asyncio.wait({handled}, timeout=30)  # only a hang reaches the timeout
+    assert handled.done() and handled.exception() is None
+    await asyncio.wait(renewals, timeout=30)
+    assert swallowed and all(t.done() for t in renewals), "the renewal goes on for good"
+    assert await store.redis.exists(f"{store.prefix}l:{CHAT}") == 0
