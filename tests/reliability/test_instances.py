@@ -204,10 +204,14 @@ async def finish(journeys: list[Journey]) -> None:
 
 async def progressing(running: asyncio.Future[list[None]], journeys: list[Journey]) -> None:
     """Wait for the crowd while it gets anywhere: only STALL seconds in which nobody took a
-    step is a hang (however long 500 people take on a busy machine)."""
+    step is a hang (however long 500 people take on a busy machine). A message the bot never
+    answered fails it at once: that person would only go on asking (every ANSWER_WAIT)."""
     seen = -1
     while not running.done():
         await asyncio.wait({running}, timeout=STALL)
+        if not running.done() and any(j.lost for j in journeys):
+            running.cancel()
+            await nothing_lost(journeys)
         steps = sum(j.actions for j in journeys)
         if not running.done() and steps == seen:
             running.cancel()
