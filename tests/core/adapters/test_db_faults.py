@@ -199,6 +199,10 @@ async def test_a_pooled_connection_the_server_closed_is_replaced_without_a_ping(
         (account,) = await new_accounts(db, 1)
         async with db.reader() as uow:  # the pool keeps this connection, idle
             await uow.accounts.get(account)
+            driver = (await uow.connection.get_raw_connection()).driver_connection
+        assert driver is not None
+        closed = asyncio.Event()
+        driver.add_termination_listener(lambda _connection: closed.set())
         admin = Database(pg_url)
         try:
             async with admin.engine.connect() as conn:
@@ -207,6 +211,11 @@ async def test_a_pooled_connection_the_server_closed_is_replaced_without_a_ping(
                     await conn.commit()  # a fresh look: until the server closed all the others
         finally:
             await admin.dispose()
+        # Idle means the driver has read the server's goodbye too: until it has, its connection
+        # is mid-message and the first statement fails (a check-out in that instant, once).
+        async with asyncio.timeout(30):  # only a hang reaches this
+            await closed.wait()
+        assert driver.is_closed()
 
         dialect = db.engine.dialect
         pings: list[object] = []
