@@ -66,6 +66,14 @@ async def storm(*calls: Awaitable[Any]) -> list[Any]:
     return list(await asyncio.gather(*calls, return_exceptions=True))
 
 
+def one_sent(results: list[Any], sent: str, *, last_slot: bool) -> bool:
+    """One send went out and the rest heard "too soon"; in the round whose send takes the cap's
+    last slot a loser may hear the cap instead, which is just as true by then (PRODUCT §1.9)."""
+    found = kinds(results)
+    losers = {"ResendTooSoon", "LimitReached"} if last_slot else {"ResendTooSoon"}
+    return found[sent] == 1 and set(found) - {sent} <= losers and found.total() == len(results)
+
+
 # --- SMS caps ----------------------------------------------------------------------------------
 
 
@@ -116,7 +124,10 @@ async def test_double_taps_on_send_again_send_one_sms_and_spend_one_slot(
     for round_ in range(1, PER_NUMBER):
         clock.advance((await bind.resend_in(account)).total_seconds())
         results = await storm(*(bind.resend(account, telegram_id) for _ in range(STORM)))
-        assert kinds(results) == {"PhoneCodeSent": 1, "ResendTooSoon": STORM - 1}, round_
+        assert one_sent(results, "PhoneCodeSent", last_slot=round_ == PER_NUMBER - 1), (
+            round_,
+            kinds(results),
+        )
     clock.advance((await bind.resend_in(account)).total_seconds())
 
     results = await storm(
@@ -175,7 +186,10 @@ async def test_recovery_storms_by_sms_send_one_each_and_five_to_the_number(
     recovery = world.services.recovery
     for round_ in range(PER_NUMBER):
         results = await storm(*(recovery.start(number(7), "en") for _ in range(STORM)))
-        assert kinds(results) == {"NoneType": 1, "ResendTooSoon": STORM - 1}, round_
+        assert one_sent(results, "NoneType", last_slot=round_ == PER_NUMBER - 1), (
+            round_,
+            kinds(results),
+        )
         clock.advance(hours=1)  # past the cooldown (60 s doubling: at most 16 min here)
 
     results = await storm(*(recovery.start(number(7), "en") for _ in range(STORM)))
