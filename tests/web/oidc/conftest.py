@@ -131,7 +131,11 @@ async def op_site(make_site: SiteFactory, clock: FakeClock) -> Site:
     # pyoidc checks `exp` and `iat` against the real time: the test clock starts at it.
     # (a little behind it, so that a test may move it on by a few seconds).
     clock.current = datetime.now(UTC).replace(microsecond=0) - timedelta(seconds=30)
-    site = await make_site()
+    return await with_workspaces(await make_site())
+
+
+async def with_workspaces(site: Site) -> Site:
+    """The site with the two workspaces the tests register clients for."""
     async with site.world.services.kit.unit() as uow:
         await uow.workspaces.create("shop", "The Shop")
         await uow.workspaces.create("blog", "The Blog")

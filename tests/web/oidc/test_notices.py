@@ -31,6 +31,7 @@ from core.provider.notices import IDENTIFIER_CHANGED, NoticeDeliverer
 from core.provider.service import ProviderService
 from tests.core.flows.conftest import World, pg_world  # noqa: F401
 from tests.web.conftest import Site, SiteFactory
+from tests.web.oidc.conftest import with_workspaces
 from web.oidc import keys
 from web.oidc import notices as web_notices
 
@@ -90,12 +91,7 @@ async def session() -> AsyncIterator[aiohttp.ClientSession]:
 
 
 async def a_site(make_site: SiteFactory, **settings: Any) -> Site:
-    site = await make_site(settings={"op_notice_interval": 0, **settings})
-    async with site.world.services.kit.unit() as uow:
-        await uow.workspaces.create("shop", "The Shop")
-        await uow.workspaces.create("blog", "The Blog")
-        await uow.commit()
-    return site
+    return await with_workspaces(await make_site(settings={"op_notice_interval": 0, **settings}))
 
 
 @pytest.fixture
