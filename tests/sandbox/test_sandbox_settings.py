@@ -3,6 +3,7 @@ to start_sandbox win over both, and it says which services it uses (issue #15)."
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
@@ -84,3 +85,22 @@ async def test_start_sandbox_takes_smtp_settings_as_keywords(
         assert (settings.smtp_host, settings.smtp_port) == ("mail.example.org", 2525)
     finally:
         await stack.stop()
+
+
+def test_docs_name_every_setting_the_sandbox_supplies(tmp_path: Path) -> None:
+    """docs/SANDBOX.md, "Settings", names each setting whose value the sandbox changes from the
+    product's default: a new one cannot be supplied silently."""
+    from core.settings import Settings
+
+    docs = (Path(__file__).resolve().parents[2] / "docs" / "SANDBOX.md").read_text()
+    section = docs[docs.index("### Settings: the sandbox supplies defaults only") :]
+    settings = sandbox_settings(URL, tmp_path, CATCHER, env_file=None)
+    supplied = [
+        name
+        for name, field in Settings.model_fields.items()
+        if field.is_required()
+        or getattr(settings, name) != field.get_default(call_default_factory=True)
+    ]
+    assert {"database_url", "smtp_port", "resend_cooldown"} <= set(supplied)
+    missing = [name for name in supplied if not re.search(rf"`{name.upper()}(=[^`]*)?`", section)]
+    assert missing == []
