@@ -10,8 +10,9 @@ order they came.
 What can still be lost: an update whose handling has run longer than `UPDATE_ACK_TIMEOUT` is
 confirmed anyway (so one stuck handler cannot hold every chat back), and is lost if the process
 dies after that, as in webhook mode. While an unfinished update holds the offset back, Telegram
-answers getUpdates at once, so the loop polls every `POLLING_BUSY_INTERVAL` instead of waiting
-in a long poll, and at most a batch (100 updates) runs ahead of the oldest unfinished one.
+answers getUpdates at once, so instead of a long poll the loop asks again as soon as the oldest
+unfinished update finishes, or after `POLLING_BUSY_INTERVAL` at most; at most a batch (100
+updates) runs ahead of the oldest unfinished one.
 """
 
 from __future__ import annotations
@@ -149,8 +150,9 @@ class Poller:
                     fresh.append(update)
             for update in fresh:
                 self._start(update)
-            if not fresh and self._order:
-                # Only what is running came back: wait for the head to finish, or a while.
+            if not fresh and self._order and self._order[0] not in self._finished:
+                # Only what is running came back: wait for the head to finish, or a while. A head
+                # that finished during the call has woken us already: ask again at once.
                 await self._pause(self.busy_interval)
 
     async def _fetch(self) -> list[Update] | None:
