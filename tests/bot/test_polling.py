@@ -54,16 +54,17 @@ class Telegram(BaseSession):
             # its done-callback have run (no wall clock involved).
             while 1 not in self.poller._finished:  # noqa: ASYNC110
                 await asyncio.sleep(0)
-            answer = [u for u in self.pending if u.update_id >= (method.offset or 0)]
+            answer = self.unconfirmed(method)
             self.pending.append(update(2))
             self.arrived.set()
             return answer
-        answer = [u for u in self.pending if u.update_id >= (method.offset or 0)]
-        if not answer and method.timeout:
+        if not self.unconfirmed(method) and method.timeout:
             await self.arrived.wait()
             self.arrived.clear()
-            answer = [u for u in self.pending if u.update_id >= (method.offset or 0)]
-        return answer
+        return self.unconfirmed(method)
+
+    def unconfirmed(self, method: GetUpdates) -> list[Update]:
+        return [u for u in self.pending if u.update_id >= (method.offset or 0)]
 
     async def close(self) -> None:
         return None
