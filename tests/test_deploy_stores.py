@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import os
-import random
 import shutil
-import socket
 import subprocess
 import sys
 import threading
@@ -31,30 +29,10 @@ from core.adapters.redis.connection import (
     refuse_cluster,
 )
 from core.settings import Settings
+from tests.ports import free_port
 
 REDIS_SERVER = shutil.which("redis-server")
 needs_redis_server = pytest.mark.skipif(REDIS_SERVER is None, reason="redis-server not installed")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def free_cluster_port() -> int:
-    """A free port a cluster node can take: its bus listens 10,000 above it, so it must be at most
-    55535 (an ephemeral port from the kernel is often above that) and port + 10000 free as well."""
-    rng = random.Random()
-    while True:
-        port = rng.randrange(20000, 55536)
-        try:
-            with socket.socket() as sock, socket.socket() as bus:
-                sock.bind(("127.0.0.1", port))
-                bus.bind(("127.0.0.1", port + 10000))
-        except OSError:
-            continue
-        return port
 
 
 LAUNCHED: list[subprocess.Popen[str]] = []
@@ -99,7 +77,8 @@ def launch(*args: str, ready_line: str = "Ready to accept connections") -> subpr
 
 
 def start(tmp: Path, *args: str) -> tuple[int, subprocess.Popen[str]]:
-    port = free_cluster_port() if "--cluster-enabled" in args else free_port()
+    # A cluster node's bus listens 10,000 above its port.
+    port = free_port(also=10000) if "--cluster-enabled" in args else free_port()
     tmp.mkdir(parents=True, exist_ok=True)
     process = launch(
         *args, "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",

@@ -14,7 +14,6 @@ import contextlib
 import os
 import re
 import signal
-import socket
 import sys
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -29,17 +28,12 @@ from sandbox.botapi import SandboxState, register_botapi
 from sandbox.mailbox import Mailbox
 from sandbox.stack import SANDBOX_BOT, SANDBOX_TOKEN
 from tests import services
+from tests.ports import free_port
 
 # The code the bot process runs; another checkout (an older commit) shows how it behaved.
 ROOT = Path(os.environ.get("RELIABILITY_BOT_ROOT") or Path(__file__).resolve().parents[2])
 CODE = re.compile(r"\b(\d{6})\b")
 SENDS = ("sendmessage", "editmessagetext", "answercallbackquery", "deletemessage")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @dataclass

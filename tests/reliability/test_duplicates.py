@@ -23,6 +23,7 @@ from sandbox.stack import SandboxStack, create_site, start_sandbox
 from tests import services
 from tests.conversation.browser import Browser
 from tests.conversation.conftest import STORAGE_PAIRS, code_in, running_stack, sign_in
+from tests.ports import free_port
 from web.app import start_web
 
 SECRET = "webhook-secret-for-the-test"
@@ -116,7 +117,7 @@ async def test_every_webhook_delivery_retried_has_its_effects_once(
     app = create_site(
         stack.services, webhook_handler=webhook_handler(dispatcher, bot, stack.services.settings)
     )
-    port = services_port()
+    port = free_port()
     runner = await start_web(app, "127.0.0.1", port)
     try:
         state_bot.deliver_twice = True
@@ -129,14 +130,6 @@ async def test_every_webhook_delivery_retried_has_its_effects_once(
     finally:
         await runner.cleanup()
     assert state_bot.redelivered >= 8
-
-
-def services_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _update(update_id: int, chat_id: int, text: str, bot: object) -> Update:

@@ -34,7 +34,8 @@ from aiohttp import web
 from multidict import CIMultiDict
 
 from sandbox.client import Sandbox
-from tests.reliability.standin import BotProcess, World, bot_and_world, free_port
+from tests.ports import free_port
+from tests.reliability.standin import BotProcess, World, bot_and_world
 from tests.reliability.test_crash import SETTINGS, Journey, check_invariants, transcripts
 
 log = logging.getLogger(__name__)

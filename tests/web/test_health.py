@@ -12,9 +12,9 @@ from aiohttp import web
 from bot.polling import webhook_handler
 from sandbox.stack import register_site
 from tests.conftest import FakeClock
+from tests.ports import free_port
 from tests.web.conftest import Site, SiteFactory
 from tests.web.standins import serve
-from tests.web.test_ops import closed_port
 from web.health import DRAIN, READINESS, start_metrics_server
 
 
@@ -34,7 +34,7 @@ class Telegram:
 async def test_live_while_a_dependency_is_down_ready_only_when_all_answer(
     make_site: SiteFactory,
 ) -> None:
-    site = await make_site(settings={"redis_url": f"redis://127.0.0.1:{closed_port()}/0"})
+    site = await make_site(settings={"redis_url": f"redis://127.0.0.1:{free_port()}/0"})
 
     async with aiohttp.ClientSession() as http:
         async with http.get(site.url + "/livez") as response:

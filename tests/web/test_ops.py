@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import socket
 from pathlib import Path
 
 import aiohttp
@@ -17,14 +16,9 @@ from sandbox.idp.client import DevIdpNotOnLoopback
 from sandbox.stack import create_site, register_site
 from tests.conftest import FakeClock
 from tests.core.flows.conftest import make_world
+from tests.ports import free_port
 from tests.web.conftest import Site, SiteFactory
 from tests.web.standins import serve
-
-
-def closed_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 async def test_health_is_ok_when_everything_answers(
@@ -36,7 +30,7 @@ async def test_health_is_ok_when_everything_answers(
 
 
 async def test_health_names_a_stopped_redis(make_site: SiteFactory) -> None:
-    site = await make_site(settings={"redis_url": f"redis://127.0.0.1:{closed_port()}/0"})
+    site = await make_site(settings={"redis_url": f"redis://127.0.0.1:{free_port()}/0"})
 
     async with aiohttp.ClientSession() as http, http.get(site.url + "/healthz") as response:
         assert response.status == 503

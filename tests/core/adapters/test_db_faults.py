@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -15,6 +14,7 @@ from core.adapters.db import Database
 from core.domain.models import AddressKind
 from core.errors import AddressTaken, Unavailable
 from tests.core.adapters.test_db import BACKENDS, NOW, migrated, new_accounts, url_for
+from tests.ports import free_port
 
 
 @pytest.fixture(params=BACKENDS)
@@ -26,13 +26,6 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 async def racing_db(db_url: str) -> AsyncIterator[Database]:
     async with migrated(db_url) as database:
         yield database
-
-
-def closed_port() -> int:
-    """A port nothing listens on: the OS hands out a free one and we close it again."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 async def test_of_fifty_accounts_binding_one_address_at_once_exactly_one_wins(
@@ -127,7 +120,7 @@ async def test_a_second_flow_on_a_locked_account_waits_and_sees_the_first_ones_c
 
 
 async def test_a_database_that_is_down_is_reported_unavailable() -> None:
-    db = Database(f"postgresql+asyncpg://postgres@127.0.0.1:{closed_port()}/accounts")
+    db = Database(f"postgresql+asyncpg://postgres@127.0.0.1:{free_port()}/accounts")
     try:
         with pytest.raises(Unavailable):
             async with db.uow():

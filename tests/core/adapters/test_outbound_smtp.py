@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import ipaddress
-import socket
 import ssl
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -25,6 +24,7 @@ from core.adapters.smtp import SmtpMailer
 from core.errors import Unavailable
 from core.ports import Letter
 from core.settings import SmtpTls
+from tests.ports import free_port
 
 SENDER = "Account assistant <no-reply@example.test>"
 LETTER = Letter(
@@ -52,12 +52,6 @@ class Inbox:
 class Tls:
     server: ssl.SSLContext
     client: ssl.SSLContext
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture

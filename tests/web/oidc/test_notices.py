@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import socket
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 from dataclasses import dataclass, field, replace
@@ -30,6 +29,7 @@ from core.provider.models import Client, SubjectKind
 from core.provider.notices import IDENTIFIER_CHANGED, NoticeDeliverer
 from core.provider.service import ProviderService
 from tests.core.flows.conftest import World, pg_world  # noqa: F401
+from tests.ports import free_port
 from tests.web.conftest import Site, SiteFactory
 from tests.web.oidc.conftest import with_workspaces
 from web.oidc import keys
@@ -254,9 +254,7 @@ async def test_a_refused_connection_is_retried_until_the_receiver_listens(
 ) -> None:
     world = op_site.world
     account_id, _ = await world.account(email=OLD)
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     await client_for(world, "shop", f"http://127.0.0.1:{port}/notices", consent_of=account_id)
     await change_email(world, account_id)
     sender = deliverer(op_site, session)
