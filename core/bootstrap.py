@@ -237,7 +237,7 @@ def build_services(settings: Settings, **overrides: Any) -> Services:
         forms=FormTokens.from_kit(kit),
         recovery=RecoveryFlow(kit),
         delete=DeleteFlow(kit),
-        support=SupportFlow(SqlSupportStore(database.engine), clock),
+        support=SupportFlow(SqlSupportStore(database), clock),
         housekeeping=Housekeeping(
             kit,
             audit_retention=timedelta(days=settings.audit_retention_days),

@@ -14,6 +14,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Any
 
+from core.errors import Unavailable
+
 log = logging.getLogger(__name__)
 Call = Callable[[], Awaitable[Any]]
 
@@ -69,6 +71,8 @@ class PersonLine:
         async with self.lock:
             try:
                 await job()
+            except Unavailable:
+                raise  # the person hears "temporarily unavailable" and sends it again (PRODUCT §3)
             except Exception:
                 log.exception("a support relay failed")
             finally:

@@ -6,6 +6,7 @@ Telegram's limits, and waits out a 429 (bot/pacing.py).
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable
 from html import escape
 from typing import Any
@@ -15,9 +16,11 @@ from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import Message, User
 
 from bot.support.desk import Desk
+from core.errors import Unavailable
 from core.flows.support import redact
 from core.support_ports import Relayed
 
+log = logging.getLogger(__name__)
 THREAD_GONE = "message thread not found"
 Card = Callable[[], Awaitable[str]]
 SendTo = Callable[[int], Awaitable[Any]]
@@ -95,8 +98,18 @@ async def person_to_topic(desk: Desk, bot: Bot, chat_id: int, message: Message, 
         )
 
     sent = await to_topic(desk, bot, chat_id, message.from_user, send, card)
-    relayed = Relayed(message.from_user.id, message.message_id, sent.message_id)
-    await desk.flow.remember(chat_id, relayed)
+    await remember(
+        desk, chat_id, Relayed(message.from_user.id, message.message_id, sent.message_id)
+    )
+
+
+async def remember(desk: Desk, chat_id: int, relayed: Relayed) -> None:
+    """Keep the pair for replies. The message has gone by now: failing here would make the
+    person (or the agent) send it again, so an outage costs only the reply's quote."""
+    try:
+        await desk.flow.remember(chat_id, relayed)
+    except Unavailable:
+        log.warning("a relayed message was not remembered for replies: the database is unavailable")
 
 
 async def topic_to_person(desk: Desk, bot: Bot, message: Message, person: int) -> None:
@@ -130,4 +143,4 @@ async def topic_to_person(desk: Desk, bot: Bot, message: Message, person: int) -
 
     sent = await send()
     await desk.line(person).account(sent.message_id)
-    await desk.flow.remember(message.chat.id, Relayed(person, sent.message_id, message.message_id))
+    await remember(desk, message.chat.id, Relayed(person, sent.message_id, message.message_id))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import Any, cast
 
+import pytest
 from aiogram import Bot
 from aiogram.exceptions import TelegramRetryAfter
 from aiogram.methods import SendMessage, TelegramMethod
@@ -12,6 +13,7 @@ from aiogram.methods import SendMessage, TelegramMethod
 from bot.app import build_bot
 from bot.pacing import Pacer, pacer_of
 from bot.support.queue import PersonLine
+from core.errors import Unavailable
 from core.settings import Settings
 
 GROUP = -1_001_000_000_001
@@ -68,3 +70,22 @@ async def test_a_later_message_waits_for_the_earlier_one_of_the_same_person() ->
     await line.run(11, lambda: relay(11))
     await later
     assert done == [11, 12]
+
+
+async def test_a_relay_the_database_failed_is_told_as_an_outage_and_the_line_goes_on() -> None:
+    """The person hears "temporarily unavailable" (and sends it again) instead of a message that
+    silently never reached support; the messages after it are not held up."""
+    line, done = PersonLine(patience=5), []
+    line.reset(10)
+
+    async def down() -> None:
+        raise Unavailable()
+
+    async def relay(number: int) -> None:
+        done.append(number)
+
+    later = asyncio.create_task(line.run(12, lambda: relay(12)))
+    with pytest.raises(Unavailable):
+        await line.run(11, down)
+    await later
+    assert done == [12]

@@ -1,21 +1,22 @@
-"""The support handoff's store over SQL: each call is its own short transaction."""
+"""The support handoff's store over SQL: each call is its own short unit of work."""
 
 from __future__ import annotations
 
 from dataclasses import asdict
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy.engine import RowMapping
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from core.adapters.db.repositories import upsert
 from core.adapters.db.tables import support_handoffs, support_messages, support_topics
-from core.adapters.db.uow import CONNECTIVITY_ERRORS
-from core.errors import Unavailable
 from core.support_ports import Handoff, NewHandoff, Relayed
+
+if TYPE_CHECKING:
+    from core.adapters.db.engine import Database
 
 OPEN = support_handoffs.c.closed_at.is_(None)
 
@@ -38,17 +39,27 @@ def _relayed(row: RowMapping) -> Relayed:
 
 
 class SqlSupportStore:
-    """Implements `core.support_ports.SupportStore` on the product's database."""
+    """Implements `core.support_ports.SupportStore` on the product's database.
 
-    def __init__(self, engine: AsyncEngine) -> None:
-        self._engine = engine
+    Through the database's units of work, like every other store: on SQLite a read takes no
+    write lock and a write waits in this process's line of writers (PRODUCT §2). On the engine
+    directly, every read began IMMEDIATE and every write raced the bot's writers on SQLite's
+    busy timeout, and a relay under load lost the person's message ("database is locked").
+    """
+
+    def __init__(self, database: Database) -> None:
+        self._database = database
 
     async def _run(self, work: Any, *args: Any) -> Any:
-        try:
-            async with self._engine.begin() as conn:
-                return await work(conn, *args)
-        except CONNECTIVITY_ERRORS as exc:
-            raise Unavailable() from exc
+        """`work(conn, *args)` in a unit that may write, committed when it returns."""
+        async with self._database.uow() as uow:
+            result = await work(cast(Any, uow).connection, *args)
+            await uow.commit()
+        return result
+
+    async def _read(self, work: Any) -> Any:
+        async with self._database.reader() as uow:
+            return await work(cast(Any, uow).connection)
 
     async def open(self, new: NewHandoff, now: datetime) -> tuple[Handoff, bool]:
         async def insert(conn: AsyncConnection) -> None:
@@ -169,4 +180,4 @@ class SqlSupportStore:
             row = (await conn.execute(query)).mappings().first()
             return None if row is None else convert(row)
 
-        return await self._run(read)
+        return await self._read(read)

@@ -4,7 +4,7 @@ order, and a racing bind still has exactly one winner."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -13,11 +13,14 @@ import pytest
 from core.adapters.db import Database
 from core.adapters.db.engine import SQLITE_BUSY_TIMEOUT_S
 from core.adapters.db.migrate import upgrade
+from core.adapters.db.support import SqlSupportStore
 from core.adapters.db.uow import WriterLine
-from core.domain.models import AddressKind, AuditEvent
+from core.domain.models import Account, AddressKind, AuditEvent
 from core.errors import AddressTaken, Unavailable
+from core.support_ports import Relayed
 
 NOW = datetime(2026, 1, 1, 12, 0, tzinfo=UTC)
+GROUP = -1001
 # Short, so the old behaviour (every unit waiting for the write lock) fails fast.
 BUSY_TIMEOUT = 0.5
 # 500 writers: on SQLite's own busy wait some always failed (11 of them with a 1 s timeout). The
@@ -65,17 +68,19 @@ async def test_a_reader_cannot_write(db: Database) -> None:
         await uow.commit()
 
 
-async def test_a_crowd_of_readers_and_writers_on_a_file_gets_no_unavailable(
-    tmp_path: Path,
-) -> None:
-    """SQLite's own busy wait is unfair: some writer of a crowd waits past the busy timeout
-    while the rest get through. Writers here wait in line while the line moves."""
+async def crowd_database(tmp_path: Path) -> tuple[Database, Account]:
+    """A database file for a crowd, at the crowd's busy timeout, with one account in it."""
     url = f"sqlite+aiosqlite:///{tmp_path}/crowd.sqlite3"
     await upgrade(url)
     db = Database(url, sqlite_busy_timeout=CROWD_BUSY_TIMEOUT)
     async with db.uow() as uow:
         account = await uow.accounts.add("Anna", None, NOW)
         await uow.commit()
+    return db, account
+
+
+def locked_writer(db: Database, account: Account) -> Callable[[int], Awaitable[None]]:
+    """A writer that holds the account's lock across a turn of the event loop."""
 
     async def write(n: int) -> None:
         async with db.uow() as uow:
@@ -84,6 +89,17 @@ async def test_a_crowd_of_readers_and_writers_on_a_file_gets_no_unavailable(
             await asyncio.sleep(0)  # the event loop moves on while the lock is held
             await uow.audit.for_account(account.id, limit=1)
             await uow.commit()
+
+    return write
+
+
+async def test_a_crowd_of_readers_and_writers_on_a_file_gets_no_unavailable(
+    tmp_path: Path,
+) -> None:
+    """SQLite's own busy wait is unfair: some writer of a crowd waits past the busy timeout
+    while the rest get through. Writers here wait in line while the line moves."""
+    db, account = await crowd_database(tmp_path)
+    write = locked_writer(db, account)
 
     async def read(n: int) -> int:
         async with db.reader() as uow:
@@ -96,6 +112,42 @@ async def test_a_crowd_of_readers_and_writers_on_a_file_gets_no_unavailable(
     assert [r for r in results if isinstance(r, BaseException)] == []
     async with db.reader() as uow:
         assert len(await uow.audit.for_account(account.id, limit=1000)) == CROWD // 2
+    await db.dispose()
+
+
+async def test_the_support_desks_reads_take_no_write_lock(db: Database) -> None:
+    """A relay looks up the person's topic while the bot writes: it must not wait for the lock."""
+    store = SqlSupportStore(db)
+    await store.set_topic(GROUP, 501, 7, NOW)
+
+    async with db.uow() as writer:
+        await writer.accounts.add("Anna", None, NOW)  # holds the write lock from here
+        found = await asyncio.gather(*(store.topic(GROUP, 501) for _ in range(8)))
+        assert found == [7] * 8
+        assert await store.by_group_message(GROUP, 1) is None
+        await writer.commit()
+
+
+async def test_the_support_desks_writes_wait_in_the_line_with_the_bots(tmp_path: Path) -> None:
+    """Ten people's relays beside the bot's own writers: on SQLite's busy wait some relay lost
+    the race ("database is locked") and the person's message never reached the group."""
+    db, account = await crowd_database(tmp_path)
+    write = locked_writer(db, account)
+    store = SqlSupportStore(db)
+
+    async def relay(n: int) -> None:
+        assert await store.topic(GROUP, n % 10) is None
+        await store.remember(GROUP, Relayed(n % 10, n, n), NOW)
+
+    results = await asyncio.gather(
+        *(write(n) if n % 2 else relay(n) for n in range(CROWD)), return_exceptions=True
+    )
+
+    assert [r for r in results if isinstance(r, BaseException)] == []
+    assert [await store.by_group_message(GROUP, n) for n in (0, CROWD - 2)] == [
+        Relayed(0, 0, 0),
+        Relayed((CROWD - 2) % 10, CROWD - 2, CROWD - 2),
+    ]
     await db.dispose()
 
 

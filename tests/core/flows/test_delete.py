@@ -87,7 +87,7 @@ async def test_support_keeps_its_handoffs_but_not_the_conversation_data_in_them(
     world: World,
 ) -> None:
     account, telegram = await world.account(email=EMAIL, password=PASSWORD)
-    store = SqlSupportStore(world.services.database.engine)
+    store = SqlSupportStore(world.services.database)
     saved = {"address": "new@example.com"}
     await store.open(
         NewHandoff(telegram, account, "button", "BindEmail:awaiting_code", saved), world.clock.now()

@@ -22,7 +22,7 @@ async def flow(tmp_path: Path, clock: FakeClock) -> AsyncIterator[SupportFlow]:
     url = f"sqlite+aiosqlite:///{tmp_path}/support.sqlite3"
     await upgrade(url)
     database = Database(url)
-    yield SupportFlow(SqlSupportStore(database.engine), clock)
+    yield SupportFlow(SqlSupportStore(database), clock)
     await database.dispose()
 
 
