@@ -1,0 +1,133 @@
+"""Do two runs of `make bench` agree? Each ratio of one beside the other's (issue #13: within 15 %).
+
+    python -m bench.compare first.json second.json [--tolerance 0.15]
+
+A ratio is the product's figure over its baseline from the same run, the only numbers of a run
+that are meant to be read across runs. The difference is |a - b| over the larger of the two.
+Prints a table; exits 1 when a ratio differs by more than the tolerance or is in one run only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+R = dict[str, Any]
+
+# (the ratio's name, the product's key, the baseline's key)
+RATIOS: tuple[tuple[str, str, str], ...] = (
+    ("dispatch, memory + SQLite", "dispatch_ups_memory", "bare_ups_memory"),
+    ("dispatch, Redis + PostgreSQL", "dispatch_ups_redis", "bare_ups_redis"),
+    ("end to end, polling (max sustained)", "e2e_max_sustained_ups", "e2e_bare_max_sustained_ups"),
+    (
+        "end to end, webhook (max sustained)",
+        "e2e_webhook_max_sustained_ups",
+        "e2e_webhook_bare_max_sustained_ups",
+    ),
+    ("/me p99 hashing / idle", "me_p99_ms_hashing", "me_p99_ms_idle"),
+    ("sign-in / argon2 verify", "login_rps", "argon2_verify_per_s"),
+    (
+        "Redis bytes per conversation",
+        "redis_bytes_per_conversation",
+        "bare_redis_bytes_per_conversation",
+    ),
+    ("process memory per conversation", "rss_kb_per_conversation", "bare_rss_kb_per_conversation"),
+)
+
+
+def ratio(results: R, key: str, base: str) -> float | None:
+    """The run's median ratio where it kept one (dispatch), else the two medians' quotient."""
+    if key.startswith("dispatch_ups_"):
+        kept = results.get(key.replace("_ups_", "_ratio_"))
+        return float(kept) if isinstance(kept, int | float) else None
+    value, baseline = results.get(key), results.get(base)
+    if not isinstance(value, int | float) or not isinstance(baseline, int | float) or not baseline:
+        return None
+    return float(value) / float(baseline)
+
+
+def spread(results: R, key: str) -> str:
+    """min / median / max of the repetitions, where the run kept them."""
+    found: Any = None
+    if key.startswith("dispatch_ups_"):
+        found = (
+            results.get("details", {}).get("dispatch", {}).get(key.removeprefix("dispatch_ups_"))
+        )
+        found = found and found.get("ratio")
+    elif key == "login_rps":
+        found = results.get("details", {}).get("login_ratio")
+    if not isinstance(found, dict) or not {"min", "median", "max"} <= found.keys():
+        return ""
+    return " / ".join(f"{found[k]:.3f}" for k in ("min", "median", "max"))
+
+
+def compare(first: R, second: R, tolerance: float) -> tuple[list[tuple[str, ...]], bool]:
+    rows: list[tuple[str, ...]] = []
+    agree = True
+    for name, key, base in RATIOS:
+        a, b = ratio(first, key, base), ratio(second, key, base)
+        if a is None and b is None:  # a part neither run ran (`--only`)
+            continue
+        if a is None or b is None:
+            agree = False
+            rows.append(
+                (name, _n(a), spread(first, key), _n(b), spread(second, key), "—", "**no**")
+            )
+            continue
+        difference = abs(a - b) / max(abs(a), abs(b)) if max(abs(a), abs(b)) else 0.0
+        within = difference <= tolerance
+        agree = agree and within
+        rows.append(
+            (
+                name,
+                _n(a),
+                spread(first, key),
+                _n(b),
+                spread(second, key),
+                f"{difference:.0%}",
+                "yes" if within else "**no**",
+            )
+        )
+    return rows, agree
+
+
+def _n(value: float | None) -> str:
+    return "—" if value is None else f"{value:.3f}"
+
+
+def _run(results: R) -> str:
+    run = results.get("run", {})
+
+    def load(key: str) -> str:
+        found = run.get(key)
+        return f"{found[0]:.1f}" if isinstance(found, list) and found else "?"
+
+    commit, size = run.get("commit", "?"), run.get("size", "?")
+    return f"{commit} {size}, load {load('load_average_before')}–{load('load_average_after')}"
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.compare", description=__doc__.split("\n")[0]
+    )
+    parser.add_argument("first", type=Path)
+    parser.add_argument("second", type=Path)
+    parser.add_argument("--tolerance", type=float, default=0.15)
+    args = parser.parse_args(argv)
+    first, second = (json.loads(p.read_text()) for p in (args.first, args.second))
+    rows, agree = compare(first, second, args.tolerance)
+    print(f"first: {_run(first)}; second: {_run(second)}")
+    head = ("ratio", "first", "repetitions", "second", "repetitions", "difference", "within")
+    print("| " + " | ".join(head) + " |")
+    print("|" + " --- |" * len(head))
+    for row in rows:
+        print("| " + " | ".join(row) + " |")
+    print(f"every ratio within {args.tolerance:.0%}: {'yes' if agree else 'no'}")
+    return 0 if agree else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
