@@ -12,6 +12,10 @@ from sandbox.client.browser import new_browser
 from sandbox.client.messages import WAIT, SandboxError, Settled
 from sandbox.client.person import Person
 
+# A person-API request is answered at once, or for a wait within its own timeout (at most 30 s):
+# only a hang reaches this.
+REQUEST_HANG = 300.0
+
 
 class Sandbox:
     """The sandbox's person API at base_url; makes people, groups and agents."""
@@ -42,7 +46,13 @@ class Sandbox:
     async def call(self, verb: str, path: str, **params: Any) -> Any:
         """One person-API request; the result, or SandboxError with the description."""
         if self._session is None:
-            self._session = aiohttp.ClientSession()
+            self._session = aiohttp.ClientSession(
+                # Every person is a phone of their own: no pool shared between them. aiohttp's
+                # default of 100 connections made a crowd of 500 queue behind each other's long
+                # polls, and one person's tap waited out the request timeout in that queue.
+                connector=aiohttp.TCPConnector(limit=0),
+                timeout=aiohttp.ClientTimeout(total=REQUEST_HANG),
+            )
         values = {key: value for key, value in params.items() if value is not None}
         if self.bot is not None:
             values.setdefault("bot", self.bot)
