@@ -13,7 +13,7 @@ from sandbox.client.messages import WAIT, SandboxError, Settled
 from sandbox.client.person import Person
 
 # A person-API request is answered at once, or for a wait within its own timeout (at most 30 s):
-# only a hang reaches this.
+# only a hang reaches this, once the request has its connection.
 REQUEST_HANG = 300.0
 
 
@@ -46,12 +46,14 @@ class Sandbox:
     async def call(self, verb: str, path: str, **params: Any) -> Any:
         """One person-API request; the result, or SandboxError with the description."""
         if self._session is None:
+            # aiohttp's pool of 100 connections stays: it bounds how many of a crowd's long
+            # polls are parked at once, and every change to the sandbox wakes all of them (with
+            # a connection each, 500 people's polls flooded the sandbox and answers came late).
+            # But a request may wait for a free connection for as long as the crowd takes: only
+            # a read is bounded. Under load a person's tap once waited out aiohttp's 300 s total
+            # timeout in that queue behind 500 people's polls (docs/RELIABILITY.md §11).
             self._session = aiohttp.ClientSession(
-                # Every person is a phone of their own: no pool shared between them. aiohttp's
-                # default of 100 connections made a crowd of 500 queue behind each other's long
-                # polls, and one person's tap waited out the request timeout in that queue.
-                connector=aiohttp.TCPConnector(limit=0),
-                timeout=aiohttp.ClientTimeout(total=REQUEST_HANG),
+                timeout=aiohttp.ClientTimeout(total=None, sock_connect=30, sock_read=REQUEST_HANG)
             )
         values = {key: value for key, value in params.items() if value is not None}
         if self.bot is not None:

@@ -181,18 +181,6 @@ async def test_the_event_feed_wakes_when_something_happens(running: Running) -> 
     assert await asyncio.wait_for(waiting, 5) > version
 
 
-async def test_a_crowds_waits_do_not_hold_up_a_persons_action(running: Running) -> None:
-    # 500 people each waiting for the bot share one client in the crowd tests: a pool of
-    # connections shared between them made one person's tap queue behind the others' waits.
-    version = await running.sandbox.wait_event(0, 0.1)
-    crowd = [asyncio.create_task(running.sandbox.wait_event(version, 30)) for _ in range(150)]
-    await running.until_waiting(feeds=150)  # every one of them reached the sandbox
-    person = await running.sandbox.person("Newcomer")
-    await person.start()
-    assert min(await asyncio.gather(*crowd)) > version
-    assert (await running.bot.get_updates(timeout=0))[0].message.text == "/start"  # type: ignore[union-attr]
-
-
 async def test_stopping_the_server_ends_waiting_polls(running: Running) -> None:
     poll = asyncio.create_task(running.bot.get_updates(timeout=30))
     feed = asyncio.create_task(running.sandbox.wait_event(running.state.version, 25))
