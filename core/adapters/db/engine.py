@@ -28,6 +28,8 @@ from core.ports import UnitOfWork
 
 # How long a SQLite writer waits for another's write lock before the database counts as busy.
 SQLITE_BUSY_TIMEOUT_S = 5.0
+# How long a unit waits for a pooled SQLite connection: SQLAlchemy's default.
+SQLITE_POOL_TIMEOUT_S = 30.0
 
 
 @dataclass(frozen=True)
@@ -62,8 +64,13 @@ def make_engine(
     timeouts: PgTimeouts | None = None,
     sqlite_busy_timeout: float = SQLITE_BUSY_TIMEOUT_S,
     pool: PgPool | None = None,
+    sqlite_pool_timeout: float = SQLITE_POOL_TIMEOUT_S,
 ) -> AsyncEngine:
-    """An async engine; on SQLite with WAL, a busy timeout and real BEGIN/SAVEPOINT semantics."""
+    """An async engine; on SQLite with WAL, a busy timeout and real BEGIN/SAVEPOINT semantics.
+
+    `sqlite_pool_timeout`: how long a unit waits for one of SQLite's pooled connections (5, and
+    10 more at a busy moment) before the person hears "temporarily unavailable" (PRODUCT §3).
+    """
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
         pg = timeouts or PgTimeouts()
@@ -87,7 +94,7 @@ def make_engine(
         )
         event.listen(pg_engine.sync_engine, "checkout", _closed_is_replaced)
         return pg_engine
-    engine = create_async_engine(parsed)
+    engine = create_async_engine(parsed, pool_timeout=sqlite_pool_timeout)
     _tune_sqlite(engine, parsed, foreign_keys=foreign_keys, busy_timeout=sqlite_busy_timeout)
     return engine
 
@@ -151,12 +158,17 @@ class Database:
         timeouts: PgTimeouts | None = None,
         sqlite_busy_timeout: float = SQLITE_BUSY_TIMEOUT_S,
         pool: PgPool | None = None,
+        sqlite_pool_timeout: float = SQLITE_POOL_TIMEOUT_S,
     ) -> None:
         self.timeouts = timeouts  # PostgreSQL only; kept so a replacement engine gets them too
         self.pool = pool
         self.sqlite_busy_timeout = sqlite_busy_timeout
         self.engine = make_engine(
-            url, timeouts=timeouts, sqlite_busy_timeout=sqlite_busy_timeout, pool=pool
+            url,
+            timeouts=timeouts,
+            sqlite_busy_timeout=sqlite_busy_timeout,
+            pool=pool,
+            sqlite_pool_timeout=sqlite_pool_timeout,
         )
         # SQLite has one writer at a time: this process's writers wait for it in order.
         sqlite = make_url(url).get_backend_name() == "sqlite"
