@@ -12,53 +12,84 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 R = dict[str, Any]
 
-# (the ratio's name, the product's key, the baseline's key)
-RATIOS: tuple[tuple[str, str, str], ...] = (
-    ("dispatch, memory + SQLite", "dispatch_ups_memory", "bare_ups_memory"),
-    ("dispatch, Redis + PostgreSQL", "dispatch_ups_redis", "bare_ups_redis"),
-    ("end to end, polling (max sustained)", "e2e_max_sustained_ups", "e2e_bare_max_sustained_ups"),
-    (
+
+@dataclass(frozen=True)
+class Ratio:
+    name: str
+    key: str  # the product's figure
+    base: str  # its baseline from the same run
+    kept: str | None = None  # the run's own median of the repetitions' ratios, where it kept one
+    repetitions: tuple[str, ...] = ()  # where under "details" the repetitions' spread is
+
+
+RATIOS: tuple[Ratio, ...] = (
+    Ratio(
+        "dispatch, memory + SQLite",
+        "dispatch_ups_memory",
+        "bare_ups_memory",
+        kept="dispatch_ratio_memory",
+        repetitions=("dispatch", "memory", "ratio"),
+    ),
+    Ratio(
+        "dispatch, Redis + PostgreSQL",
+        "dispatch_ups_redis",
+        "bare_ups_redis",
+        kept="dispatch_ratio_redis",
+        repetitions=("dispatch", "redis", "ratio"),
+    ),
+    Ratio(
+        "end to end, polling (max sustained)",
+        "e2e_max_sustained_ups",
+        "e2e_bare_max_sustained_ups",
+    ),
+    Ratio(
         "end to end, webhook (max sustained)",
         "e2e_webhook_max_sustained_ups",
         "e2e_webhook_bare_max_sustained_ups",
     ),
-    ("/me p99 hashing / idle", "me_p99_ms_hashing", "me_p99_ms_idle"),
-    ("sign-in / argon2 verify", "login_rps", "argon2_verify_per_s"),
-    (
+    Ratio("/me p99 hashing / idle", "me_p99_ms_hashing", "me_p99_ms_idle"),
+    Ratio(
+        "sign-in / argon2 verify",
+        "login_rps",
+        "argon2_verify_per_s",
+        repetitions=("login_ratio",),
+    ),
+    Ratio(
         "Redis bytes per conversation",
         "redis_bytes_per_conversation",
         "bare_redis_bytes_per_conversation",
     ),
-    ("process memory per conversation", "rss_kb_per_conversation", "bare_rss_kb_per_conversation"),
+    Ratio(
+        "process memory per conversation",
+        "rss_kb_per_conversation",
+        "bare_rss_kb_per_conversation",
+    ),
 )
 
 
-def ratio(results: R, key: str, base: str) -> float | None:
+def _number(value: Any) -> float | None:
+    return float(value) if isinstance(value, int | float) else None
+
+
+def ratio(results: R, which: Ratio) -> float | None:
     """The run's median ratio where it kept one (dispatch), else the two medians' quotient."""
-    if key.startswith("dispatch_ups_"):
-        kept = results.get(key.replace("_ups_", "_ratio_"))
-        return float(kept) if isinstance(kept, int | float) else None
-    value, baseline = results.get(key), results.get(base)
-    if not isinstance(value, int | float) or not isinstance(baseline, int | float) or not baseline:
-        return None
-    return float(value) / float(baseline)
+    if which.kept is not None:
+        return _number(results.get(which.kept))
+    value, baseline = _number(results.get(which.key)), _number(results.get(which.base))
+    return None if value is None or not baseline else value / baseline
 
 
-def spread(results: R, key: str) -> str:
+def spread(results: R, which: Ratio) -> str:
     """min / median / max of the repetitions, where the run kept them."""
-    found: Any = None
-    if key.startswith("dispatch_ups_"):
-        found = (
-            results.get("details", {}).get("dispatch", {}).get(key.removeprefix("dispatch_ups_"))
-        )
-        found = found and found.get("ratio")
-    elif key == "login_rps":
-        found = results.get("details", {}).get("login_ratio")
+    found: Any = results.get("details", {}) if which.repetitions else None
+    for step in which.repetitions:
+        found = found.get(step) if isinstance(found, dict) else None
     if not isinstance(found, dict) or not {"min", "median", "max"} <= found.keys():
         return ""
     return " / ".join(f"{found[k]:.3f}" for k in ("min", "median", "max"))
@@ -67,27 +98,24 @@ def spread(results: R, key: str) -> str:
 def compare(first: R, second: R, tolerance: float) -> tuple[list[tuple[str, ...]], bool]:
     rows: list[tuple[str, ...]] = []
     agree = True
-    for name, key, base in RATIOS:
-        a, b = ratio(first, key, base), ratio(second, key, base)
+    for which in RATIOS:
+        a, b = ratio(first, which), ratio(second, which)
         if a is None and b is None:  # a part neither run ran (`--only`)
             continue
-        if a is None or b is None:
-            agree = False
-            rows.append(
-                (name, _n(a), spread(first, key), _n(b), spread(second, key), "—", "**no**")
-            )
-            continue
-        difference = abs(a - b) / max(abs(a), abs(b)) if max(abs(a), abs(b)) else 0.0
-        within = difference <= tolerance
+        difference: float | None = None  # a ratio in one run only does not agree
+        if a is not None and b is not None:
+            larger = max(abs(a), abs(b))
+            difference = abs(a - b) / larger if larger else 0.0
+        within = difference is not None and difference <= tolerance
         agree = agree and within
         rows.append(
             (
-                name,
+                which.name,
                 _n(a),
-                spread(first, key),
+                spread(first, which),
                 _n(b),
-                spread(second, key),
-                f"{difference:.0%}",
+                spread(second, which),
+                "—" if difference is None else f"{difference:.0%}",
                 "yes" if within else "**no**",
             )
         )
