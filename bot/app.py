@@ -37,6 +37,7 @@ log = logging.getLogger(__name__)
 
 def build_bot(settings: Settings) -> Bot:
     """The bot; every call it makes is paced and waits out 429s (bot/pacing.py, PRODUCT §3)."""
+    from bot.middlewares.callbacks import LateAnswers
     from bot.pacing import Pacer, Rate
 
     session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
@@ -50,6 +51,7 @@ def build_bot(settings: Settings) -> Bot:
             pacing=settings.telegram_pacing,
         )
     )
+    session.middleware(LateAnswers())  # a tap answered again after a crash (PRODUCT §3.5)
     return Bot(
         settings.bot_token.get_secret_value(),
         session=session,

@@ -14,15 +14,15 @@ import logging
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, cast
 
 from aiogram import BaseMiddleware, Bot, Dispatcher
 from aiogram.client.session.middlewares.base import (
     BaseRequestMiddleware,
     NextRequestMiddlewareType,
 )
-from aiogram.exceptions import TelegramAPIError
-from aiogram.methods import Response, TelegramMethod
+from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
+from aiogram.methods import AnswerCallbackQuery, Response, TelegramMethod
 from aiogram.methods.base import TelegramType
 from aiogram.types import CallbackQuery, Message, TelegramObject
 
@@ -134,3 +134,35 @@ class CountSends(BaseRequestMiddleware):
         if sent is not None and type(method).__name__.startswith("Send"):
             sent.append(type(method).__name__)
         return await make_request(bot, method)
+
+
+# How Telegram refuses an answer to a query it no longer holds open: answered already, older
+# than its answer window, or unknown.
+_EXPIRED = ("query is too old", "query id is invalid", "query_id_invalid")
+
+
+class LateAnswers(BaseRequestMiddleware):
+    """A tap's answer Telegram no longer takes is not an error (PRODUCT §3.5: at-least-once).
+
+    After a crash the update being handled comes again, and its tap may have been answered by the
+    dead process already, or be older than Telegram keeps a query open: the answer is refused.
+    The spinner on the person's button stopped long ago and the tap's work is what counts, so the
+    refusal is noted and the handling goes on, instead of an "unhandled error" that would tell
+    the person the service is unavailable.
+    """
+
+    async def __call__(
+        self,
+        make_request: NextRequestMiddlewareType[TelegramType],
+        bot: Bot,
+        method: TelegramMethod[TelegramType],
+    ) -> Response[TelegramType]:
+        try:
+            return await make_request(bot, method)
+        except TelegramBadRequest as error:
+            late = any(sign in error.message.lower() for sign in _EXPIRED)
+            if not (isinstance(method, AnswerCallbackQuery) and late):
+                raise
+            log.info("a tap's answer came after Telegram closed the query")
+            # The session's result is the method's own (True), whatever the hint says.
+            return cast("Response[TelegramType]", True)

@@ -56,6 +56,7 @@ class World:
     calls: int = 0  # the bot's Bot API calls but getUpdates: how far its work has come
     called: asyncio.Event = field(default_factory=asyncio.Event)
     hold_next_send: bool = False
+    hold_after_answer: bool = False  # the next tap's answer reaches the chat, then the bot waits
     held: asyncio.Event = field(default_factory=asyncio.Event)
     release: asyncio.Event = field(default_factory=asyncio.Event)
 
@@ -98,6 +99,14 @@ def _hooks(world_ref: list[World]) -> Callable[..., Awaitable[web.StreamResponse
             world.held.set()
             await world.release.wait()
             return web.json_response({"ok": False, "error_code": 502}, status=502)
+        if method == "answercallbackquery" and world.hold_after_answer:
+            # The answer was taken; the bot, before it could note the update as handled, waits
+            # here until the test killed it.
+            world.hold_after_answer = False
+            response = await handler(request)
+            world.held.set()
+            await world.release.wait()
+            return response
         return await handler(request)
 
     return hooks
