@@ -34,6 +34,8 @@ AT_ONCE = 3  # people in the middle of their flows at any moment
 ANSWER_WAIT = 300.0
 # The web side's news (a sign-in, a followed link) is not an update: a kill between the binding and
 # the chat's message loses it (docs/RELIABILITY.md §3), so the person waits this long, then asks.
+# A press may be answered on its button alone ("too soon"): after this long without a message,
+# the person looks for that answer, and waits for it as long as for any answer (ANSWER_WAIT).
 NEWS_WAIT = 20.0
 FINISH_WAIT = 240.0  # after the last kill, everyone is done within this
 SETTINGS = {
@@ -81,6 +83,7 @@ class Journey:
                 shown = [m for m in messages if not m.deleted]
                 message = shown[-1] if shown else None
                 version = max((m.version for m in messages), default=0)
+                text = (message.text or "")[:60] if message else None  # what was acted on
                 acted = await self.act(message)
                 if acted:
                     idle = 0
@@ -100,6 +103,7 @@ class Journey:
                     # The web side's news (a sign-in, a followed link) is not an update.
                     if acted and self.chatted and not await self.press_answered():
                         self.lost += 1
+                        log.warning("person %s was not answered after: %r", self.number, text)
         finally:
             await self.browser.close()
 
@@ -145,10 +149,16 @@ class Journey:
         return acted and self.chatted and not self.pressed
 
     async def press_answered(self) -> bool:
+        """Whether the bot answered the last press, on its button if not in the chat.
+
+        Across a kill and a restart or two the answer can take longer than NEWS_WAIT on a loaded
+        machine (a 0.1 s look here counted 13 presses of one loaded run as lost): only a hang
+        ends this wait.
+        """
         if not self.pressed:
             return False
         try:
-            await self.person.wait_for_answer(timeout=0.1)
+            await self.person.wait_for_answer(timeout=ANSWER_WAIT)
         except TimeoutError:
             return False
         return True
