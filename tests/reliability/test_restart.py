@@ -35,6 +35,11 @@ async def kill_in_the_middle(bot: BotProcess, world: World, person: Person, text
     world.held.clear()
     world.hold_next_send = True
     await person.send(text)
+    await kill_when_held(bot, world)
+
+
+async def kill_when_held(bot: BotProcess, world: World) -> None:
+    """The bot waits at the stand-in's hold: kill it there, then let the held call go."""
     async with asyncio.timeout(HANG):
         await world.held.wait()
     await bot.kill()
@@ -150,10 +155,7 @@ async def test_a_tap_the_dead_process_answered_is_handled_again_without_an_outag
             world.held.clear()
             world.hold_after_answer = True
             await ivan.press("Bind email")
-            async with asyncio.timeout(HANG):
-                await world.held.wait()
-            await bot.kill()
-            world.release.set()
+            await kill_when_held(bot, world)
 
             world.release.clear()
             await bot.start()
